@@ -1,0 +1,37 @@
+# Helpwire: `make run` starts the server on SQLite; `make test` runs the whole suite.
+# Both set up what they need first (a virtual environment in .venv and node_modules).
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PORT   ?= 8080
+CONFIG ?=
+
+.PHONY: run test install lint typecheck unit browser clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+run: install
+	$(PY) -m server $(if $(CONFIG),--config $(CONFIG)) serve --port $(PORT) --demo
+
+lint: install
+	$(PY) -m ruff check server consent tests media_tests
+
+typecheck: install
+	$(PY) -m mypy
+
+test: install lint typecheck
+	$(PY) -m pytest -ra $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) node_modules var test-artifacts .pytest_cache .mypy_cache

@@ -1,0 +1,190 @@
+"""Command line: `python -m server serve|create-agent|check-rules`. Run with --help for details."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from .core.routing import RulesError, load_rules
+from .logs import configure_logging
+from .settings import Settings, load_settings
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if getattr(args, "port", None) is not None:
+        overrides["port"] = args.port
+    if getattr(args, "host", None) is not None:
+        overrides["host"] = args.host
+    return load_settings(args.config, **overrides)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .app import create_app
+
+    settings = _settings(args)
+    configure_logging(settings.log_level, settings.log_json)
+    try:
+        rules = load_rules(Path(settings.rules_file))
+    except RulesError as error:
+        print(f"helpwire: {error}", file=sys.stderr)
+        print("helpwire: fix the rules file (see docs/rules.md) and start again", file=sys.stderr)
+        return 2
+    if args.demo:
+        asyncio.run(_ensure_demo_agents(settings))
+    app = create_app(settings, rules=rules)
+    print(f"Helpwire is serving on http://{settings.host}:{settings.port}/", flush=True)
+    print("  shop: /   kiosk: /kiosk   agent console: /agent", flush=True)
+    web.run_app(app, host=settings.host, port=settings.port, print=None,
+                shutdown_timeout=5.0)
+    return 0
+
+
+DEMO_AGENTS = (
+    ("lisa", "Lisa", ("payments", "oncall"), ("sv", "en")),
+    ("omar", "Omar", (), ("sv", "en")),
+)
+DEMO_PASSWORD = "helpwire-demo"
+
+
+async def _ensure_demo_agents(settings: Settings) -> None:
+    """On a fresh install, create two demo agents so the console can be tried at once."""
+    from .security.passwords import hash_password
+    from .store import AgentRepository, Database
+
+    database = Database(settings.resolved_database_url)
+    await database.start()
+    try:
+        agents = AgentRepository(database)
+        if await agents.all():
+            return
+        for username, name, skills, languages in DEMO_AGENTS:
+            await agents.create(
+                username=username, display_name=name,
+                password_hash=await asyncio.to_thread(hash_password, DEMO_PASSWORD),
+                skills=skills, languages=languages,
+                max_concurrent=settings.default_max_concurrent_cases,
+            )
+        print(f"demo agents created: lisa and omar, password {DEMO_PASSWORD!r}"
+              " (for trying Helpwire only; use create-agent for real agents)", flush=True)
+    finally:
+        await database.close()
+
+
+async def _create_agent(args: argparse.Namespace) -> int:
+    from .security.passwords import hash_password
+    from .store import AgentExists, AgentRepository, Database
+
+    settings = _settings(args)
+    password = args.password or os.environ.get("HELPWIRE_AGENT_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("helpwire: give --password or HELPWIRE_AGENT_PASSWORD", file=sys.stderr)
+            return 2
+        password = getpass.getpass(f"Password for {args.username}: ")
+    if len(password) < 8:
+        print("helpwire: the password must have at least 8 characters", file=sys.stderr)
+        return 2
+    database = Database(settings.resolved_database_url)
+    await database.start()
+    try:
+        agent = await AgentRepository(database).create(
+            username=args.username,
+            display_name=args.display_name or args.username,
+            password_hash=await asyncio.to_thread(hash_password, password),
+            skills=frozenset(args.skill),
+            languages=frozenset(args.language),
+            max_concurrent=args.max_concurrent or settings.default_max_concurrent_cases,
+        )
+    except AgentExists as error:
+        print(f"helpwire: {error.message}", file=sys.stderr)
+        return 1
+    finally:
+        await database.close()
+    print(f"created agent {agent.username} ({agent.id})")
+    return 0
+
+
+def _check_rules(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    path = Path(args.rules or settings.rules_file)
+    try:
+        rules = load_rules(path)
+    except RulesError as error:
+        print(f"helpwire: {error}", file=sys.stderr)
+        return 2
+    print(f"{path}: {len(rules.rules)} rules, {len(rules.queues)} queues, all valid")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m server",
+        description=(
+            "Helpwire: a self-hosted Help button answered by a human within 60 s. "
+            "Settings come from --config (TOML), then HELPWIRE_* environment variables; "
+            "see docs/operations.md."
+        ),
+    )
+    parser.add_argument("--config", type=Path, default=_env_path("HELPWIRE_CONFIG"),
+                        help="TOML settings file (default: $HELPWIRE_CONFIG, else none)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the server (the default command)")
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=_env_int("PORT"),
+                       help="port to listen on (default $PORT, else 8080)")
+    serve.add_argument("--demo", action="store_true",
+                       help="on an empty database, create demo agents lisa and omar")
+    serve.set_defaults(func=_serve)
+
+    agent = commands.add_parser("create-agent", help="create an agent who can sign in")
+    agent.add_argument("username")
+    agent.add_argument("--display-name", help="the name customers see, e.g. Lisa")
+    agent.add_argument("--password", help="at least 8 characters (or $HELPWIRE_AGENT_PASSWORD)")
+    agent.add_argument("--skill", action="append", default=[],
+                       help="a skill, e.g. payments or oncall (repeatable)")
+    agent.add_argument("--language", action="append", default=[], choices=["sv", "en"],
+                       help="a language served (repeatable; none means any)")
+    agent.add_argument("--max-concurrent", type=int, help="cases at once (default 3)")
+    agent.set_defaults(func=lambda a: asyncio.run(_create_agent(a)))
+
+    check = commands.add_parser("check-rules", help="validate a routing rules file and exit")
+    check.add_argument("rules", nargs="?", help="rules file (default: the configured one)")
+    check.set_defaults(func=_check_rules)
+    return parser
+
+
+def _env_path(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value) if value else None
+
+
+def _env_int(name: str) -> int | None:
+    value = os.environ.get(name)
+    return int(value) if value else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        args = parser.parse_args([*(argv or sys.argv[1:]), "serve"])
+    try:
+        result: int = args.func(args)
+    except (ValidationError, FileNotFoundError) as error:
+        print(f"helpwire: configuration error: {error}", file=sys.stderr)
+        return 2
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

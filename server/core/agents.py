@@ -1,0 +1,46 @@
+"""Agents as the dispatcher sees them: who they are, what they can take, and whether they are free."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Presence(enum.StrEnum):
+    AVAILABLE = "available"
+    BUSY = "busy"
+    AWAY = "away"
+
+
+@dataclass(frozen=True)
+class AgentProfile:
+    id: str
+    display_name: str
+    skills: frozenset[str] = frozenset()
+    #: languages the agent serves; empty means any
+    languages: frozenset[str] = frozenset()
+    max_concurrent: int = 3
+
+    def can_serve(self, skills: frozenset[str], language: str) -> bool:
+        if not skills <= self.skills:
+            return False
+        return not self.languages or language in self.languages
+
+
+@dataclass
+class AgentStatus:
+    profile: AgentProfile
+    presence: Presence = Presence.AWAY
+    online: bool = True
+    #: when the agent last became free; the longest-idle agent is offered first
+    idle_since: float = 0.0
+    cases: set[str] = field(default_factory=set)
+    #: when a disconnected agent's cases go back to the queue
+    lost_at: float | None = None
+
+    @property
+    def has_capacity(self) -> bool:
+        return len(self.cases) < self.profile.max_concurrent
+
+    def ready_for_offer(self) -> bool:
+        return self.online and self.presence is Presence.AVAILABLE and self.has_capacity

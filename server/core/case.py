@@ -1,0 +1,128 @@
+"""The case state machine: every state, every allowed transition, each one timestamped.
+
+ASA, FCR and abandonment are computed later from these timestamps, so a transition
+is never applied without its time, and an invalid one is refused with a typed error.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidTransition
+
+
+class CaseState(enum.StrEnum):
+    CREATED = "created"
+    QUEUED = "queued"
+    OFFERED = "offered"
+    ACTIVE = "active"
+    WRAP_UP = "wrap_up"
+    CLOSED = "closed"
+    ABANDONED = "abandoned"
+    CALLBACK_REQUESTED = "callback_requested"
+
+
+S = CaseState
+
+#: The whole machine in one place. Anything not listed here is refused.
+TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
+    S.CREATED: frozenset({S.QUEUED, S.ABANDONED, S.CALLBACK_REQUESTED}),
+    S.QUEUED: frozenset({S.OFFERED, S.ABANDONED, S.CALLBACK_REQUESTED}),
+    # an offer that times out or is declined goes back to the queue
+    S.OFFERED: frozenset({S.ACTIVE, S.QUEUED, S.ABANDONED, S.CALLBACK_REQUESTED}),
+    # an agent who drops mid-case puts the case back at the front of the queue
+    S.ACTIVE: frozenset({S.WRAP_UP, S.QUEUED, S.CALLBACK_REQUESTED}),
+    S.WRAP_UP: frozenset({S.CLOSED}),
+    S.CLOSED: frozenset(),
+    S.ABANDONED: frozenset(),
+    S.CALLBACK_REQUESTED: frozenset({S.CLOSED}),
+}
+
+TERMINAL: frozenset[CaseState] = frozenset({S.CLOSED, S.ABANDONED})
+WAITING: frozenset[CaseState] = frozenset({S.CREATED, S.QUEUED, S.OFFERED})
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    """One fact in a case's history: a transition, an overflow, a channel change, …"""
+
+    at: float
+    kind: str
+    from_state: CaseState | None = None
+    to_state: CaseState | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Case:
+    id: str
+    store: str
+    channel: str
+    context: dict[str, Any]
+    queue: str
+    skills: frozenset[str]
+    language: str
+    first_channel: str
+    priority: int
+    created_at: float
+    rule: str | None = None
+    kiosk_id: str | None = None
+    session_id: str | None = None
+    state: CaseState = S.CREATED
+    agent_id: str | None = None
+    agent_name: str | None = None
+    label: str | None = None
+    resolved: bool | None = None
+    rating: int | None = None
+    feedback_text: str | None = None
+    events: list[CaseEvent] = field(default_factory=list)
+    #: set when an agent drops mid-case: the case goes to the front of its queue
+    front_of_queue: bool = False
+    #: set when the customer's wait has been moved to a fallback queue or offered a callback
+    overflowed: bool = False
+    callback_offered: bool = False
+    customer_dropped: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.events:
+            self.events.append(CaseEvent(self.created_at, "transition", None, S.CREATED))
+
+    def can(self, target: CaseState) -> bool:
+        return target in TRANSITIONS[self.state]
+
+    def transition(self, target: CaseState, at: float, **detail: Any) -> CaseEvent:
+        if not self.can(target):
+            raise InvalidTransition(self.id, self.state.value, target.value)
+        event = CaseEvent(at, "transition", self.state, target, dict(detail))
+        self.state = target
+        self.events.append(event)
+        return event
+
+    def record(self, kind: str, at: float, **detail: Any) -> CaseEvent:
+        """Record a fact that is not a transition (overflow, callback offer, drop, …)."""
+        event = CaseEvent(at, kind, None, None, dict(detail))
+        self.events.append(event)
+        return event
+
+    def entered(self, state: CaseState) -> float | None:
+        """When the case last entered a state, or None."""
+        for event in reversed(self.events):
+            if event.kind == "transition" and event.to_state is state:
+                return event.at
+        return None
+
+    def first_entered(self, state: CaseState) -> float | None:
+        for event in self.events:
+            if event.kind == "transition" and event.to_state is state:
+                return event.at
+        return None
+
+    @property
+    def is_waiting(self) -> bool:
+        return self.state in WAITING
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.state in TERMINAL

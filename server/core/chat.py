@@ -1,0 +1,47 @@
+"""Chat messages of a live case. Kept in memory while the case is open, bounded, then forgotten."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    id: str
+    case_id: str
+    sender: str  # "customer" | "agent"
+    text: str
+    at: float
+    client_id: str | None = None
+    quick_reply: str | None = None
+
+    def as_payload(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "case_id": self.case_id,
+            "sender": self.sender,
+            "text": self.text,
+            "at": self.at,
+            "client_id": self.client_id,
+            "quick_reply": self.quick_reply,
+        }
+
+
+class ChatHistory:
+    """The last messages of every open case, so a reloaded page can show the conversation."""
+
+    def __init__(self, per_case: int = 200) -> None:
+        self._per_case = per_case
+        self._messages: dict[str, deque[ChatMessage]] = {}
+        self._count = 0
+
+    def add(self, message: ChatMessage) -> None:
+        self._messages.setdefault(message.case_id, deque(maxlen=self._per_case)).append(message)
+
+    def of(self, case_id: str) -> list[ChatMessage]:
+        return list(self._messages.get(case_id, ()))
+
+    def forget(self, case_id: str) -> None:
+        self._messages.pop(case_id, None)

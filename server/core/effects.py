@@ -1,0 +1,64 @@
+"""What the engine decided, for the adapters to carry out: messages to send, rows to store.
+
+The engine never performs I/O; it returns these, and the signalling layer executes them in order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class ToCustomer:
+    case_id: str
+    event: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ToAgent:
+    agent_id: str
+    event: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ToAllAgents:
+    event: str
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SaveCase:
+    case_id: str
+
+
+@dataclass(frozen=True)
+class SaveCallback:
+    case_id: str
+    requested_at: float
+    reason: str
+    contact: str | None
+    cart: dict[str, Any]
+    cart_expires_at: float
+
+
+@dataclass(frozen=True)
+class KeepTranscript:
+    """Only produced when the operator turned transcript retention on."""
+
+    case_id: str
+    at: float
+    sender: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ForgetCase:
+    """The case is over for its participants: the adapter may drop its live resources."""
+
+    case_id: str
+
+
+Effect = ToCustomer | ToAgent | ToAllAgents | SaveCase | SaveCallback | KeepTranscript | ForgetCase

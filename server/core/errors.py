@@ -1,0 +1,58 @@
+"""The domain's error hierarchy. Every error carries a stable code that clients may branch on."""
+
+from __future__ import annotations
+
+
+class HelpwireError(Exception):
+    """Base of every error a client can be told about."""
+
+    code = "internal_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidTransition(HelpwireError):
+    code = "invalid_transition"
+
+    def __init__(self, case_id: str, current: str, wanted: str) -> None:
+        super().__init__(
+            f"case {case_id} is {current}; it cannot go to {wanted} from there"
+        )
+        self.current = current
+        self.wanted = wanted
+
+
+class CaseNotFound(HelpwireError):
+    code = "case_not_found"
+
+
+class NotYourCase(HelpwireError):
+    code = "not_your_case"
+
+
+class OfferNotFound(HelpwireError):
+    code = "offer_not_found"
+
+
+class AgentNotFound(HelpwireError):
+    code = "agent_not_found"
+
+
+class UnknownLabel(HelpwireError):
+    code = "unknown_label"
+
+
+class QueueFull(HelpwireError):
+    code = "queue_full"
+
+
+class NoService(HelpwireError):
+    """Nobody can answer this queue now (no agent online and no fallback)."""
+
+    code = "no_service"
+
+
+class FeedbackNotAllowed(HelpwireError):
+    code = "feedback_not_allowed"

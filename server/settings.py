@@ -1,0 +1,178 @@
+"""One typed settings object, read from an optional TOML file and HELPWIRE_* environment variables.
+
+Precedence, highest first: explicit keyword arguments, environment, the TOML file, defaults.
+Every limit the server enforces is a field here with its documented default.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_RULES = Path(__file__).parent / "defaults" / "rules.toml"
+
+
+class QuickReply(BaseModel):
+    id: str
+    sv: str
+    en: str
+
+
+DEFAULT_QUICK_REPLIES = [
+    QuickReply(
+        id="greeting_cart",
+        sv="Hej! Jag ser din korg ({cart}). Hur kan jag hjälpa?",
+        en="Hi! I can see your cart ({cart}). How can I help?",
+    ),
+    QuickReply(id="greeting", sv="Hej! Hur kan jag hjälpa?", en="Hi! How can I help?"),
+    QuickReply(
+        id="one_moment",
+        sv="Ett ögonblick, jag kollar det åt dig.",
+        en="One moment, I'll check that for you.",
+    ),
+    QuickReply(
+        id="unlocked",
+        sv="Klart, nu är det upplåst. Fortsätt gärna till betalningen.",
+        en="Done, it is unlocked now. Please continue to payment.",
+    ),
+]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="HELPWIRE_",
+        env_nested_delimiter="__",
+        extra="forbid",
+    )
+
+    # --- network -----------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=0, le=65535)
+    #: extra origins allowed to open Socket.IO connections (the widget embedded on a shop domain)
+    cors_allowed_origins: list[str] = Field(default_factory=list)
+
+    # --- storage -----------------------------------------------------------
+    data_dir: Path = Path("var")
+    #: SQLAlchemy URL; empty means the embedded SQLite file <data_dir>/helpwire.sqlite3
+    database_url: str = ""
+    #: keep chat text in the database (off: chat lives only in memory while the case is open)
+    transcript_retention: bool = False
+
+    # --- secrets -----------------------------------------------------------
+    #: signs case and agent tokens; empty means one is generated and kept in <data_dir>/secret.key
+    secret_key: str = ""
+    agent_token_ttl_seconds: int = Field(12 * 3600, ge=60)
+
+    # --- routing and queues --------------------------------------------------
+    rules_file: Path = DEFAULT_RULES
+    #: the promise under the button: a human answers within this many seconds
+    promise_seconds: float = Field(60.0, gt=0)
+    #: the first ETA guess of a queue before it has seen any answers
+    eta_prior_seconds: float = Field(20.0, gt=0)
+    #: weight of the newest observed wait in the queue's moving average (0 < alpha ≤ 1)
+    eta_alpha: float = Field(0.3, gt=0, le=1)
+    #: how long an offer waits for the agent before it goes to the next one
+    offer_timeout_seconds: float = Field(20.0, gt=0)
+    #: most cases waiting in one queue; one more is refused with queue_full
+    max_queue_length: int = Field(200, ge=1)
+    #: how long a disconnected customer keeps their case before it counts as abandoned
+    customer_grace_seconds: float = Field(30.0, ge=0)
+    #: how long a disconnected agent keeps their cases before they are re-queued
+    agent_grace_seconds: float = Field(10.0, ge=0)
+    #: how long the cart snapshot of a callback request is kept ("Din korg sparas i 5 min")
+    cart_hold_seconds: float = Field(300.0, gt=0)
+    #: how often the server checks timers (offer timeouts, overflow, grace periods)
+    tick_seconds: float = Field(0.25, gt=0)
+    default_max_concurrent_cases: int = Field(3, ge=1)
+
+    # --- wrap-up -------------------------------------------------------------
+    labels: list[str] = Field(
+        default_factory=lambda: ["betalningsfråga", "produkt saknas", "tekniskt fel"]
+    )
+    quick_replies: list[QuickReply] = Field(default_factory=lambda: list(DEFAULT_QUICK_REPLIES))
+    currency: str = "SEK"
+
+    # --- input limits --------------------------------------------------------
+    #: largest accepted Socket.IO event payload, in bytes of JSON
+    max_event_bytes: int = Field(16 * 1024, ge=256)
+    #: deepest accepted nesting of objects and arrays in an event payload
+    max_json_depth: int = Field(8, ge=2)
+    max_chat_chars: int = Field(2000, ge=1)
+    max_feedback_chars: int = Field(500, ge=1)
+    max_cart_lines: int = Field(100, ge=1)
+    #: frames larger than this are refused by the transport itself (connection closed)
+    max_transport_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+
+    # --- logging -------------------------------------------------------------
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file_from(init_settings)
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    # --- derived -------------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'helpwire.sqlite3').as_posix()}"
+
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one generated once and kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if path.exists():
+            return path.read_text().strip()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        path.write_text(key)
+        path.chmod(0o600)
+        return key
+
+
+_CONFIG_FILE_KEY = "_config_file"
+
+
+def _config_file_from(init_settings: PydanticBaseSettingsSource) -> Path | None:
+    data: dict[str, Any] = init_settings()
+    value = data.pop(_CONFIG_FILE_KEY, None)
+    return Path(value) if value else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from a TOML file (if given), the environment and explicit overrides."""
+    if config_file is not None and not config_file.is_file():
+        raise FileNotFoundError(f"config file {config_file} does not exist")
+    if config_file is not None:
+        overrides[_CONFIG_FILE_KEY] = str(config_file)
+    return Settings(**overrides)

@@ -1,0 +1,177 @@
+"""The agent console's side: sign-in over the socket, presence, offers, chat and wrap-up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from socketio.exceptions import ConnectionRefusedError as Refused
+
+from ..core.agents import AgentProfile, Presence
+from ..core.errors import HelpwireError
+from ..i18n import format_amount
+from ..runtime.hub import AGENTS_ROOM, agent_room
+from ..security.tokens import InvalidToken
+from .base import RoleNamespace, Route
+from .errors import InvalidPayload, NotAuthenticated, error_payload
+from .schemas import (
+    AgentChatReceived,
+    AgentChatSend,
+    AgentTyping,
+    CaseClose,
+    CaseRef,
+    Empty,
+    PresenceSet,
+)
+
+
+class AgentNamespace(RoleNamespace):
+    routes = {
+        "agent_hello": Route(Empty, "agent_hello"),
+        "presence_set": Route(PresenceSet, "presence_set"),
+        "offer_accept": Route(CaseRef, "offer_accept"),
+        "offer_decline": Route(CaseRef, "offer_decline"),
+        "chat_send": Route(AgentChatSend, "chat_send"),
+        "typing": Route(AgentTyping, "typing"),
+        "chat_received": Route(AgentChatReceived, "chat_received"),
+        "conversation_end": Route(CaseRef, "conversation_end"),
+        "case_close": Route(CaseClose, "case_close"),
+        "queues_get": Route(Empty, "queues_get"),
+    }
+
+    def __init__(self, namespace: str, services: Any) -> None:
+        super().__init__(namespace, services)
+        self._agent_of: dict[str, AgentProfile] = {}
+        self._sockets: dict[str, set[str]] = {}
+
+    async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        try:
+            agent_id = self.services.signer.agent_id(token)
+        except InvalidToken as error:
+            raise Refused(error_payload(error)) from None
+        stored = await self.services.agents.by_id(agent_id)
+        if stored is None:
+            raise Refused(error_payload(InvalidToken("this agent no longer exists; sign in again")))
+        profile = AgentProfile(
+            id=stored.id,
+            display_name=stored.display_name,
+            skills=stored.skills,
+            languages=stored.languages,
+            max_concurrent=stored.max_concurrent,
+        )
+        self._agent_of[sid] = profile
+        self._sockets.setdefault(profile.id, set()).add(sid)
+        await self.enter_room(sid, agent_room(profile.id))
+        await self.enter_room(sid, AGENTS_ROOM)
+
+    async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        profile = self._agent_of.pop(sid, None)
+        if profile is None:
+            return
+        sockets = self._sockets.get(profile.id, set())
+        sockets.discard(sid)
+        if not sockets:
+            self._sockets.pop(profile.id, None)
+            await self.services.hub.run(self.services.engine.agent_disconnected(profile.id))
+
+    def _me(self, sid: str) -> AgentProfile:
+        profile = self._agent_of.get(sid)
+        if profile is None:
+            raise NotAuthenticated("sign in first")
+        return profile
+
+    async def agent_hello(self, sid: str, event: Empty) -> dict[str, Any]:
+        me = self._me(sid)
+        engine = self.services.engine
+        settings = self.services.settings
+        await self.services.hub.run(engine.agent_connected(me))
+        status = engine.state.agent(me.id)
+        return {
+            "agent": {
+                "id": me.id,
+                "display_name": me.display_name,
+                "skills": sorted(me.skills),
+                "languages": sorted(me.languages),
+                "max_concurrent": me.max_concurrent,
+            },
+            "presence": status.presence.value if status else "away",
+            "labels": list(settings.labels),
+            "quick_replies": [r.model_dump() for r in settings.quick_replies],
+            "promise_seconds": int(settings.promise_seconds),
+            "offer_timeout_seconds": settings.offer_timeout_seconds,
+            "queues": engine.queue_overview(),
+        }
+
+    async def presence_set(self, sid: str, event: PresenceSet) -> dict[str, Any]:
+        me = self._me(sid)
+        await self.services.hub.run(self.services.engine.set_presence(me.id, Presence(event.presence)))
+        return {"presence": event.presence}
+
+    async def offer_accept(self, sid: str, event: CaseRef) -> dict[str, Any]:
+        me = self._me(sid)
+        await self.services.hub.run(self.services.engine.accept(me.id, event.case_id))
+        return {"case": self.services.engine.agent_view(event.case_id)}
+
+    async def offer_decline(self, sid: str, event: CaseRef) -> None:
+        me = self._me(sid)
+        await self.services.hub.run(self.services.engine.decline(me.id, event.case_id))
+
+    async def chat_send(self, sid: str, event: AgentChatSend) -> dict[str, Any]:
+        me = self._me(sid)
+        text, quick_reply = self._text_of(event)
+        message, effects = self.services.engine.chat(
+            event.case_id, "agent", text, client_id=event.client_id, agent_id=me.id,
+            quick_reply=quick_reply,
+        )
+        await self.services.hub.run(effects)
+        return {"message": message.as_payload()}
+
+    def _text_of(self, event: AgentChatSend) -> tuple[str, str | None]:
+        settings = self.services.settings
+        if event.quick_reply is not None:
+            reply = next((r for r in settings.quick_replies if r.id == event.quick_reply), None)
+            if reply is None:
+                raise InvalidPayload(f"there is no quick reply {event.quick_reply!r}")
+            case = self.services.engine.case(event.case_id)
+            template = reply.en if case.language == "en" else reply.sv
+            lines = case.context.get("cart", {}).get("lines", [])
+            total = sum(line["unit_price"] * line["quantity"] for line in lines)
+            currency = case.context.get("cart", {}).get("currency", settings.currency)
+            cart = format_amount(total, currency, case.language)
+            return template.replace("{cart}", cart), reply.id
+        if event.text is None:
+            raise InvalidPayload("chat_send needs text or quick_reply")
+        if len(event.text) > settings.max_chat_chars:
+            raise InvalidPayload(
+                f"the message has {len(event.text)} characters; the limit is"
+                f" {settings.max_chat_chars} (setting max_chat_chars)"
+            )
+        return event.text, None
+
+    async def typing(self, sid: str, event: AgentTyping) -> None:
+        me = self._me(sid)
+        effects = self.services.engine.typing(event.case_id, "agent", event.active, agent_id=me.id)
+        await self.services.hub.run(effects)
+
+    async def chat_received(self, sid: str, event: AgentChatReceived) -> None:
+        me = self._me(sid)
+        effects = self.services.engine.delivered(
+            event.case_id, event.message_id, "agent", agent_id=me.id
+        )
+        await self.services.hub.run(effects)
+
+    async def conversation_end(self, sid: str, event: CaseRef) -> None:
+        me = self._me(sid)
+        await self.services.hub.run(self.services.engine.end_conversation(me.id, event.case_id))
+
+    async def case_close(self, sid: str, event: CaseClose) -> None:
+        me = self._me(sid)
+        effects = self.services.engine.close(me.id, event.case_id, event.label, event.resolved)
+        await self.services.hub.run(effects)
+
+    async def queues_get(self, sid: str, event: Empty) -> dict[str, Any]:
+        self._me(sid)
+        return {"queues": self.services.engine.queue_overview()}
+
+
+__all__ = ["AgentNamespace", "HelpwireError"]

@@ -1,0 +1,84 @@
+"""The schema of every incoming Socket.IO event. docs/protocol.md describes the same shapes."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..core.context import CaseContext
+
+ClientId = Annotated[str, Field(min_length=1, max_length=64)]
+CaseId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Event(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Empty(Event):
+    pass
+
+
+class HelpRequest(Event):
+    context: CaseContext
+
+
+class ChatSend(Event):
+    text: Annotated[str, Field(min_length=1)]
+    client_id: ClientId | None = None
+
+
+class Typing(Event):
+    active: bool
+
+
+class ChatReceived(Event):
+    message_id: CaseId
+
+
+class CallbackRequest(Event):
+    contact: Annotated[str, Field(max_length=100)] | None = None
+
+
+class Feedback(Event):
+    rating: Annotated[int, Field(ge=1, le=5)]
+    text: str | None = None
+
+
+# --- agent -------------------------------------------------------------------
+
+
+class PresenceSet(Event):
+    presence: Literal["available", "busy", "away"]
+
+
+class CaseRef(Event):
+    case_id: CaseId
+
+
+class AgentChatSend(Event):
+    case_id: CaseId
+    text: Annotated[str, Field(min_length=1)] | None = None
+    quick_reply: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    client_id: ClientId | None = None
+
+
+class AgentTyping(Event):
+    case_id: CaseId
+    active: bool
+
+
+class AgentChatReceived(Event):
+    case_id: CaseId
+    message_id: CaseId
+
+
+class CaseClose(Event):
+    case_id: CaseId
+    label: Annotated[str, Field(min_length=1, max_length=64)]
+    resolved: bool
+
+
+class Resume(Event):
+    case_token: Annotated[str, Field(min_length=1, max_length=512)]

@@ -1,0 +1,128 @@
+"""Agent accounts: who may log in, what they can answer, and how many cases at once.
+
+Only password hashes are stored; hashing and verifying live in the security layer.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from ..core.errors import AgentNotFound, HelpwireError
+from .database import Database
+from .tables import agents
+
+
+class AgentExists(HelpwireError):
+    """A username is taken; usernames identify agents at login, so they are unique."""
+
+    code = "agent_exists"
+
+    def __init__(self, username: str) -> None:
+        super().__init__(f"an agent with username {username!r} already exists")
+        self.username = username
+
+
+@dataclass(frozen=True)
+class StoredAgent:
+    id: str
+    username: str
+    display_name: str
+    #: kept out of repr so that logging an agent never prints the hash
+    password_hash: str = field(repr=False)
+    skills: frozenset[str]
+    languages: frozenset[str]
+    max_concurrent: int
+
+
+class AgentRepository:
+    """Creates and looks up agent accounts."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def create(
+        self,
+        username: str,
+        display_name: str,
+        password_hash: str,
+        *,
+        skills: Iterable[str] = (),
+        languages: Iterable[str] = (),
+        max_concurrent: int = 3,
+        agent_id: str | None = None,
+        created_at: float | None = None,
+    ) -> StoredAgent:
+        """Store a new agent; raises ``AgentExists`` if the username is taken."""
+        agent = StoredAgent(
+            id=agent_id or str(uuid.uuid4()),
+            username=username,
+            display_name=display_name,
+            password_hash=password_hash,
+            skills=frozenset(skills),
+            languages=frozenset(languages),
+            max_concurrent=max_concurrent,
+        )
+        try:
+            async with self._db.transaction() as conn:
+                await conn.execute(
+                    sa.insert(agents).values(
+                        id=agent.id,
+                        username=agent.username,
+                        display_name=agent.display_name,
+                        password_hash=agent.password_hash,
+                        skills=sorted(agent.skills),
+                        languages=sorted(agent.languages),
+                        max_concurrent=agent.max_concurrent,
+                        created_at=time.time() if created_at is None else created_at,
+                    )
+                )
+        except IntegrityError as error:
+            if await self.by_username(username) is not None:
+                raise AgentExists(username) from error
+            raise
+        return agent
+
+    async def by_username(self, username: str) -> StoredAgent | None:
+        return await self._one(agents.c.username == username)
+
+    async def by_id(self, agent_id: str) -> StoredAgent | None:
+        return await self._one(agents.c.id == agent_id)
+
+    async def all(self) -> list[StoredAgent]:
+        async with self._db.connect() as conn:
+            result = await conn.execute(sa.select(agents).order_by(agents.c.username))
+            return [_agent(row) for row in result.mappings()]
+
+    async def set_password_hash(self, agent_id: str, password_hash: str) -> None:
+        """Replace an agent's hash (password change or rehash); ``AgentNotFound`` if absent."""
+        async with self._db.transaction() as conn:
+            result = await conn.execute(
+                sa.update(agents).where(agents.c.id == agent_id).values(password_hash=password_hash)
+            )
+        if result.rowcount == 0:
+            raise AgentNotFound(f"no agent with id {agent_id!r}")
+
+    async def _one(self, condition: sa.ColumnElement[bool]) -> StoredAgent | None:
+        async with self._db.connect() as conn:
+            result = await conn.execute(sa.select(agents).where(condition))
+            row = result.mappings().first()
+        return _agent(row) if row is not None else None
+
+
+def _agent(row: Any) -> StoredAgent:
+    return StoredAgent(
+        id=row["id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        password_hash=row["password_hash"],
+        skills=frozenset(row["skills"]),
+        languages=frozenset(row["languages"]),
+        max_concurrent=row["max_concurrent"],
+    )

@@ -1,0 +1,126 @@
+"""The database schema for case metadata, as SQLAlchemy Core tables.
+
+Privacy by construction: there is deliberately no column or table for audio, video,
+screen frames or recordings. Media flows peer-to-peer (or through the relay) and is
+never written here; only metadata about cases, agents and callbacks is kept, plus chat
+text when the operator has turned transcript retention on.
+
+Every schema change needs a new Alembic migration in ``migrations/versions``; a test
+checks that the migrated database matches this metadata.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+#: Deterministic constraint names, so migrations look the same on SQLite and PostgreSQL.
+NAMING_CONVENTION: dict[str, str] = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+#: One row per case: its routing inputs, its current state and its outcome.
+cases = sa.Table(
+    "cases",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("store", sa.String(200), nullable=False),
+    sa.Column("channel", sa.String(50), nullable=False),
+    sa.Column("kiosk_id", sa.String(200), nullable=True),
+    sa.Column("session_id", sa.String(200), nullable=True),
+    sa.Column("context", sa.JSON(), nullable=False),
+    sa.Column("queue", sa.String(200), nullable=False),
+    sa.Column("rule", sa.String(200), nullable=True),
+    sa.Column("skills", sa.JSON(), nullable=False),
+    sa.Column("language", sa.String(20), nullable=False),
+    sa.Column("first_channel", sa.String(50), nullable=False),
+    sa.Column("priority", sa.Integer(), nullable=False),
+    sa.Column("state", sa.String(30), nullable=False),
+    sa.Column("agent_id", sa.String(36), nullable=True),
+    sa.Column("agent_name", sa.String(200), nullable=True),
+    sa.Column("label", sa.String(200), nullable=True),
+    sa.Column("resolved", sa.Boolean(), nullable=True),
+    sa.Column("rating", sa.Integer(), nullable=True),
+    sa.Column("feedback_text", sa.Text(), nullable=True),
+    sa.Column("customer_dropped", sa.Boolean(), nullable=False),
+    sa.Column("overflowed", sa.Boolean(), nullable=False),
+    # epoch seconds, taken from the core's clock rather than the database's
+    sa.Column("created_at", sa.Float(), nullable=False, index=True),
+    sa.Column("updated_at", sa.Float(), nullable=False),
+    sa.Column("closed_at", sa.Float(), nullable=True),
+)
+
+#: The append-only history of a case; ``seq`` is the event's index in ``Case.events``.
+case_events = sa.Table(
+    "case_events",
+    metadata,
+    sa.Column(
+        "case_id",
+        sa.String(36),
+        sa.ForeignKey("cases.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("at", sa.Float(), nullable=False),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("from_state", sa.String(30), nullable=True),
+    sa.Column("to_state", sa.String(30), nullable=True),
+    sa.Column("detail", sa.JSON(), nullable=False),
+)
+
+#: People who answer cases. Only a password hash is stored, never a password.
+agents = sa.Table(
+    "agents",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("username", sa.String(200), nullable=False, unique=True),
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("password_hash", sa.String(500), nullable=False),
+    sa.Column("skills", sa.JSON(), nullable=False),
+    sa.Column("languages", sa.JSON(), nullable=False),
+    sa.Column("max_concurrent", sa.Integer(), nullable=False),
+    sa.Column("created_at", sa.Float(), nullable=False),
+)
+
+#: A customer's request to be called back; the cart is held only for a short time.
+callback_requests = sa.Table(
+    "callback_requests",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column(
+        "case_id",
+        sa.String(36),
+        sa.ForeignKey("cases.id", ondelete="CASCADE"),
+        nullable=False,
+        unique=True,
+    ),
+    sa.Column("requested_at", sa.Float(), nullable=False),
+    sa.Column("reason", sa.String(200), nullable=False),
+    sa.Column("contact", sa.String(500), nullable=True),
+    # none_as_null: a dropped cart is SQL NULL, not the JSON text 'null'
+    sa.Column("cart_snapshot", sa.JSON(none_as_null=True), nullable=True),
+    sa.Column("cart_expires_at", sa.Float(), nullable=False, index=True),
+)
+
+#: Chat text, written only when the operator turned transcript retention on.
+transcript_messages = sa.Table(
+    "transcript_messages",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column(
+        "case_id",
+        sa.String(36),
+        sa.ForeignKey("cases.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("at", sa.Float(), nullable=False),
+    sa.Column("sender", sa.String(20), nullable=False),
+    sa.Column("text", sa.Text(), nullable=False),
+    sa.CheckConstraint("sender IN ('customer', 'agent')", name="sender"),
+)

@@ -1,0 +1,1 @@
+"""HTTP adapters: health, agent sign-in, and the web clients' pages."""

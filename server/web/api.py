@@ -1,0 +1,73 @@
+"""JSON endpoints: health and agent sign-in. Errors are `{error: {code, message}}` with a status."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ..logs import get_logger
+from ..security.passwords import verify_password
+from .keys import SERVICES
+
+log = get_logger("helpwire.api")
+routes = web.RouteTableDef()
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+async def read_json(request: web.Request) -> Any:
+    if request.content_type != "application/json":
+        raise web.HTTPUnsupportedMediaType(
+            text=json.dumps({"error": {"code": "unsupported_media_type",
+                                       "message": "send the body as application/json"}}),
+            content_type="application/json",
+        )
+    try:
+        return await request.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise web.HTTPBadRequest(
+            text=json.dumps({"error": {"code": "invalid_json",
+                                       "message": "the body is not valid JSON"}}),
+            content_type="application/json",
+        ) from None
+
+
+@routes.get("/healthz")
+async def healthz(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    if await services.database.ping():
+        return web.json_response({"status": "ok"})
+    return web.json_response(
+        {"status": "unavailable", "reason": "the database cannot be reached"}, status=503
+    )
+
+
+@routes.post("/api/agent/login")
+async def agent_login(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    try:
+        body = LoginRequest.model_validate(await read_json(request))
+    except ValidationError:
+        return error_response(400, "invalid_payload", "send {username, password} as strings")
+    agent = await services.agents.by_username(body.username)
+    if agent is None or not await verify_password(agent.password_hash, body.password):
+        log.info("agent_login_refused")
+        return error_response(401, "invalid_credentials", "wrong username or password")
+    log.info("agent_login", agent_id=agent.id)
+    return web.json_response({
+        "token": services.signer.agent_token(agent.id),
+        "expires_in": services.settings.agent_token_ttl_seconds,
+        "agent": {"id": agent.id, "display_name": agent.display_name},
+    })
