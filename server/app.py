@@ -20,7 +20,7 @@ from .settings import Settings
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
 from .store import AgentRepository, CaseRepository, Database
-from .web import api
+from .web import api, pages
 from .web.keys import SERVICES, SETTINGS
 
 log = get_logger("helpwire.app")
@@ -60,7 +60,7 @@ def create_app(
     )
     sio.attach(app)
     app.add_routes(api.routes)
-    _add_web_client(app)
+    pages.setup(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         database = Database(settings.resolved_database_url)
@@ -104,10 +104,3 @@ def create_app(
     app.on_shutdown.append(disconnect_everyone)
     return app
 
-
-def _add_web_client(app: web.Application) -> None:
-    try:
-        from .web import pages
-    except ImportError:  # the web client routes arrive with the web client
-        return
-    pages.setup(app)

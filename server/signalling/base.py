@@ -65,11 +65,11 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         except HelpwireError as error:
             body = error_payload(error, event if route is not None else None)
             log.info("event_refused", namespace=self.namespace,
-                     event=event if route is not None else "(unknown)", code=error.code)
+                     event_name=event if route is not None else "(unknown)", code=error.code)
             await self.emit("error", body, to=sid)
             return {"ok": False, "error": body}
         except Exception:
-            log.exception("event_failed", namespace=self.namespace, event=event)
+            log.exception("event_failed", namespace=self.namespace, event_name=event)
             body = {
                 "code": "internal_error",
                 "message": "the server could not handle this event; it has been logged, try again",

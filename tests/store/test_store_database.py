@@ -1,0 +1,46 @@
+"""The database handle: health checks and use after close."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from server.store import Database, DatabaseClosed
+
+
+async def test_ping_is_true_on_a_live_database_and_false_after_close(database_url: str) -> None:
+    db = Database(database_url)
+    await db.start()
+    assert await db.ping() is True
+    await db.close()
+    assert await db.ping() is False
+
+
+async def test_ping_is_false_on_an_unreachable_postgresql() -> None:
+    db = Database("postgresql+asyncpg://postgres@127.0.0.1:1/test")
+    try:
+        assert await db.ping() is False
+    finally:
+        await db.close()
+
+
+async def test_ping_is_false_when_the_sqlite_file_cannot_be_opened(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    db = Database(f"sqlite+aiosqlite:///{(blocker / 'helpwire.sqlite3').as_posix()}")
+    try:
+        assert await db.ping() is False
+    finally:
+        await db.close()
+
+
+async def test_a_closed_database_refuses_transactions(database_url: str) -> None:
+    db = Database(database_url)
+    await db.start()
+    await db.close()
+    with pytest.raises(DatabaseClosed):
+        async with db.transaction():
+            pass
+    with pytest.raises(DatabaseClosed):
+        await db.start()
