@@ -142,10 +142,12 @@ class _Lines:
         return [i + 1 for i, line in enumerate(self.lines) if pattern.match(line)]
 
     def key(self, key: str, start: int, end: int | None = None) -> int:
-        pattern = re.compile(r"^\s*(" + re.escape(key) + r"|\"" + re.escape(key) + r"\")\s*=")
+        # a key starts a line, or sits in an inline table: when = { payment_step = "payment" }
+        name = re.escape(key)
+        pattern = re.compile(r"(^\s*|[{,]\s*)(" + name + r"|\"" + name + r"\")\s*=")
         stop = end if end is not None else len(self.lines) + 1
         for number in range(start, stop):
-            if 0 < number <= len(self.lines) and pattern.match(self.lines[number - 1]):
+            if 0 < number <= len(self.lines) and pattern.search(self.lines[number - 1]):
                 return number
         return start
 
