@@ -28,6 +28,7 @@ from .effects import (
     ToCustomer,
 )
 from .errors import (
+    AgentNotFound,
     CaseNotFound,
     FeedbackNotAllowed,
     InvalidTransition,
@@ -117,7 +118,7 @@ class CaseEngine:
     def _agent(self, agent_id: str) -> AgentStatus:
         status = self.state.agent(agent_id)
         if status is None:
-            raise NotYourCase("this agent is not signed in")
+            raise AgentNotFound("this agent is not online; send agent_hello first")
         return status
 
     def _own(self, agent_id: str, case_id: str) -> Case:
@@ -194,6 +195,19 @@ class CaseEngine:
             if self._online_for(queue, case):
                 return queue
         return None
+
+    def availability(self, context: CaseContext) -> bool:
+        """Would a Help press with this context be queued now? True when an online agent could
+        serve the routed queue or one of its fallbacks; otherwise open_case takes the
+        technical-error (callback) path. The widget uses it to avoid promising what nobody keeps."""
+        route = self.rules.route(context)
+        probe = Case(
+            id="availability-probe", store=context.store, channel=context.channel, context={},
+            queue=route.queue, skills=route.skills, language=context.language,
+            first_channel=route.first_channel, priority=route.priority,
+            created_at=self.clock.now(),
+        )
+        return self._first_queue_with_agents(probe) is not None
 
     def _move_to_queue(self, case: Case, queue: str) -> None:
         case.queue = queue
@@ -442,9 +456,9 @@ class CaseEngine:
 
     def accept(self, agent_id: str, case_id: str) -> list[Effect]:
         offer = self.state.offer_for_case(case_id)
-        if offer is None or offer.agent_id != agent_id:
-            raise OfferNotFound(f"there is no open offer of case {case_id} to you")
         now = self.clock.now()
+        if offer is None or offer.agent_id != agent_id or offer.expires_at <= now:
+            raise OfferNotFound(f"there is no open offer of case {case_id} to you")
         self.state.take_offer(case_id)
         case = self.case(case_id)
         status = self._agent(agent_id)
@@ -578,6 +592,9 @@ class CaseEngine:
                 )
                 self._emit(ToCustomer(case.id, "agent_lost", {"case_id": case.id}))
                 self._save(case)
+                if self._first_queue_with_agents(case) is None:
+                    # nobody else can take over: the seed's technical-error path (callback)
+                    self._technical_error(case, "agent_connection_failed")
             # a case already in wrap-up stays with the agent's record; it is closed later
         status.cases = {c for c in status.cases if self.case(c).state is S.WRAP_UP}
         self._overview = None
@@ -594,7 +611,7 @@ class CaseEngine:
             self._save(case)
 
     def _keep_promise(self, case: Case, now: float) -> None:
-        queued = case.first_entered(S.QUEUED)
+        queued = _promise_start(case)
         if queued is None:
             return
         deadline = queued + self.config.promise_seconds
@@ -690,7 +707,8 @@ class CaseEngine:
                 fresh = ready
             if not fresh:
                 continue
-            agent = min(fresh, key=lambda a: (a.idle_since, a.profile.id))
+            # an agent already in a conversation is not idle: fewest cases first, then longest idle
+            agent = min(fresh, key=lambda a: (len(a.cases), a.idle_since, a.profile.id))
             offer = Offer(case.id, agent.profile.id, now, now + self.config.offer_timeout_seconds)
             self.state.put_offer(offer)
             busy.add(agent.profile.id)
@@ -770,6 +788,14 @@ class CaseEngine:
 
     def live_cases(self) -> Iterable[Case]:
         return [c for c in self.cases.values() if not c.is_terminal]
+
+
+def _promise_start(case: Case) -> float | None:
+    """When the answer promise started: the first queueing, or the re-queueing after a lost agent."""
+    for event in reversed(case.events):
+        if event.to_state is S.QUEUED and event.detail.get("reason") == "agent_lost":
+            return event.at
+    return case.first_entered(S.QUEUED)
 
 
 def _summary(case: Case) -> dict[str, Any]:
