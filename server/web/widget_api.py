@@ -1,0 +1,67 @@
+"""What the Help widget asks before it draws its button: show it here? may it promise an answer?
+
+`GET /api/widget/status?store=&page=&channel=&logged_in=&language=&payment_step=` (also
+position, device, network, offline_mode: every routing signal except the cart) →
+`{show, open, agents_available, promise_seconds, reason, opens_at, timezone}`.
+The display rules are the operator's (settings.display, server/core/display.py); whether an agent
+is available comes from the case engine, for the queue this context would be routed to.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from aiohttp import web
+from pydantic import ValidationError
+
+from ..core.context import CaseContext
+from ..core.display import decide
+from .api import error_response
+from .keys import SERVICES
+
+routes = web.RouteTableDef()
+
+#: query parameters read into the routing context; the cart never travels in a URL
+_SIGNALS = ("store", "channel", "position", "page", "payment_step", "device", "network",
+            "battery", "offline_mode", "language", "logged_in")
+
+
+@routes.get("/api/widget/status")
+async def widget_status(request: web.Request) -> web.Response:
+    services = request.app[SERVICES]
+    settings = services.settings
+    query = {name: request.query[name] for name in _SIGNALS if request.query.get(name, "") != ""}
+    try:
+        context = CaseContext.model_validate(query)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        field = ".".join(str(p) for p in first["loc"]) or "(query)"
+        response = error_response(400, "invalid_payload", f"{field}: {first['msg']}")
+    else:
+        engine = services.engine
+        agents_available = engine.availability(context)
+        decision = decide(
+            settings.display,
+            page=context.page,
+            channel=context.channel,
+            logged_in=context.logged_in,
+            at=datetime.fromtimestamp(engine.clock.now(), tz=UTC),
+            agents_available=agents_available,
+        )
+        response = web.json_response({
+            "show": decision.show,
+            "open": decision.open,
+            "agents_available": agents_available,
+            "promise_seconds": int(settings.promise_seconds),
+            "reason": decision.reason,
+            "opens_at": decision.opens_at.isoformat() if decision.opens_at else None,
+            "timezone": settings.display.timezone,
+        })
+    response.headers["Cache-Control"] = "no-store"
+    # the widget is embedded on shop domains: allow the same origins as the Socket.IO server
+    origin = request.headers.get("Origin")
+    allowed = settings.cors_allowed_origins
+    if origin and (origin in allowed or "*" in allowed):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Vary"] = "Origin"
+    return response

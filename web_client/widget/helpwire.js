@@ -1,0 +1,1080 @@
+/*
+ * Helpwire Help widget: a visible "💬 Hjälp" button, answered by a person within 60 s.
+ *
+ * Embed with one script tag (docs/widget.md):
+ *
+ *   <script>
+ *     window.HelpwireConfig = {
+ *       store: "kista-1",            // required: the store the case belongs to
+ *       channel: "web",              // "web" | "app" | "kiosk" (kiosk also needs kioskId)
+ *       language: "sv",              // or a function; default: <html lang>
+ *       page: () => "/checkout",     // for the operator's page rules; default: location.pathname
+ *       loggedIn: () => false,       // for the "logged-in customers only" rule
+ *       context: () => ({ cart: {lines: [...], currency: "SEK"}, payment_step: "payment" }),
+ *     };
+ *   </script>
+ *   <script src="https://help.example.se/static/widget/helpwire.js" defer></script>
+ *
+ * Any value may be a function; it is read again whenever it is needed. The widget adds what a
+ * browser can tell by itself: network type, battery, offline mode, device, a session id.
+ * window.Helpwire.update() re-checks the display rules (call it when the page or login changes).
+ *
+ * A classic script, not a module: it works on any shop domain without CORS headers on static
+ * files, and loads its style, its message catalogue and (only when needed) socket.io itself.
+ */
+(function () {
+  "use strict";
+
+  if (window.Helpwire) return; // included twice: the first one stays in charge
+
+  const SCRIPT_URL = new URL(
+    document.currentScript ? document.currentScript.src : "/static/widget/helpwire.js",
+    location.href,
+  );
+  const config = window.HelpwireConfig || {};
+  const SERVER = String(read(config.server) || SCRIPT_URL.origin).replace(/\/+$/, "");
+
+  // the server's enumerations (server/core/context.py); anything else is not sent
+  const CHANNELS = ["web", "app", "kiosk"];
+  const POSITIONS = ["entry", "checkout", "shelf"];
+  const STEPS = ["browsing", "cart", "payment", "after_payment"];
+  const DEVICES = ["mobile", "tablet", "desktop", "kiosk", "unknown"];
+  const NETWORKS = ["wifi", "4g", "5g", "ethernet", "offline", "unknown"];
+  const WAITING = ["created", "queued", "offered"];
+  const ACK_TIMEOUT_MS = 10000;
+  const TYPING_IDLE_MS = 2500;
+
+  let M = null; // the message catalogue (messages.js), loaded at start
+  let t = null; // translator for the current language
+
+  // ------------------------------------------------------------------ configuration
+
+  function read(value) {
+    try {
+      return typeof value === "function" ? value() : value;
+    } catch (error) {
+      console.warn("Helpwire: a HelpwireConfig function failed", error);
+      return undefined;
+    }
+  }
+  const oneOf = (value, allowed) => (allowed.includes(value) ? value : null);
+  const channel = () => oneOf(read(config.channel), CHANNELS) || "web";
+  const store = () => String(read(config.store) || "default").slice(0, 64);
+  const language = () =>
+    M.language(read(config.language) || document.documentElement.lang || navigator.language);
+  const page = () => String(read(config.page) || location.pathname).slice(0, 200);
+  const loggedIn = () => Boolean(read(config.loggedIn));
+  const hostContext = () => read(config.context) || {};
+  const KEY = () => `helpwire:${store()}:${channel()}`;
+
+  // sessionStorage may be unavailable (privacy modes): the widget then simply forgets on reload
+  const storage = {
+    get(key) { try { return sessionStorage.getItem(key); } catch (e) { return null; } },
+    set(key, value) { try { sessionStorage.setItem(key, value); } catch (e) { /* ignore */ } },
+    remove(key) { try { sessionStorage.removeItem(key); } catch (e) { /* ignore */ } },
+  };
+
+  function randomId() {
+    // crypto.randomUUID needs a secure context; getRandomValues works on plain http too
+    const bytes = crypto.getRandomValues(new Uint8Array(16));
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  /** The shop session id: kept for the tab's life, later joined with orders for conversion KPIs. */
+  function sessionId() {
+    let id = storage.get("helpwire:session");
+    if (!id) {
+      id = randomId();
+      storage.set("helpwire:session", id);
+    }
+    return id;
+  }
+
+  // ------------------------------------------------------------------ signals the browser knows
+
+  function guessDevice() {
+    if (channel() === "kiosk") return "kiosk";
+    const ua = navigator.userAgent;
+    if (/iPad|Tablet/i.test(ua) || (/Android/i.test(ua) && !/Mobile/i.test(ua))) return "tablet";
+    if (/Mobi|iPhone|Android/i.test(ua)) return "mobile";
+    const width = window.innerWidth;
+    if (width < 600) return "mobile";
+    if (width < 1024 && navigator.maxTouchPoints > 0) return "tablet";
+    return "desktop";
+  }
+
+  function networkType() {
+    if (!navigator.onLine) return "offline";
+    const connection = navigator.connection;
+    // only report the radio when the browser knows it: effectiveType alone is a speed class
+    if (!connection || !connection.type) return "unknown";
+    if (connection.type === "wifi" || connection.type === "ethernet") return connection.type;
+    if (connection.type === "cellular" && connection.effectiveType === "4g") return "4g";
+    return "unknown";
+  }
+
+  let batteryManager = null;
+  async function batteryLevel() {
+    if (!navigator.getBattery) return null;
+    try {
+      // never let a slow battery API hold up a Help press
+      batteryManager = batteryManager || await Promise.race([
+        navigator.getBattery(),
+        new Promise((resolve) => setTimeout(() => resolve(null), 300)),
+      ]);
+      return batteryManager ? Math.round(batteryManager.level * 100) : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function cleanCart(cart) {
+    if (!cart || !Array.isArray(cart.lines)) return { lines: [], currency: "SEK" };
+    return {
+      currency: /^[A-Z]{3}$/.test(cart.currency || "") ? cart.currency : "SEK",
+      lines: cart.lines.map((line) => ({
+        sku: String(line.sku).slice(0, 64),
+        name: String(line.name || line.sku).slice(0, 200),
+        quantity: Math.max(1, Math.round(Number(line.quantity) || 1)),
+        unit_price: Math.max(0, Number(line.unit_price) || 0),
+        age_restricted: Boolean(line.age_restricted),
+      })),
+    };
+  }
+
+  /** The context of a Help press: the host's signals plus what the browser tells us. */
+  async function buildContext() {
+    const host = hostContext();
+    return {
+      store: store(),
+      channel: channel(),
+      position: oneOf(host.position ?? read(config.position), POSITIONS),
+      page: page(),
+      cart: cleanCart(host.cart),
+      payment_step: oneOf(host.payment_step, STEPS),
+      device: oneOf(host.device ?? read(config.device), DEVICES) || guessDevice(),
+      network: oneOf(host.network, NETWORKS) || networkType(),
+      battery: await batteryLevel(),
+      offline_mode: typeof host.offline_mode === "boolean" ? host.offline_mode : !navigator.onLine,
+      language: language(),
+      logged_in: loggedIn(),
+      session_id: sessionId(),
+    };
+  }
+
+  // ------------------------------------------------------------------ state
+
+  const S = {
+    mode: "loading",   // launcher: loading | hidden | promise | closed | no_agent
+    status: null,      // the last /api/widget/status answer
+    open: false,       // the dialog is showing
+    // idle | intro (callback offer, no case yet) | connecting | queued | joining | active |
+    // wrap_up | done (thanked) | callback | error | ended
+    phase: "idle",
+    caseId: null,
+    token: null,
+    intent: "help",    // "callback" when the customer asked to be called back
+    position: null,
+    etaDeadline: null, // ms timestamp the countdown runs to; null = nobody is serving (no promise)
+    promiseSeconds: 60,
+    agentName: null,
+    agentLost: false,
+    callbackOffered: false,
+    callbackDismissed: false,
+    technical: false,
+    cartHoldSeconds: 300,
+    errorText: null,
+    notice: null,      // e.g. "Återansluter…"
+    rating: null,
+    feedbackSeconds: 10,
+    unread: 0,
+    pendingReceipts: [], // agent messages shown while minimised: confirmed when opened
+    lastContext: null,
+  };
+
+  // a case is open (or being resumed: the token is known before the case id)
+  const inCase = () => (S.caseId !== null || S.token !== null)
+    && !["ended", "error", "intro", "idle"].includes(S.phase);
+  const chatting = () => ["queued", "joining", "active", "connecting"].includes(S.phase);
+
+  function saveCase(caseId, token) {
+    S.caseId = caseId;
+    S.token = token;
+    storage.set(`${KEY()}:case`, token);
+  }
+
+  function forgetCase() {
+    storage.remove(`${KEY()}:case`);
+    storage.remove(`${KEY()}:open`);
+    Object.assign(S, {
+      caseId: null, token: null, phase: "idle", intent: "help", position: null,
+      etaDeadline: null, agentName: null, agentLost: false, callbackOffered: false,
+      callbackDismissed: false, technical: false, errorText: null, notice: null, rating: null,
+      unread: 0, pendingReceipts: [],
+    });
+    if (el.log) el.log.replaceChildren();
+    setTyping(false);
+  }
+
+  // ------------------------------------------------------------------ loading
+
+  function loadScript(src, ready) {
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const script = document.createElement("script");
+      script.src = src;
+      script.async = true;
+      script.onload = () => resolve();
+      script.onerror = () => reject(new Error(`Helpwire could not load ${src}`));
+      document.head.appendChild(script);
+    });
+  }
+
+  function loadStyle(href) {
+    return new Promise((resolve) => {
+      const link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = href;
+      link.onload = () => resolve();
+      link.onerror = () => resolve(); // unstyled beats invisible
+      document.head.appendChild(link);
+    });
+  }
+
+  // socket.io is ~50 kB: it is fetched only when a case starts or resumes
+  const loadIo = () => loadScript(`${SERVER}/vendor/socket.io.min.js`, () => Boolean(window.io));
+
+  // ------------------------------------------------------------------ the DOM
+
+  const el = {};
+
+  function h(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [name, value] of Object.entries(attrs || {})) {
+      if (value === null || value === undefined || value === false) continue;
+      if (name === "class") node.className = value;
+      else if (name === "text") node.textContent = value;
+      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
+      else node.setAttribute(name, value === true ? "" : value);
+    }
+    for (const child of children) if (child) node.append(child);
+    return node;
+  }
+
+  function build() {
+    el.root = h("aside", { class: "hw-root", "data-helpwire": "", "data-mode": "loading" });
+    if (read(config.size) === "large" || channel() === "kiosk") el.root.classList.add("hw-large");
+
+    el.button = h("button", {
+      type: "button", class: "hw-button", "aria-haspopup": "dialog", onclick: onLauncherPress,
+    }, h("span", { class: "hw-icon", "aria-hidden": "true", text: "💬" }), " ",
+    el.buttonText = h("span", { class: "hw-button-text" }));
+    el.promise = h("p", { class: "hw-promise", id: "helpwire-promise", "aria-live": "polite" });
+    el.launcher = h("div", { class: "hw-launcher", hidden: true }, el.button, el.promise);
+
+    // focus lands on the title when the dialog opens: read first, no typing keyboard popping up
+    el.title = h("h2", { class: "hw-title", id: "helpwire-title", tabindex: "-1" });
+    el.endButton = h("button", { type: "button", class: "hw-btn", "data-action": "end", onclick: endCase });
+    el.minimiseButton = h("button", {
+      type: "button", class: "hw-btn", "data-action": "minimise", onclick: minimise,
+    });
+    el.alert = h("p", { class: "hw-alert", role: "alert", hidden: true });
+    el.main = h("p", { class: "hw-status-main", id: "helpwire-status" });
+    el.sub = h("p", { class: "hw-status-sub" });
+    el.note = h("p", { class: "hw-note" });
+    el.status = h("div", { class: "hw-status" }, el.alert, el.main, el.sub, el.note);
+    el.actions = h("div", { class: "hw-actions" });
+    el.feedback = h("div", { class: "hw-feedback-slot" });
+    el.log = h("ol", { class: "hw-log" });
+    // role=log announces new messages politely; the list keeps its list semantics inside it
+    el.logRegion = h("div", { role: "log", class: "hw-log-wrap" }, el.log);
+    el.typing = h("p", { class: "hw-typing" });
+    el.input = h("textarea", {
+      id: "helpwire-input", rows: "1", maxlength: "2000", autocomplete: "off",
+      onkeydown: onInputKey, oninput: onInputTyping,
+    });
+    el.inputLabel = h("label", { class: "hw-sr", for: "helpwire-input" });
+    el.send = h("button", { type: "submit", class: "hw-btn hw-btn-primary" });
+    el.composer = h("form", { class: "hw-composer", onsubmit: onSubmit }, el.inputLabel, el.input, el.send);
+    el.privacy = h("p", { class: "hw-privacy" });
+    // polite announcements for screen readers (the countdown itself would be read every second)
+    el.announcer = h("div", { class: "hw-sr", role: "status", "aria-live": "polite" });
+
+    el.dialog = h("div", {
+      class: "hw-dialog", id: "helpwire-dialog", role: "dialog", "aria-modal": "true",
+      "aria-labelledby": "helpwire-title", "aria-describedby": "helpwire-status", tabindex: "-1",
+      onkeydown: onDialogKey,
+    },
+    h("div", { class: "hw-head" }, el.title, el.endButton, el.minimiseButton),
+    h("div", { class: "hw-body" }, el.status, el.actions, el.feedback, el.logRegion, el.typing),
+    el.composer, el.privacy, el.announcer);
+    el.backdrop = h("div", {
+      class: "hw-backdrop", hidden: true,
+      // a click beside the panel minimises, like Escape; the case keeps running
+      onclick: (event) => { if (event.target === el.backdrop) minimise(); },
+    }, el.dialog);
+
+    el.root.append(el.launcher, el.backdrop);
+    document.body.appendChild(el.root);
+  }
+
+  function announce(text) {
+    // clear first so the same text is announced again
+    el.announcer.textContent = "";
+    requestAnimationFrame(() => { el.announcer.textContent = text; });
+  }
+
+  // ------------------------------------------------------------------ rendering
+
+  function renderTexts() {
+    const lang = language();
+    t = M.translator(lang);
+    el.root.lang = lang;
+    el.root.setAttribute("aria-label", t("regionLabel"));
+    el.buttonText.textContent = t("buttonText");
+    el.title.textContent = t("dialogTitle");
+    el.endButton.textContent = t("end");
+    el.minimiseButton.textContent = t("minimise");
+    el.inputLabel.textContent = t("inputLabel");
+    el.input.placeholder = t("inputPlaceholder");
+    el.send.textContent = t("send");
+    el.privacy.textContent = t("privacy");
+    el.logRegion.setAttribute("aria-label", t("messagesLabel"));
+  }
+
+  function renderLauncher() {
+    const seconds = S.promiseSeconds;
+    el.root.dataset.mode = S.mode;
+    el.root.dataset.phase = S.phase;
+    for (const name of Array.from(el.root.classList)) {
+      if (name.startsWith("hw-mode-")) el.root.classList.remove(name);
+    }
+    el.root.classList.add(`hw-mode-${S.mode}`);
+    // an open case keeps its button even where the rules would hide it
+    const visible = !S.open && (inCase() || ["promise", "closed", "no_agent"].includes(S.mode));
+    el.launcher.hidden = !visible;
+    // nothing to show: no empty "Kundsupport" landmark either
+    el.root.hidden = !visible && !S.open;
+    let label;
+    let line;
+    if (inCase()) {
+      label = t("buttonLabelCase");
+      line = S.unread && S.agentName ? t("minimisedUnread", { name: S.agentName }) : t("minimisedLine");
+    } else if (S.mode === "closed") {
+      label = t("buttonLabelClosed");
+      const when = S.status && S.status.opens_at ? formatWhen(S.status.opens_at) : null;
+      line = when ? t("closedOpensAt", { when }) : t("closedLine");
+    } else if (S.mode === "no_agent") {
+      label = t("buttonLabelNoAgent");
+      line = t("noAgentLine");
+    } else {
+      label = t("buttonLabel", { seconds });
+      line = t("promise", { seconds });
+    }
+    el.button.setAttribute("aria-label", label);
+    if (el.promise.textContent !== line) el.promise.textContent = line;
+  }
+
+  function formatWhen(iso) {
+    try {
+      return new Intl.DateTimeFormat(M.LOCALES[language()], {
+        weekday: "long", hour: "2-digit", minute: "2-digit",
+        timeZone: S.status.timezone || undefined,
+      }).format(new Date(iso));
+    } catch (e) {
+      return null;
+    }
+  }
+
+  function button(text, onclick, kind, extra) {
+    return h("button", { type: "button", class: `hw-btn hw-btn-${kind || "primary"}`, onclick, ...extra }, text);
+  }
+
+  function countdownText() {
+    if (S.etaDeadline === null) return t("noEta");
+    const left = Math.max(0, Math.ceil((S.etaDeadline - Date.now()) / 1000));
+    return left > 0 ? t("countdown", { seconds: left }) : t("countdownOver");
+  }
+
+  function cartNote() {
+    const cart = S.lastContext ? S.lastContext.cart : null;
+    if (!cart || !cart.lines.length) return t("contextNoteEmpty");
+    const total = cart.lines.reduce((sum, line) => sum + line.unit_price * line.quantity, 0);
+    return t("contextNote", { amount: M.formatAmount(total, cart.currency, language()) });
+  }
+
+  /** Draw the dialog for the current phase. The chat log is kept, not redrawn. */
+  function render() {
+    renderLauncher();
+    el.dialog.dataset.phase = S.phase;
+    if (S.caseId) el.dialog.dataset.caseId = S.caseId;
+    else delete el.dialog.dataset.caseId;
+
+    let alert = S.notice;
+    let main = "";
+    let sub = "";
+    let note = "";
+    const actions = [];
+    const minutes = Math.max(1, Math.round(S.cartHoldSeconds / 60));
+    switch (S.phase) {
+      case "intro": {
+        alert = S.mode === "closed"
+          ? t("callbackIntroClosed", { seconds: S.promiseSeconds })
+          : t("callbackIntroNoAgent", { seconds: S.promiseSeconds });
+        main = t("callbackQuestion", { minutes });
+        actions.push(button(t("callbackButton"), () => startCase("callback")));
+        actions.push(button(t("cancel"), closeAndForget, "secondary"));
+        break;
+      }
+      case "connecting":
+        main = t("connecting");
+        break;
+      case "queued":
+        if (S.agentLost) alert = alert || t("agentLost");
+        main = countdownText();
+        sub = S.position ? t("position", { position: S.position }) : "";
+        note = `${cartNote()} ${t("waitingHint")}`;
+        // the promise is at risk, or nobody serves: offer a callback rather than a false promise
+        if ((S.callbackOffered || S.etaDeadline === null) && !S.callbackDismissed) {
+          if (S.callbackOffered) note = t("callbackOffer");
+          actions.push(button(t("callbackButton"), requestCallback));
+          actions.push(button(t("keepWaiting"), () => { S.callbackDismissed = true; render(); }, "secondary"));
+        }
+        break;
+      case "joining":
+        main = t("agentJoining", { name: S.agentName });
+        break;
+      case "active":
+        main = t("chattingWith", { name: S.agentName });
+        break;
+      case "wrap_up":
+        main = t("wrapUp", { seconds: S.feedbackSeconds });
+        break;
+      case "done":
+        main = thanksText();
+        actions.push(button(t("close"), closeAndForget));
+        break;
+      case "callback":
+        if (S.technical) alert = t("technicalError", { minutes });
+        else main = t("callbackConfirmed", { minutes });
+        actions.push(button(t("close"), closeAndForget));
+        break;
+      case "error":
+        alert = S.errorText || t("unreachable");
+        actions.push(button(t("retry"), () => startCase(S.intent)));
+        actions.push(button(t("close"), closeAndForget, "secondary"));
+        break;
+      case "ended":
+        main = t("ended");
+        actions.push(button(t("close"), closeAndForget));
+        break;
+      default:
+        break;
+    }
+    setText(el.alert, alert);
+    setText(el.main, main);
+    setText(el.sub, sub);
+    setText(el.note, note);
+    // keep focus if the customer is on an action button that stays the same
+    if (actionsSignature() !== actions.map((b) => b.textContent).join("|")) {
+      el.actions.replaceChildren(...actions);
+    }
+    el.actions.hidden = actions.length === 0;
+    renderFeedback();
+    el.composer.hidden = !chatting() || S.phase === "connecting";
+    el.endButton.hidden = !["queued", "joining", "active"].includes(S.phase);
+    el.logRegion.hidden = el.log.childElementCount === 0;
+    syncCountdown();
+  }
+
+  function actionsSignature() {
+    return Array.from(el.actions.children, (b) => b.textContent).join("|");
+  }
+
+  function setText(node, text) {
+    node.hidden = !text;
+    if (node.textContent !== (text || "")) node.textContent = text || "";
+  }
+
+  function thanksText() {
+    const step = (hostContext().payment_step || (S.lastContext && S.lastContext.payment_step));
+    return step === "after_payment" ? t("thanksReceipt") : t("thanks");
+  }
+
+  // the countdown is redrawn locally every second between queue_status updates
+  let countdownTimer = null;
+  function syncCountdown() {
+    const running = S.phase === "queued" && S.etaDeadline !== null;
+    if (running && !countdownTimer) {
+      countdownTimer = setInterval(() => setText(el.main, countdownText()), 250);
+    } else if (!running && countdownTimer) {
+      clearInterval(countdownTimer);
+      countdownTimer = null;
+    }
+  }
+
+  // ------------------------------------------------------------------ wrap-up feedback
+
+  function renderFeedback() {
+    const wanted = S.phase === "wrap_up";
+    if (!wanted) {
+      el.feedback.replaceChildren();
+      return;
+    }
+    if (el.feedback.firstChild) {
+      for (const b of el.feedback.querySelectorAll(".hw-rating")) {
+        b.setAttribute("aria-pressed", String(Number(b.dataset.rating) === S.rating));
+      }
+      el.feedback.querySelector("[data-action=send-feedback]").disabled = S.rating === null;
+      return;
+    }
+    const names = t("ratings");
+    const ratings = h("div", { class: "hw-ratings" }, ...M.RATING_EMOJI.map((emoji, index) =>
+      h("button", {
+        type: "button", class: "hw-rating", "data-rating": String(index + 1),
+        "aria-pressed": "false",
+        "aria-label": t("ratingLabel", { rating: index + 1, text: names[index] }),
+        onclick: () => { S.rating = index + 1; renderFeedback(); },
+      }, emoji)));
+    const text = h("textarea", { id: "helpwire-feedback-text", rows: "2", maxlength: "500" });
+    const send = button(t("sendFeedback"), sendFeedback, "primary",
+      { "data-action": "send-feedback", disabled: true });
+    el.feedback.append(h("fieldset", { class: "hw-feedback" },
+      h("legend", { text: t("ratingLegend") }),
+      ratings,
+      h("label", { for: "helpwire-feedback-text", text: t("feedbackText") }),
+      text,
+      h("div", { class: "hw-actions" }, send)));
+  }
+
+  async function sendFeedback() {
+    if (S.rating === null) return;
+    const text = (el.feedback.querySelector("textarea").value || "").trim();
+    const ack = await emit("feedback", text ? { rating: S.rating, text } : { rating: S.rating });
+    // feedback is once per case: if it was already given (another tab), thank all the same
+    if (ack.ok || (ack.error && ack.error.code === "feedback_not_allowed")) {
+      S.phase = "done";
+      render();
+      announce(thanksText());
+    }
+  }
+
+  // ------------------------------------------------------------------ chat log
+
+  const timeFormat = () => new Intl.DateTimeFormat(M.LOCALES[language()], { hour: "2-digit", minute: "2-digit" });
+
+  function findMessage(id, clientId) {
+    for (const item of el.log.children) {
+      if (id && item.dataset.messageId === id) return item;
+      if (clientId && item.dataset.clientId === clientId) return item;
+    }
+    return null;
+  }
+
+  function setTick(item, status) {
+    const tick = item.querySelector(".hw-tick");
+    if (!tick || (tick.dataset.status === "delivered" && status !== "delivered")) return;
+    tick.dataset.status = status;
+    const marks = { sending: "…", sent: "✓", delivered: "✓✓", failed: "!" }[status];
+    const words = { sending: "sending", sent: "sent", delivered: "delivered", failed: "notSent" }[status];
+    tick.replaceChildren(h("span", { "aria-hidden": "true", text: marks }), h("span", { class: "hw-sr", text: t(words) }));
+  }
+
+  /** Add a message once (resumes and reconnects bring the history again). */
+  function addMessage(message, status, live = true) {
+    let item = findMessage(message.id, message.client_id);
+    if (item) {
+      if (message.id) item.dataset.messageId = message.id;
+      if (status && message.sender === "customer") setTick(item, status);
+      return item;
+    }
+    const fromAgent = message.sender === "agent";
+    const at = message.at ? timeFormat().format(new Date(message.at * 1000)) : "";
+    item = h("li", {
+      class: `hw-msg hw-msg-${fromAgent ? "agent" : "customer"}`,
+      "data-sender": message.sender,
+      "data-message-id": message.id || null,
+      "data-client-id": message.client_id || null,
+    },
+    fromAgent
+      ? h("span", { class: "hw-meta hw-from", text: S.agentName || "" })
+      : h("span", { class: "hw-sr", text: `${t("you")}: ` }),
+    h("p", { text: message.text }),
+    h("span", { class: "hw-meta" }, h("time", { text: at }), fromAgent ? null : " ",
+      fromAgent ? null : h("span", { class: "hw-tick" })));
+    el.log.appendChild(item);
+    if (!fromAgent) setTick(item, status || "sent");
+    el.logRegion.hidden = false;
+    item.scrollIntoView({ block: "end" });
+    if (fromAgent) confirmShown(message.id, live);
+    return item;
+  }
+
+  /** Tell the agent a message was shown (their ✓✓); wait while the overlay is minimised. */
+  function confirmShown(messageId, live) {
+    if (!messageId) return;
+    if (S.open && document.visibilityState === "visible") {
+      emit("chat_received", { message_id: messageId });
+    } else {
+      S.pendingReceipts.push(messageId);
+      if (live) S.unread += 1; // history brought by a resume is not news
+    }
+  }
+
+  function flushReceipts() {
+    const pending = S.pendingReceipts;
+    S.pendingReceipts = [];
+    S.unread = 0;
+    for (const id of pending) emit("chat_received", { message_id: id });
+  }
+
+  function setTyping(active) {
+    clearTimeout(setTyping.timer);
+    const text = active && S.agentName ? t("agentTyping", { name: S.agentName }) : "";
+    if (el.typing) el.typing.textContent = text;
+    // an agent who vanishes mid-word must not type forever
+    if (active) setTyping.timer = setTimeout(() => setTyping(false), 10000);
+  }
+
+  let typingActive = false;
+  let typingTimer = null;
+  function onInputTyping() {
+    if (S.phase !== "active") return; // the server relays typing only in an active chat
+    if (!typingActive) {
+      typingActive = true;
+      emit("typing", { active: true });
+    }
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(stopTyping, TYPING_IDLE_MS);
+  }
+
+  function stopTyping() {
+    clearTimeout(typingTimer);
+    if (typingActive) {
+      typingActive = false;
+      emit("typing", { active: false });
+    }
+  }
+
+  function onInputKey(event) {
+    if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+      event.preventDefault();
+      el.composer.requestSubmit();
+    }
+  }
+
+  async function onSubmit(event) {
+    event.preventDefault();
+    const text = el.input.value.trim();
+    if (!text || !S.caseId) return;
+    el.input.value = "";
+    stopTyping();
+    const clientId = randomId();
+    addMessage({ sender: "customer", text, client_id: clientId, at: Date.now() / 1000 }, "sending");
+    const ack = await emit("chat_send", { text, client_id: clientId });
+    if (ack.ok) addMessage({ ...ack.message, client_id: clientId }, "sent");
+    else setTick(findMessage(null, clientId), "failed");
+  }
+
+  // ------------------------------------------------------------------ the socket
+
+  let socket = null;
+
+  async function ensureSocket() {
+    if (socket) return socket;
+    await loadIo();
+    const kiosk = channel() === "kiosk";
+    socket = window.io(`${SERVER}${kiosk ? "/kiosk" : "/customer"}`, {
+      transports: ["websocket"],
+      auth: kiosk ? { kiosk_id: String(read(config.kioskId) || "") } : undefined,
+    });
+    socket.on("connect", onConnect);
+    socket.on("disconnect", (reason) => {
+      // a reload or our own close needs no message; anything else is a lost line
+      if (inCase() && reason !== "io client disconnect") {
+        S.notice = t("reconnecting");
+        render();
+      }
+    });
+    socket.on("connect_error", () => {
+      if (S.phase === "connecting") {
+        S.phase = "error";
+        S.errorText = t("unreachable");
+        render();
+      }
+    });
+    for (const [event, handler] of Object.entries(handlers)) {
+      socket.on(event, (data) => {
+        if (data && data.case_id && S.caseId && data.case_id !== S.caseId) return; // an old case
+        handler(data || {});
+        render();
+      });
+    }
+    return socket;
+  }
+
+  async function emit(event, payload) {
+    if (!socket) return { ok: false, error: { code: "not_connected" } };
+    try {
+      return await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+    } catch (e) {
+      return { ok: false, error: { code: "timeout", message: String(e) } };
+    }
+  }
+
+  async function onConnect() {
+    const hadNotice = S.notice;
+    S.notice = null;
+    if (S.token) await resume();
+    else if (hadNotice) render();
+  }
+
+  /** Re-attach to the case after a reload or a lost connection. */
+  async function resume() {
+    const ack = await emit("resume", { case_token: S.token });
+    if (!ack.ok) {
+      // gone (finished long ago, server restarted): start over quietly, or say so if showing
+      const wasOpen = S.open;
+      forgetCase();
+      if (wasOpen) S.phase = "ended";
+      render();
+      return;
+    }
+    S.caseId = ack.case_id;
+    // after a reload the page still holds the cart it sent (the server does not send it back)
+    const host = hostContext();
+    S.lastContext = S.lastContext || { cart: cleanCart(host.cart), payment_step: oneOf(host.payment_step, STEPS) };
+    applyCase(ack.case);
+    render();
+  }
+
+  /** Draw a case as the server describes it (after help_request or resume). */
+  function applyCase(view) {
+    S.promiseSeconds = view.promise_seconds || S.promiseSeconds;
+    if (view.agent_name) S.agentName = view.agent_name;
+    for (const message of view.messages || []) addMessage(message, null, false);
+    const state = view.state;
+    if (WAITING.includes(state)) {
+      S.phase = "queued";
+      if (view.position) S.position = view.position;
+      if (view.eta_seconds !== undefined) {
+        S.etaDeadline = view.eta_seconds === null ? null : Date.now() + view.eta_seconds * 1000;
+      }
+      if (S.intent === "callback") S.phase = "connecting"; // a callback_request follows at once
+    } else if (state === "active") {
+      const agentSpoke = (view.messages || []).some((m) => m.sender === "agent");
+      S.phase = agentSpoke ? "active" : "joining";
+    } else if (state === "wrap_up" || state === "closed") {
+      S.phase = view.rating ? "done" : "wrap_up";
+    } else if (state === "callback_requested") {
+      S.phase = "callback";
+    } else {
+      // abandoned: nothing left to show
+      const wasOpen = S.open;
+      forgetCase();
+      if (wasOpen) S.phase = "ended";
+    }
+  }
+
+  /** Server → customer events (docs/protocol.md). render() runs after each. */
+  const handlers = {
+    queue_status(d) {
+      if (!S.caseId) S.caseId = d.case_id; // it can arrive before the help_request ack
+      const moved = d.position !== S.position;
+      S.position = d.position;
+      S.etaDeadline = d.eta_seconds === null ? null : Date.now() + d.eta_seconds * 1000;
+      S.promiseSeconds = d.promise_seconds || S.promiseSeconds;
+      if (["connecting", "queued"].includes(S.phase) && S.intent !== "callback") S.phase = "queued";
+      if (moved && S.phase === "queued") {
+        announce([t("position", { position: d.position }), countdownText()].join(". "));
+      }
+    },
+    agent_joined(d) {
+      S.agentName = d.agent_name;
+      S.agentLost = false;
+      S.callbackOffered = false;
+      S.phase = "joining";
+      announce(t("agentJoining", { name: d.agent_name }));
+    },
+    chat_message(d) {
+      addMessage(d);
+      if (d.sender === "agent") {
+        setTyping(false);
+        if (S.phase === "joining" || S.phase === "queued") S.phase = "active";
+      }
+    },
+    typing(d) {
+      if (d.sender === "agent") setTyping(d.active);
+    },
+    chat_delivered(d) {
+      const item = findMessage(d.message_id, d.client_id);
+      if (item) setTick(item, "delivered");
+    },
+    agent_lost() {
+      S.phase = "queued";
+      S.agentLost = true;
+      S.agentName = null;
+      setTyping(false);
+      announce(t("agentLost"));
+    },
+    callback_offer() {
+      S.callbackOffered = true;
+      S.callbackDismissed = false;
+      announce(t("callbackOffer"));
+    },
+    technical_error(d) {
+      if (!S.caseId) S.caseId = d.case_id;
+      S.cartHoldSeconds = d.cart_hold_seconds || S.cartHoldSeconds;
+      // asked for a callback up front: nobody could answer, so this is the confirmation
+      S.technical = S.intent !== "callback";
+      S.phase = "callback";
+      const minutes = Math.max(1, Math.round(S.cartHoldSeconds / 60));
+      announce(S.technical ? t("technicalError", { minutes }) : t("callbackConfirmed", { minutes }));
+    },
+    callback_confirmed(d) {
+      S.cartHoldSeconds = d.cart_hold_seconds || S.cartHoldSeconds;
+      S.technical = false;
+      S.phase = "callback";
+      announce(t("callbackConfirmed", { minutes: Math.max(1, Math.round(S.cartHoldSeconds / 60)) }));
+    },
+    wrap_up(d) {
+      S.feedbackSeconds = d.feedback_seconds || S.feedbackSeconds;
+      if (S.phase !== "done") S.phase = "wrap_up";
+      setTyping(false);
+      announce(t("wrapUp", { seconds: S.feedbackSeconds }));
+    },
+    case_closed() {
+      // feedback is still welcome after the agent closed the case
+      if (!["done", "wrap_up"].includes(S.phase)) S.phase = "wrap_up";
+      setTyping(false);
+    },
+  };
+
+  // ------------------------------------------------------------------ actions
+
+  async function onLauncherPress() {
+    if (S.phase !== "idle") {
+      openDialog();
+      return;
+    }
+    await refreshStatus(); // fresh: an agent may have signed out since the page loaded
+    if (S.mode === "closed" || S.mode === "no_agent") {
+      S.phase = "intro";
+      openDialog();
+      return;
+    }
+    startCase("help");
+  }
+
+  /** A Help press (or a callback request when nobody can answer now). */
+  async function startCase(intent) {
+    S.intent = intent;
+    S.phase = "connecting";
+    S.errorText = null;
+    if (!S.open) openDialog();
+    render();
+    const context = await buildContext();
+    S.lastContext = context;
+    try {
+      await ensureSocket();
+    } catch (e) {
+      S.phase = "error";
+      render();
+      return;
+    }
+    const ack = await emit("help_request", { context });
+    if (!ack.ok) {
+      S.phase = "error";
+      S.errorText = ack.error && ack.error.code === "queue_full" ? t("queueFull") : t("unreachable");
+      render();
+      return;
+    }
+    saveCase(ack.case_id, ack.case_token);
+    storage.set(`${KEY()}:open`, "1");
+    applyCase(ack.case);
+    if (intent === "callback" && WAITING.includes(ack.case.state)) {
+      // the server queued it (an agent is online but we are closed): ask for the callback now
+      const callback = await emit("callback_request", {});
+      if (callback.ok) S.phase = "callback";
+    }
+    render();
+  }
+
+  async function requestCallback() {
+    S.intent = "callback";
+    const ack = await emit("callback_request", {});
+    if (ack.ok) {
+      S.technical = false;
+      S.phase = "callback";
+    }
+    render();
+  }
+
+  /** "Avsluta": a waiting case is withdrawn; an active chat goes to wrap-up (feedback). */
+  async function endCase() {
+    if (!S.caseId) return;
+    const waiting = S.phase === "queued";
+    const ack = await emit("cancel", {});
+    if (ack.ok && waiting) {
+      forgetCase();
+      S.phase = "ended";
+    }
+    render();
+    el.title.focus();
+  }
+
+  // ------------------------------------------------------------------ the dialog
+
+  let returnFocus = null;
+
+  function openDialog() {
+    if (S.open) return;
+    returnFocus = document.activeElement && document.activeElement !== document.body
+      ? document.activeElement : el.button;
+    S.open = true;
+    if (S.caseId) storage.set(`${KEY()}:open`, "1");
+    el.backdrop.hidden = false;
+    render();
+    el.title.focus();
+    flushReceipts();
+  }
+
+  /** Escape / "Minimera": hide the overlay, keep the case, give focus back. */
+  function minimise() {
+    if (!S.open) return;
+    // a finished case has nothing to come back to
+    if (["intro", "callback", "done", "ended", "error"].includes(S.phase)) {
+      closeAndForget();
+      return;
+    }
+    hideDialog();
+  }
+
+  function closeAndForget() {
+    forgetCase();
+    hideDialog();
+    refreshStatus();
+  }
+
+  function hideDialog() {
+    S.open = false;
+    storage.remove(`${KEY()}:open`);
+    el.backdrop.hidden = true;
+    render();
+    const target = returnFocus && document.contains(returnFocus) && returnFocus.offsetParent !== null
+      ? returnFocus : el.button;
+    target.focus();
+  }
+
+  function focusables() {
+    return Array.from(el.dialog.querySelectorAll(
+      "button, textarea, input, [href], [tabindex]:not([tabindex='-1'])",
+    )).filter((node) => !node.disabled && node.offsetParent !== null);
+  }
+
+  function onDialogKey(event) {
+    if (event.key === "Escape") {
+      event.preventDefault();
+      minimise();
+      return;
+    }
+    if (event.key !== "Tab") return;
+    // keep Tab inside the modal dialog
+    const items = focusables();
+    if (!items.length) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    const onEdge = [first, el.title, el.dialog].includes(document.activeElement);
+    if (event.shiftKey && onEdge) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && document.activeElement === last) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  // ------------------------------------------------------------------ display rules
+
+  let statusRequest = null;
+
+  /** Ask the server whether to show the button here, and whether it may promise an answer. */
+  function refreshStatus() {
+    if (statusRequest) return statusRequest;
+    const host = hostContext();
+    const query = new URLSearchParams({
+      store: store(), page: page(), channel: channel(), language: language(),
+      logged_in: String(loggedIn()), offline_mode: String(!navigator.onLine),
+    });
+    const step = oneOf(host.payment_step, STEPS);
+    if (step) query.set("payment_step", step);
+    const position = oneOf(host.position ?? read(config.position), POSITIONS);
+    if (position) query.set("position", position);
+    statusRequest = fetch(`${SERVER}/api/widget/status?${query}`, { cache: "no-store", credentials: "omit" })
+      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then((status) => {
+        S.status = status;
+        S.promiseSeconds = status.promise_seconds || S.promiseSeconds;
+        if (!status.show) S.mode = "hidden";
+        else if (!status.open) S.mode = "closed";
+        else if (!status.agents_available) S.mode = "no_agent";
+        else S.mode = "promise";
+      })
+      .catch((error) => {
+        // cannot ask: show the button anyway; a press then says honestly if support is unreachable
+        console.warn("Helpwire: display status unavailable", error);
+        S.mode = "promise";
+      })
+      .finally(() => {
+        statusRequest = null;
+        renderTexts();
+        render();
+      });
+    return statusRequest;
+  }
+
+  // ------------------------------------------------------------------ start
+
+  async function start() {
+    await Promise.all([
+      loadStyle(new URL("helpwire.css", SCRIPT_URL).href),
+      loadScript(new URL("messages.js", SCRIPT_URL).href, () => Boolean(window.HelpwireMessages)),
+    ]);
+    M = window.HelpwireMessages;
+    build();
+    renderTexts();
+    render();
+    const token = storage.get(`${KEY()}:case`);
+    if (token) {
+      // a reload mid-case: reconnect and pick the case up where it was
+      S.token = token;
+      S.phase = "connecting";
+      if (storage.get(`${KEY()}:open`)) openDialog();
+      ensureSocket().catch(() => {
+        S.phase = "error";
+        render();
+      });
+    }
+    await refreshStatus();
+    // the rules can change with the clock (opening hours) and with agents signing in or out
+    setInterval(() => { if (!S.open && document.visibilityState === "visible") refreshStatus(); }, 60000);
+    window.addEventListener("online", refreshStatus);
+    window.addEventListener("offline", refreshStatus);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && S.open) flushReceipts();
+    });
+  }
+
+  const ready = (document.readyState === "loading"
+    ? new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }))
+    : Promise.resolve()).then(start);
+
+  window.Helpwire = Object.freeze({
+    /** Resolves when the widget has drawn itself. */
+    ready,
+    /** Re-check the display rules and texts: call after the page, language or login changes. */
+    update: () => ready.then(refreshStatus),
+    /** Open the overlay as if the button were pressed. */
+    open: () => ready.then(onLauncherPress),
+  });
+})();

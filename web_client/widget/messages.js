@@ -1,0 +1,192 @@
+/*
+ * Helpwire widget: the one message catalogue (Swedish and English).
+ *
+ * The Swedish texts marked "seed" are the specification's microcopy, copied verbatim; change
+ * them only together with the specification. {name} placeholders are filled by format().
+ * A classic script (not a module) so the widget can be embedded on any shop domain without
+ * CORS headers on static files; it defines one global, HelpwireMessages.
+ */
+(function (root) {
+  "use strict";
+
+  const sv = {
+    // the button and the line under it (seed)
+    buttonText: "Hjälp",
+    buttonLabel: "Hjälp – svar inom {seconds} sek",
+    promise: "Behöver du hjälp? Svar inom {seconds} sek.",
+    // honest variants when nobody can keep the promise
+    buttonLabelClosed: "Hjälp – supporten är stängd, be oss ringa upp dig",
+    buttonLabelNoAgent: "Hjälp – ingen kan svara just nu, be oss ringa upp dig",
+    closedLine: "Just nu är supporten stängd. Vi kan ringa upp dig.",
+    closedOpensAt: "Just nu är supporten stängd. Vi öppnar {when}.",
+    noAgentLine: "Ingen kan svara just nu. Vi kan ringa upp dig.",
+    buttonLabelCase: "Hjälp – visa ditt pågående ärende",
+    minimisedLine: "Ditt ärende pågår – tryck för att öppna.",
+    minimisedUnread: "Nytt meddelande från {name} – tryck för att läsa.",
+
+    regionLabel: "Kundsupport",
+    dialogTitle: "Hjälp",
+    minimise: "Minimera",
+    end: "Avsluta",
+    close: "Stäng",
+    privacy: "Vi använder video/röst bara för att hjälpa i stunden.", // seed
+
+    connecting: "Kopplar upp dig till support…",
+    // seed: "Kopplar upp dig till support… 20 s kvar" and "Du är nummer 1 i kön"
+    countdown: "Kopplar upp dig till support… {seconds} s kvar",
+    countdownOver: "Kopplar upp dig till support… det dröjer lite längre än beräknat.",
+    noEta: "Alla i supporten är upptagna just nu. Du får svar så snart någon blir ledig.",
+    position: "Du är nummer {position} i kön",
+    contextNote: "Vi skickar med din korg ({amount}) och var du är i köpet, så slipper du förklara.",
+    contextNoteEmpty: "Vi skickar med var du är i köpet, så slipper du förklara.",
+    waitingHint: "Skriv gärna din fråga medan du väntar.",
+    agentJoining: "{name} ansluter…", // seed: "Lisa ansluter…"
+    chattingWith: "Du chattar med {name}",
+    agentTyping: "{name} skriver…",
+    agentLost: "Anslutningen till supporten bröts. Du är först i kön igen.",
+    reconnecting: "Återansluter…",
+    unreachable: "Vi når inte supporten just nu. Kontrollera uppkopplingen och försök igen.",
+    queueFull: "Kön är full just nu. Försök igen om en liten stund.",
+    retry: "Försök igen",
+
+    // callbacks
+    technicalError: "Tekniskt fel – vi ringer upp. Din korg sparas i {minutes} min.", // seed
+    callbackOffer: "Det dröjer längre än vi lovat. Vill du att vi ringer upp dig i stället?",
+    callbackButton: "Ring upp mig",
+    keepWaiting: "Jag väntar kvar",
+    callbackIntroClosed: "Just nu är supporten stängd, så vi kan inte svara inom {seconds} sek.",
+    callbackIntroNoAgent: "Ingen kan svara just nu, så vi kan inte lova svar inom {seconds} sek.",
+    callbackQuestion: "Vill du att vi ringer upp dig? Din korg sparas i {minutes} min.",
+    callbackConfirmed: "Tack! Vi ringer upp dig. Din korg sparas i {minutes} min.",
+    cancel: "Avbryt",
+
+    // chat
+    messagesLabel: "Meddelanden",
+    inputLabel: "Ditt meddelande",
+    inputPlaceholder: "Skriv ditt meddelande…",
+    send: "Skicka",
+    you: "Du",
+    notSent: "Kunde inte skickas",
+    sending: "Skickas",
+    sent: "Skickat",
+    delivered: "Levererat",
+
+    // the end (seed)
+    wrapUp: "Klart! Skriv gärna hur det gick ({seconds} sek).",
+    ratingLegend: "Hur gick det?",
+    ratings: ["Mycket dåligt", "Dåligt", "Okej", "Bra", "Mycket bra"],
+    ratingLabel: "Betyg {rating} av 5: {text}",
+    feedbackText: "Kort kommentar (valfritt)",
+    sendFeedback: "Skicka omdöme",
+    thanks: "Tack för hjälpen!",
+    thanksReceipt: "Ditt kvitto ligger i mobilen. Tack för hjälpen!",
+    ended: "Ärendet är avslutat.",
+  };
+
+  const en = {
+    buttonText: "Help",
+    buttonLabel: "Help – answer within {seconds} sec",
+    promise: "Need help? Answer within {seconds} sec.",
+    buttonLabelClosed: "Help – support is closed, ask us to call you back",
+    buttonLabelNoAgent: "Help – nobody can answer right now, ask us to call you back",
+    closedLine: "Support is closed right now. We can call you back.",
+    closedOpensAt: "Support is closed right now. We open {when}.",
+    noAgentLine: "Nobody can answer right now. We can call you back.",
+    buttonLabelCase: "Help – show your open case",
+    minimisedLine: "Your case is open – press to show it.",
+    minimisedUnread: "New message from {name} – press to read.",
+
+    regionLabel: "Customer support",
+    dialogTitle: "Help",
+    minimise: "Minimise",
+    end: "End",
+    close: "Close",
+    privacy: "We use video/voice only to help you in the moment.",
+
+    connecting: "Connecting you to support…",
+    countdown: "Connecting you to support… {seconds} s left",
+    countdownOver: "Connecting you to support… it is taking a little longer than estimated.",
+    noEta: "Everyone in support is busy right now. You will be answered as soon as someone is free.",
+    position: "You are number {position} in the queue",
+    contextNote: "We send your cart ({amount}) and where you are in checkout, so you need not explain.",
+    contextNoteEmpty: "We send where you are in checkout, so you need not explain.",
+    waitingHint: "Feel free to type your question while you wait.",
+    agentJoining: "{name} is joining…",
+    chattingWith: "You are chatting with {name}",
+    agentTyping: "{name} is typing…",
+    agentLost: "The connection to support was lost. You are first in the queue again.",
+    reconnecting: "Reconnecting…",
+    unreachable: "We cannot reach support right now. Check your connection and try again.",
+    queueFull: "The queue is full right now. Please try again in a little while.",
+    retry: "Try again",
+
+    technicalError: "Technical error – we will call you back. Your cart is kept for {minutes} min.",
+    callbackOffer: "This is taking longer than we promised. Would you like us to call you back instead?",
+    callbackButton: "Call me back",
+    keepWaiting: "I'll keep waiting",
+    callbackIntroClosed: "Support is closed right now, so we cannot answer within {seconds} sec.",
+    callbackIntroNoAgent: "Nobody can answer right now, so we cannot promise an answer within {seconds} sec.",
+    callbackQuestion: "Would you like us to call you back? Your cart is kept for {minutes} min.",
+    callbackConfirmed: "Thank you! We will call you back. Your cart is kept for {minutes} min.",
+    cancel: "Cancel",
+
+    messagesLabel: "Messages",
+    inputLabel: "Your message",
+    inputPlaceholder: "Type your message…",
+    send: "Send",
+    you: "You",
+    notSent: "Could not be sent",
+    sending: "Sending",
+    sent: "Sent",
+    delivered: "Delivered",
+
+    wrapUp: "Done! Tell us how it went ({seconds} sec).",
+    ratingLegend: "How did it go?",
+    ratings: ["Very bad", "Bad", "Okay", "Good", "Very good"],
+    ratingLabel: "Rating {rating} of 5: {text}",
+    feedbackText: "Short comment (optional)",
+    sendFeedback: "Send feedback",
+    thanks: "Thank you for your help!",
+    thanksReceipt: "Your receipt is in your phone. Thank you for your help!",
+    ended: "The case is closed.",
+  };
+
+  /** The emoji of ratings 1..5 (the buttons' accessible names come from `ratings`). */
+  const RATING_EMOJI = ["😞", "🙁", "😐", "🙂", "😀"];
+
+  /** The shop's country decides the number style; the customer's language picks the words. */
+  const LOCALES = { sv: "sv-SE", en: "en-SE" };
+
+  function language(signal) {
+    return String(signal || "").toLowerCase().startsWith("en") ? "en" : "sv";
+  }
+
+  function format(template, values) {
+    return template.replace(/\{(\w+)\}/g, (whole, key) =>
+      values && values[key] !== undefined ? String(values[key]) : whole);
+  }
+
+  /** 142.5 → "142,50 kr" (sv-SE, with a no-break space, as the server's quick replies write it). */
+  function formatAmount(amount, currency, lang) {
+    return new Intl.NumberFormat(LOCALES[language(lang)], {
+      style: "currency", currency: currency || "SEK",
+    }).format(amount);
+  }
+
+  root.HelpwireMessages = Object.freeze({
+    catalogue: Object.freeze({ sv: Object.freeze(sv), en: Object.freeze(en) }),
+    RATING_EMOJI,
+    LOCALES,
+    language,
+    format,
+    formatAmount,
+    /** A translator for one language: t("position", {position: 1}). */
+    translator(lang) {
+      const table = lang === "en" ? en : sv;
+      return (key, values) => {
+        const text = table[key] !== undefined ? table[key] : sv[key];
+        return typeof text === "string" ? format(text, values) : text;
+      };
+    },
+  });
+})(typeof window !== "undefined" ? window : globalThis);
