@@ -1,0 +1,124 @@
+"""One aiortc peer connection between Helpwire and one participant (customer/kiosk or agent).
+
+The participant's browser is the offerer; the server answers. Tracks the participant sends are
+handed to the case relay as sources; what the server sends back on each audio/video m-line comes
+from the relay's consumer track for that participant, i.e. the other participant's media.
+Trickled candidates that arrive before the offer was applied are kept (bounded) and applied after.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from typing import Any
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc.sdp import candidate_from_sdp
+
+from ..logs import get_logger
+from . import aioice_compat
+from .ice import IceConfig
+from .relay import CaseRelay
+
+log = get_logger("helpwire.media.peer")
+
+_UFRAG = re.compile(r"^a=ice-ufrag:(\S+)", re.MULTILINE)
+_MEDIA_LINE = re.compile(r"^m=(audio|video) ", re.MULTILINE)
+MAX_EARLY_CANDIDATES = 64
+
+
+def ice_ufrag(sdp: str) -> str | None:
+    match = _UFRAG.search(sdp)
+    return match.group(1) if match else None
+
+
+class Peer:
+    def __init__(
+        self,
+        case_id: str,
+        role: str,
+        sid: str,
+        ice: IceConfig,
+        now: float,
+        relay: CaseRelay,
+        on_state: Callable[[Peer, str], None],
+    ) -> None:
+        self.case_id = case_id
+        self.role = role
+        self.sid = sid
+        self.relay = relay
+        self.host_addresses = ice.host_addresses
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=ice.for_server(now)))
+        self.ufrag: str | None = None
+        self.closed = False
+        self._early: list[tuple[str, str | None, int | None]] = []
+        self._on_state = on_state
+        self.pc.on("connectionstatechange", self._state_changed)
+        self.pc.on("track", self._track)
+
+    def _state_changed(self) -> None:
+        if not self.closed:
+            self._on_state(self, self.pc.connectionState)
+
+    def _track(self, track: Any) -> None:
+        receiver = next((t.receiver for t in self.pc.getTransceivers()
+                         if t.receiver.track is track), None)
+
+        async def keyframe() -> bool:
+            if receiver is None or self.closed:
+                return False
+            return await aioice_compat.request_keyframe(receiver)
+
+        log.info("media_track", case_id=self.case_id, role=self.role, kind=track.kind)
+        self.relay.add_source(self.role, track, keyframe)
+
+    async def answer(self, sdp: str) -> RTCSessionDescription:
+        """Apply the participant's offer (first or renegotiation) and return the server's answer."""
+        if not _MEDIA_LINE.search(sdp):
+            raise ValueError("the offer has no audio or video m-line")
+        await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
+        self.ufrag = ice_ufrag(sdp)
+        for transceiver in self.pc.getTransceivers():
+            if transceiver.kind in ("audio", "video") and transceiver.sender.track is None \
+                    and not transceiver.stopped:
+                # what this participant receives: the other participant's media of this kind
+                transceiver.sender.replaceTrack(self.relay.consumer(self.role, transceiver.kind))
+                if transceiver.direction == "recvonly":
+                    transceiver.direction = "sendrecv"
+        answer = await self.pc.createAnswer()
+        with aioice_compat.host_addresses(self.host_addresses):
+            await self.pc.setLocalDescription(answer)
+        early, self._early = self._early, []
+        for candidate, mid, index in early:
+            await self.add_candidate(candidate, mid, index)
+        local = self.pc.localDescription
+        return RTCSessionDescription(sdp=local.sdp, type=local.type)
+
+    async def add_candidate(self, candidate: str, mid: str | None, index: int | None) -> None:
+        if self.pc.remoteDescription is None:
+            if len(self._early) < MAX_EARLY_CANDIDATES:
+                self._early.append((candidate, mid, index))
+            return
+        text = candidate.strip()
+        if not text:
+            await self.pc.addIceCandidate(None)  # end of candidates
+            return
+        if text.startswith("candidate:"):
+            text = text[len("candidate:"):]
+        parsed = candidate_from_sdp(text)
+        parsed.sdpMid = mid
+        parsed.sdpMLineIndex = index
+        await self.pc.addIceCandidate(parsed)
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.pc.remove_all_listeners()
+        await self.relay.remove_role(self.role)
+        # not wait_for: a close that ignores cancellation must not hold up the caller
+        closing = asyncio.ensure_future(self.pc.close())
+        done, _ = await asyncio.wait({closing}, timeout=5.0)
+        if not done or closing.exception() is not None:
+            log.warning("peer_close_failed", case_id=self.case_id, role=self.role)

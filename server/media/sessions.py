@@ -1,0 +1,303 @@
+"""Per-case media: creates, renegotiates and closes the peers; frees everything when a call ends.
+
+`MediaSessions` is the adapter between the pure `MediaDesk` (server/core/media.py) and aiortc.
+It keeps, per case with a call, the case's relay and one `Peer` per participant. A call ends and
+every media object of the case is released on hang-up, on failure (ICE/DTLS failed, consent lost,
+a participant's socket gone), and when the conversation ends (wrap-up, close, agent lost). The
+hub tells it about every batch of engine effects so it notices those case changes.
+
+Nothing here records media: there is no recorder, no file sink, and no setting to add one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..core.case import Case, CaseState
+from ..core.effects import Effect, ForgetCase, SaveCase, ToAgent, ToCustomer
+from ..core.engine import CaseEngine
+from ..core.media import Channel, MediaDesk, MediaNotAllowed, MediaPolicy
+from ..logs import get_logger
+from ..runtime.hub import Hub
+from ..settings import Settings
+from . import aioice_compat
+from .ice import IceConfig
+from .peer import Peer, ice_ufrag
+from .relay import CaseRelay
+
+log = get_logger("helpwire.media")
+
+
+@dataclass
+class CaseMedia:
+    relay: CaseRelay
+    peers: dict[str, Peer] = field(default_factory=dict)
+
+
+class MediaSessions:
+    def __init__(self, settings: Settings, engine: CaseEngine, hub: Hub) -> None:
+        aioice_compat.install()
+        self.settings = settings
+        self.engine = engine
+        self.hub = hub
+        self.ice = IceConfig.from_settings(settings)
+        self.desk = MediaDesk(MediaPolicy(
+            voice_hint_after_seconds=settings.voice_hint_after_seconds,
+            video_hint_marks=frozenset(settings.video_hint_marks),
+        ))
+        self.cases: dict[str, CaseMedia] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._hints: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> None:
+        self._hints = asyncio.create_task(self._hint_loop(), name="helpwire-media-hints")
+
+    async def stop(self) -> None:
+        if self._hints is not None:
+            self._hints.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._hints
+            self._hints = None
+        for case_id in list(self.cases):
+            await self._release(case_id)
+        for task in list(self._tasks):
+            task.cancel()
+        self._tasks.clear()
+
+    async def _hint_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.settings.tick_seconds)
+            try:
+                await self.run(self.desk.tick(self.engine.live_cases(), self._now()))
+            except Exception:
+                log.exception("media_hints_failed")
+
+    def _now(self) -> float:
+        return self.engine.clock.now()
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _lock(self, case_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(case_id, asyncio.Lock())
+
+    # ------------------------------------------------------------------ ICE for clients
+
+    def ice_servers(self, user_id: str) -> list[dict[str, Any]]:
+        return self.ice.for_client(user_id, self._now())
+
+    def _decorate(self, effect: Effect) -> Effect:
+        """Hand fresh ICE servers to a participant exactly when they are about to need them."""
+        if not isinstance(effect, (ToCustomer, ToAgent)):
+            return effect
+        payload = effect.payload
+        wants = effect.event == "media_proposed" or (
+            effect.event == "media_state" and payload.get("state") == "negotiating"
+        )
+        if not wants:
+            return effect
+        user = effect.agent_id if isinstance(effect, ToAgent) else f"case-{effect.case_id}"
+        return dataclasses.replace(effect, payload={**payload, "ice_servers": self.ice_servers(user)})
+
+    async def run(self, effects: Iterable[Effect]) -> None:
+        await self.hub.run([self._decorate(e) for e in effects])
+
+    # ------------------------------------------------------------------ the policy
+
+    def _active_case(self, case_id: str) -> Case:
+        return self.engine.case(case_id)
+
+    async def propose(self, case_id: str, role: str, channel: str) -> dict[str, Any]:
+        case = self._active_case(case_id)
+        await self.run(self.desk.propose(case, role, Channel(channel), self._now()))
+        return self.desk.view(case_id)
+
+    async def accept(self, case_id: str, role: str) -> dict[str, Any]:
+        case = self._active_case(case_id)
+        await self.run(self.desk.accept(case, role, self._now()))
+        return self.desk.view(case_id)
+
+    async def decline(self, case_id: str, role: str) -> dict[str, Any]:
+        case = self._active_case(case_id)
+        await self.run(self.desk.decline(case, role, self._now()))
+        return self.desk.view(case_id)
+
+    async def hangup(self, case_id: str, role: str) -> dict[str, Any]:
+        case = self._active_case(case_id)
+        async with self._lock(case_id):
+            effects = self.desk.hangup(case, role, self._now())
+            await self._release(case_id)
+        await self.run(effects)
+        return self.desk.view(case_id)
+
+    async def mark(self, case_id: str, mark: str) -> dict[str, Any]:
+        case = self._active_case(case_id)
+        await self.run(self.desk.mark(case, mark, self._now()))
+        return self.desk.view(case_id)
+
+    async def mute(self, case_id: str, role: str, audio: bool | None, video: bool | None) -> None:
+        case = self._active_case(case_id)
+        payload = {"case_id": case_id, "by": role, "audio": audio, "video": video}
+        target = self.desk._to(case, "agent" if role == "customer" else "customer",
+                               "media_muted", payload)
+        if target is not None:
+            await self.run([target])
+
+    # ------------------------------------------------------------------ negotiation
+
+    async def offer(self, case_id: str, role: str, sid: str, sdp: str) -> dict[str, str]:
+        case = self._active_case(case_id)
+        async with self._lock(case_id):
+            media = self.cases.get(case_id)
+            peer = media.peers.get(role) if media else None
+            new = (
+                peer is None or peer.closed or peer.sid != sid or peer.ufrag != ice_ufrag(sdp)
+                or peer.pc.connectionState in ("failed", "closed")
+            )
+            effects = self.desk.negotiate(case, role, self._now(), new_connection=new)
+            if media is None:
+                media = CaseMedia(CaseRelay(case_id))
+                self.cases[case_id] = media
+            if new:
+                if peer is not None:
+                    await peer.close()  # replaced by the participant's new connection
+                peer = Peer(case_id, role, sid, self.ice, self._now(), media.relay,
+                            self._peer_state)
+                media.peers[role] = peer
+            assert peer is not None
+            try:
+                answer = await peer.answer(sdp)
+            except Exception as error:
+                log.info("media_offer_refused", case_id=case_id, role=role, error=str(error)[:200])
+                if new:
+                    media.peers.pop(role, None)
+                    await peer.close()
+                raise MediaNotAllowed(f"the offer could not be applied: {str(error)[:200]}") from None
+        await self.run(effects)
+        return {"sdp": answer.sdp, "type": answer.type}
+
+    async def candidate(self, case_id: str, role: str, sid: str, candidate: str,
+                        mid: str | None, index: int | None) -> None:
+        media = self.cases.get(case_id)
+        peer = media.peers.get(role) if media else None
+        if peer is None or peer.sid != sid or peer.closed:
+            return  # a late candidate for a connection that is gone: harmless
+        try:
+            await peer.add_candidate(candidate, mid, index)
+        except ValueError as error:
+            raise MediaNotAllowed(f"the candidate could not be parsed: {str(error)[:200]}") from None
+
+    # ------------------------------------------------------------------ peers' fate
+
+    def _peer_state(self, peer: Peer, state: str) -> None:
+        log.info("media_peer_state", case_id=peer.case_id, role=peer.role, state=state)
+        if state == "connected":
+            self._spawn(self._peer_connected(peer))
+        elif state in ("failed", "closed"):
+            self._spawn(self._peer_failed(peer, "ice_failed" if state == "failed" else "peer_closed"))
+
+    async def _peer_connected(self, peer: Peer) -> None:
+        case = self.engine.cases.get(peer.case_id)
+        if case is None or peer.closed:
+            return
+        await self.run(self.desk.peer_connected(case, peer.role, self._now()))
+
+    async def _peer_failed(self, peer: Peer, reason: str) -> None:
+        async with self._lock(peer.case_id):
+            media = self.cases.get(peer.case_id)
+            if media is None or media.peers.get(peer.role) is not peer:
+                return
+            case = self.engine.cases.get(peer.case_id)
+            effects = self.desk.peer_failed(case, peer.role, reason, self._now()) if case else []
+            await self._release(peer.case_id)
+        log.info("media_failed", case_id=peer.case_id, role=peer.role, reason=reason)
+        await self.run(effects)
+
+    async def participant_gone(self, case_id: str, role: str, reason: str = "peer_lost") -> None:
+        """A participant's last socket closed: their media cannot go on; the case goes on in chat."""
+        async with self._lock(case_id):
+            case = self.engine.cases.get(case_id)
+            call = self.desk.calls.get(case_id)
+            if case is None or call is None or not call.live:
+                return
+            effects = self.desk.peer_failed(case, role, reason, self._now())
+            await self._release(case_id)
+        log.info("media_failed", case_id=case_id, role=role, reason=reason)
+        await self.run(effects)
+
+    async def socket_gone(self, sid: str) -> None:
+        for case_id, media in list(self.cases.items()):
+            for role, peer in list(media.peers.items()):
+                if peer.sid == sid:
+                    await self.participant_gone(case_id, role)
+
+    async def agent_gone(self, agent_id: str) -> None:
+        for case_id, call in list(self.desk.calls.items()):
+            case = self.engine.cases.get(case_id)
+            if call.live and case is not None and case.agent_id == agent_id:
+                await self.participant_gone(case_id, "agent")
+
+    async def _release(self, case_id: str) -> None:
+        """Close every peer of the case and drop its relay: no media object of it is left."""
+        media = self.cases.pop(case_id, None)
+        if media is None:
+            return
+        for peer in list(media.peers.values()):
+            await peer.close()
+        media.peers.clear()
+        await media.relay.close()
+
+    # ------------------------------------------------------------------ case changes
+
+    async def after_effects(self, effects: list[Effect]) -> None:
+        """Called by the hub after each batch of effects: follow the case's life."""
+        try:
+            await self._follow(effects)
+        except Exception:
+            log.exception("media_follow_failed")
+
+    async def _follow(self, effects: list[Effect]) -> None:
+        touched: list[str] = []
+        voice_first: list[str] = []
+        lost: list[str] = []
+        for effect in effects:
+            if isinstance(effect, (ToCustomer, SaveCase, ForgetCase)):
+                touched.append(effect.case_id)
+            if isinstance(effect, ToCustomer) and effect.event == "agent_joined" \
+                    and effect.payload.get("first_channel") == Channel.VOICE.value:
+                voice_first.append(effect.case_id)
+            if isinstance(effect, ToAgent) and effect.event == "customer_connection" \
+                    and effect.payload.get("connected") is False:
+                lost.append(str(effect.payload.get("case_id")))
+        for case_id in lost:
+            await self.participant_gone(case_id, "customer")
+        for case_id in dict.fromkeys(touched):
+            case = self.engine.cases.get(case_id)
+            if case is not None and case.state is not CaseState.ACTIVE and (
+                case_id in self.desk.calls or case_id in self.cases
+            ):
+                async with self._lock(case_id):
+                    out = self.desk.case_over(case, self._now())
+                    await self._release(case_id)
+                await self.run(out)
+            if case is None or case.is_terminal:
+                self._locks.pop(case_id, None)
+        for case_id in voice_first:
+            case = self.engine.cases.get(case_id)
+            if case is not None and case.state is CaseState.ACTIVE:
+                await self.run(self.desk.start_voice_first(case, self._now()))
+
+    # ------------------------------------------------------------------ introspection
+
+    def view(self, case_id: str) -> dict[str, Any]:
+        return self.desk.view(case_id)
