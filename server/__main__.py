@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import os
 import sys
+import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -182,6 +183,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
     except (ValidationError, FileNotFoundError) as error:
         print(f"helpwire: configuration error: {error}", file=sys.stderr)
+        return 2
+    except tomllib.TOMLDecodeError as error:
+        print(f"helpwire: configuration error: {args.config}: {error}", file=sys.stderr)
         return 2
     return result
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import socketio
-from aiohttp import web
+from aiohttp import WSCloseCode, web
 
 from .core.clock import Clock, SystemClock
 from .core.engine import CaseEngine, EngineConfig
 from .core.routing import RuleSet, load_rules
 from .logs import get_logger
+from .media.sessions import MediaSessions
 from .runtime.hub import AGENT_NS, CUSTOMER_NS, KIOSK_NS, Hub
 from .runtime.persister import Persister
 from .runtime.services import Services
@@ -20,10 +23,13 @@ from .settings import Settings
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
 from .store import AgentRepository, CaseRepository, Database
-from .web import api, pages
+from .web import api, pages, widget_api
 from .web.keys import SERVICES, SETTINGS
 
 log = get_logger("helpwire.app")
+
+#: how long shutdown waits for Engine.IO to say goodbye to every client
+DISCONNECT_TIMEOUT_SECONDS = 1.0
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -59,7 +65,9 @@ def create_app(
         engineio_logger=False,
     )
     sio.attach(app)
+    websockets = _track_websockets(sio)
     app.add_routes(api.routes)
+    app.add_routes(widget_api.routes)
     pages.setup(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -79,16 +87,21 @@ def create_app(
             persister=persister,
             signer=TokenSigner(settings.resolved_secret_key(), settings.agent_token_ttl_seconds),
         )
+        media = MediaSessions(settings, engine, hub)
+        hub.observers.append(media.after_effects)
+        services.media = media
         app[SERVICES] = services
         sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
         sio.register_namespace(KioskNamespace(KIOSK_NS, services))
         sio.register_namespace(AgentNamespace(AGENT_NS, services))
         persister.start()
         hub.start()
+        media.start()
         log.info("server_started", database=database.dialect_name)
         try:
             yield
         finally:
+            await media.stop()
             await hub.stop()
             await persister.stop()
             await database.close()
@@ -96,11 +109,42 @@ def create_app(
 
     async def disconnect_everyone(app: web.Application) -> None:
         """Close every socket before aiohttp waits for them, so shutdown is prompt."""
-        if sio.eio.sockets:
-            await sio.eio.disconnect()
+        # close(wait=False): Engine.IO's own disconnect-all waits forever on a socket whose
+        # client left at this very moment, and fails outright when the last one just went
+        closing = [
+            asyncio.create_task(socket.close(wait=False, reason=sio.eio.reason.SERVER_DISCONNECT))
+            for socket in list(sio.eio.sockets.values())
+        ]
+        if closing:
+            _, pending = await asyncio.wait(closing, timeout=DISCONNECT_TIMEOUT_SECONDS)
+            if pending:
+                log.warning("shutdown_disconnect_timeout", sockets=len(pending))
+        # aiohttp stops reading from connections before on_shutdown, so a client's closing
+        # handshake never arrives and each websocket would hold shutdown for its whole timeout
+        await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY) for ws in list(websockets)))
         await sio.shutdown()
 
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(disconnect_everyone)
     return app
 
+
+def _track_websockets(sio: socketio.AsyncServer) -> set[web.WebSocketResponse]:
+    """The open websockets of Engine.IO's aiohttp transport, so shutdown can close them."""
+    open_sockets: set[web.WebSocketResponse] = set()
+    driver = sio.eio._async  # the transport's hooks (module-wide): this server gets a copy
+    base: Any = driver["websocket"]
+
+    class TrackedWebSocket(base):  # type: ignore[misc]
+        def __init__(self, handler: Any, server: Any) -> None:
+            async def tracked(ws: Any) -> None:
+                open_sockets.add(ws._sock)
+                try:
+                    await handler(ws)
+                finally:
+                    open_sockets.discard(ws._sock)
+
+            super().__init__(tracked, server)
+
+    sio.eio._async = {**driver, "websocket": TrackedWebSocket}
+    return open_sockets

@@ -18,6 +18,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from .core.display import DisplayRules
+
 DEFAULT_RULES = Path(__file__).parent / "defaults" / "rules.toml"
 
 
@@ -94,6 +96,11 @@ class Settings(BaseSettings):
     tick_seconds: float = Field(0.25, gt=0)
     default_max_concurrent_cases: int = Field(3, ge=1)
 
+    # --- the Help button's display rules (server/core/display.py, docs/widget.md) ---------
+    #: defaults: every page and channel, everyone, always open; closed or nobody online →
+    #: an honest text and a callback request instead of the promise
+    display: DisplayRules = Field(default_factory=DisplayRules)
+
     # --- wrap-up -------------------------------------------------------------
     labels: list[str] = Field(
         default_factory=lambda: ["betalningsfråga", "produkt saknas", "tekniskt fel"]
@@ -111,6 +118,27 @@ class Settings(BaseSettings):
     max_cart_lines: int = Field(100, ge=1)
     #: frames larger than this are refused by the transport itself (connection closed)
     max_transport_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+
+    # --- media: voice and video beside the chat (never recorded; docs/media.md) --
+    #: STUN servers handed to clients and used by the server's peers, e.g. ["stun:turn.example.com:3478"]
+    ice_stun_urls: list[str] = Field(default_factory=list)
+    #: TURN servers, e.g. ["turn:turn.example.com:3478?transport=udp"]; need ice_turn_secret
+    ice_turn_urls: list[str] = Field(default_factory=list)
+    #: coturn's static-auth-secret (use-auth-secret): TURN credentials are derived from it
+    ice_turn_secret: str = ""
+    #: how long derived TURN credentials stay valid (minted when a call starts)
+    ice_turn_ttl_seconds: int = Field(4 * 3600, ge=60)
+    #: host-candidate addresses the server's peers offer; empty = every interface but loopback
+    #: (aioice's choice). Set ["127.0.0.1"] for single-host installs and tests.
+    media_host_addresses: list[str] = Field(default_factory=list)
+    #: largest accepted SDP in media_offer, in bytes
+    max_sdp_bytes: int = Field(64 * 1024, ge=1024)
+    #: suggest voice to the agent after this long in chat without resolution
+    voice_hint_after_seconds: float = Field(60.0, gt=0)
+    #: agent marks (media_mark) that make the console suggest video
+    video_hint_marks: list[str] = Field(
+        default_factory=lambda: ["needs_verification", "visual_fault"]
+    )
 
     # --- logging -------------------------------------------------------------
     log_level: str = "INFO"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 
 import socketio
 
@@ -56,14 +56,19 @@ class Hub:
         self._tick_seconds = tick_seconds
         self._housekeeping_seconds = housekeeping_seconds
         self._ticker: asyncio.Task[None] | None = None
+        #: called with each batch of effects after it was carried out (the media layer follows cases)
+        self.observers: list[Callable[[list[Effect]], Awaitable[None]]] = []
 
     def customer_namespace(self, case_id: str) -> str:
         case = self.engine.cases.get(case_id)
         return KIOSK_NS if case is not None and case.channel == "kiosk" else CUSTOMER_NS
 
     async def run(self, effects: Iterable[Effect]) -> None:
-        for effect in effects:
+        batch = list(effects)
+        for effect in batch:
             await self._apply(effect)
+        for observer in self.observers:
+            await observer(batch)
 
     async def _apply(self, effect: Effect) -> None:
         if isinstance(effect, ToCustomer):

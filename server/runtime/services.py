@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..core.engine import CaseEngine
 from ..security.tokens import TokenSigner
@@ -10,6 +11,9 @@ from ..settings import Settings
 from ..store import AgentRepository, CaseRepository, Database
 from .hub import Hub
 from .persister import Persister
+
+if TYPE_CHECKING:
+    from ..media.sessions import MediaSessions
 
 
 @dataclass
@@ -22,3 +26,5 @@ class Services:
     hub: Hub
     persister: Persister
     signer: TokenSigner
+    #: voice and video (server/media); None until the app has started it
+    media: MediaSessions | None = None

@@ -13,6 +13,7 @@ from ..runtime.hub import AGENTS_ROOM, agent_room
 from ..security.tokens import InvalidToken
 from .base import RoleNamespace, Route
 from .errors import InvalidPayload, NotAuthenticated, error_payload
+from .media import AGENT_MEDIA_ROUTES, AgentMediaMixin
 from .schemas import (
     AgentChatReceived,
     AgentChatSend,
@@ -24,7 +25,7 @@ from .schemas import (
 )
 
 
-class AgentNamespace(RoleNamespace):
+class AgentNamespace(AgentMediaMixin, RoleNamespace):
     routes = {
         "agent_hello": Route(Empty, "agent_hello"),
         "presence_set": Route(PresenceSet, "presence_set"),
@@ -36,6 +37,7 @@ class AgentNamespace(RoleNamespace):
         "conversation_end": Route(CaseRef, "conversation_end"),
         "case_close": Route(CaseClose, "case_close"),
         "queues_get": Route(Empty, "queues_get"),
+        **AGENT_MEDIA_ROUTES,
     }
 
     def __init__(self, namespace: str, services: Any) -> None:
@@ -48,10 +50,12 @@ class AgentNamespace(RoleNamespace):
         try:
             agent_id = self.services.signer.agent_id(token)
         except InvalidToken as error:
-            raise Refused(error_payload(error)) from None
+            # message, then data: the client's connect_error carries {code, message} as error.data
+            raise Refused(error.message, error_payload(error)) from None
         stored = await self.services.agents.by_id(agent_id)
         if stored is None:
-            raise Refused(error_payload(InvalidToken("this agent no longer exists; sign in again")))
+            gone = InvalidToken("this agent no longer exists; sign in again")
+            raise Refused(gone.message, error_payload(gone))
         profile = AgentProfile(
             id=stored.id,
             display_name=stored.display_name,
@@ -70,6 +74,7 @@ class AgentNamespace(RoleNamespace):
             return
         sockets = self._sockets.get(profile.id, set())
         sockets.discard(sid)
+        await self.media_socket_gone(sid, profile.id, last=not sockets)
         if not sockets:
             self._sockets.pop(profile.id, None)
             await self.services.hub.run(self.services.engine.agent_disconnected(profile.id))
@@ -100,6 +105,7 @@ class AgentNamespace(RoleNamespace):
             "promise_seconds": int(settings.promise_seconds),
             "offer_timeout_seconds": settings.offer_timeout_seconds,
             "queues": engine.queue_overview(),
+            "ice_servers": self.media_ice_servers(me.id),
         }
 
     async def presence_set(self, sid: str, event: PresenceSet) -> dict[str, Any]:

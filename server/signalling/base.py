@@ -28,6 +28,8 @@ log = get_logger("helpwire.signalling")
 class Route:
     schema: type[Event]
     handler: str
+    #: a Settings field (bytes) that this event may use on top of max_event_bytes (e.g. SDP)
+    extra_bytes_setting: str | None = None
 
 
 Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
@@ -54,7 +56,10 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 raise InvalidPayload(f"{event} takes one payload object, got {len(args) - 1}")
             data = args[1] if len(args) > 1 else {}
             settings = self.services.settings
-            check_limits(data, settings.max_event_bytes, settings.max_json_depth)
+            max_bytes = settings.max_event_bytes
+            if route.extra_bytes_setting is not None:
+                max_bytes += int(getattr(settings, route.extra_bytes_setting))
+            check_limits(data, max_bytes, settings.max_json_depth)
             try:
                 payload = route.schema.model_validate(data if data is not None else {})
             except ValidationError as exc:

@@ -10,6 +10,7 @@ from ..core.errors import CaseNotFound
 from ..runtime.hub import case_room
 from .base import RoleNamespace, Route
 from .errors import CaseAlreadyOpen, InvalidPayload, NoOpenCase, error_payload
+from .media import CUSTOMER_MEDIA_ROUTES, CustomerMediaMixin
 from .schemas import (
     CallbackRequest,
     ChatReceived,
@@ -22,7 +23,7 @@ from .schemas import (
 )
 
 
-class CustomerNamespace(RoleNamespace):
+class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
     routes = {
         "help_request": Route(HelpRequest, "help_request"),
         "resume": Route(Resume, "resume"),
@@ -32,6 +33,7 @@ class CustomerNamespace(RoleNamespace):
         "cancel": Route(Empty, "cancel"),
         "callback_request": Route(CallbackRequest, "callback_request"),
         "feedback": Route(Feedback, "feedback"),
+        **CUSTOMER_MEDIA_ROUTES,
     }
     channel_override: str | None = None
 
@@ -47,6 +49,7 @@ class CustomerNamespace(RoleNamespace):
         return None
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        await self.media_socket_gone(sid)
         case_id = self._unbind(sid)
         if case_id is not None and not self._sockets.get(case_id):
             engine = self.services.engine
@@ -103,6 +106,7 @@ class CustomerNamespace(RoleNamespace):
             "case_id": case.id,
             "case_token": self.services.signer.case_token(case.id),
             "case": engine.customer_view(case.id),
+            "ice_servers": self.media_ice_servers(case.id),
         }
 
     async def resume(self, sid: str, event: Resume) -> dict[str, Any]:
@@ -112,7 +116,8 @@ class CustomerNamespace(RoleNamespace):
             raise CaseNotFound("that case is no longer open; press Help to start a new one")
         await self._bind(sid, case_id)
         await self.services.hub.run(engine.customer_reconnected(case_id))
-        return {"case_id": case_id, "case": engine.customer_view(case_id)}
+        return {"case_id": case_id, "case": engine.customer_view(case_id),
+                "ice_servers": self.media_ice_servers(case_id)}
 
     async def chat_send(self, sid: str, event: ChatSend) -> dict[str, Any]:
         limit = self.services.settings.max_chat_chars
@@ -169,7 +174,7 @@ class KioskNamespace(CustomerNamespace):
         kiosk_id = auth.get("kiosk_id") if isinstance(auth, dict) else None
         if not isinstance(kiosk_id, str) or not 1 <= len(kiosk_id) <= 64:
             error = InvalidPayload("connect to /kiosk with auth {kiosk_id: '<your kiosk id>'}")
-            raise Refused(error_payload(error))
+            raise Refused(error.message, error_payload(error))
         self._kiosks[sid] = kiosk_id
         await self.enter_room(sid, f"kiosk:{kiosk_id}")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -33,6 +35,17 @@ async def test_ping_is_false_when_the_sqlite_file_cannot_be_opened(tmp_path: Pat
         assert await db.ping() is False
     finally:
         await db.close()
+        await _aiosqlite_threads_finished()
+
+
+async def _aiosqlite_threads_finished() -> None:
+    """aiosqlite stops a failed connection's worker thread without awaiting it; the thread then
+    reports back to this test's event loop, so the loop must outlive it (else, under load, the
+    thread fails on a closed loop during a later test)."""
+    deadline = asyncio.get_running_loop().time() + 5
+    while any("_connection_worker_thread" in t.name for t in threading.enumerate()):
+        assert asyncio.get_running_loop().time() < deadline, "aiosqlite worker threads linger"
+        await asyncio.sleep(0.01)
 
 
 async def test_a_closed_database_refuses_transactions(database_url: str) -> None:

@@ -13,12 +13,17 @@ from typing import Any
 import aiohttp
 import socketio
 from aiohttp import web
+from argon2 import PasswordHasher
 
 from server.app import create_app
+from server.core.clock import Clock
 from server.runtime.services import Services
-from server.security.passwords import hash_password
 from server.settings import Settings, load_settings
 from server.web.keys import SERVICES
+
+#: Argon2id with the cheapest parameters: tests create many agents, and verification reads the
+#: parameters from the hash, so sign-in stays real but fast (production hashing is unchanged)
+_TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @dataclass
@@ -26,6 +31,13 @@ class LiveServer:
     url: str
     app: web.Application
     settings: Settings
+    runner: web.AppRunner | None = None
+
+    async def stop(self) -> None:
+        """Shut the server down as the process would (idempotent; the fixture calls it too)."""
+        runner, self.runner = self.runner, None
+        if runner is not None:
+            await runner.cleanup()
 
     @property
     def services(self) -> Services:
@@ -43,7 +55,7 @@ class LiveServer:
         agent = await self.services.agents.create(
             username=username,
             display_name=display_name,
-            password_hash=await asyncio.to_thread(hash_password, password),
+            password_hash=_TEST_HASHER.hash(password),
             skills=skills,
             languages=languages,
             max_concurrent=max_concurrent,
@@ -65,7 +77,9 @@ class LiveServer:
 
 
 @asynccontextmanager
-async def live_server(tmp_path: Path, **overrides: Any) -> AsyncIterator[LiveServer]:
+async def live_server(
+    tmp_path: Path, clock: Clock | None = None, **overrides: Any
+) -> AsyncIterator[LiveServer]:
     values: dict[str, Any] = {
         "data_dir": tmp_path,
         "secret_key": "test-secret-key-not-for-production",
@@ -75,16 +89,17 @@ async def live_server(tmp_path: Path, **overrides: Any) -> AsyncIterator[LiveSer
     }
     values.update(overrides)
     settings = load_settings(**values)
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     runner = web.AppRunner(app, shutdown_timeout=2.0)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    running = LiveServer(f"http://127.0.0.1:{port}", app, settings, runner)
     try:
-        yield LiveServer(f"http://127.0.0.1:{port}", app, settings)
+        yield running
     finally:
-        await runner.cleanup()
+        await running.stop()
 
 
 @dataclass
@@ -95,6 +110,11 @@ class Client:
     namespace: str
     received: dict[str, list[Any]] = field(default_factory=lambda: defaultdict(list))
     _waiters: list[tuple[str, asyncio.Future[Any]]] = field(default_factory=list)
+    #: set when the connection is gone (closed by either side)
+    disconnected: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def _on_disconnect(self, reason: Any = None) -> None:
+        self.disconnected.set()
 
     def _on_any(self, event: str, data: Any = None) -> None:
         self.received[event].append(data)
@@ -139,6 +159,7 @@ async def connect(url: str, namespace: str, auth: Any = None) -> Client:
     sio = socketio.AsyncClient(reconnection=False)
     client = Client(sio, namespace)
     sio.on("*", client._on_any, namespace=namespace)
+    sio.on("disconnect", client._on_disconnect, namespace=namespace)
     await sio.connect(url, namespaces=[namespace], transports=["websocket"], auth=auth,
                       wait_timeout=5)
     return client
