@@ -55,7 +55,7 @@ def create_app(
 ) -> web.Application:
     """Build the application. Rules are read now, so a broken rules file stops start-up at once."""
     rules = rules if rules is not None else load_rules(Path(settings.rules_file))
-    app = web.Application(client_max_size=64 * 1024)
+    app = web.Application(client_max_size=64 * 1024, middlewares=[api.json_errors])
     app[SETTINGS] = settings
     sio = socketio.AsyncServer(
         async_mode="aiohttp",

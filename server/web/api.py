@@ -44,6 +44,27 @@ async def read_json(request: web.Request) -> Any:
         ) from None
 
 
+@web.middleware
+async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
+    """API callers get every HTTP error as `{error: {code, message}}`, never an HTML page."""
+    try:
+        response: web.StreamResponse = await handler(request)
+        return response
+    except web.HTTPException as exc:
+        if not request.path.startswith("/api/") or exc.content_type == "application/json":
+            raise
+        code = _HTTP_CODES.get(exc.status, "http_error")
+        return error_response(exc.status, code, exc.reason if exc.status != 413 else
+                              "the request body is too large; the limit is 64 KiB")
+
+
+_HTTP_CODES = {
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+}
+
+
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
     services = request.app[SERVICES]

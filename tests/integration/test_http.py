@@ -64,9 +64,10 @@ async def test_login_needs_json(server: LiveServer) -> None:
 
 
 async def test_a_login_body_over_64_kib_is_413(server: LiveServer) -> None:
-    status, _, _ = await post(server, "/api/agent/login",
-                              json={"username": "lisa", "password": "x" * (64 * 1024)})
+    status, _, body = await post(server, "/api/agent/login",
+                                 json={"username": "lisa", "password": "x" * (64 * 1024)})
     assert status == 413
+    assert body["error"]["code"] == "payload_too_large"
     # the server is fine afterwards
     async with aiohttp.ClientSession() as http, http.get(f"{server.url}/healthz") as answer:
         assert answer.status == 200
