@@ -80,3 +80,22 @@ async def test_case_end_ends_the_call(server: LiveServer) -> None:
         assert server.services.media.cases == {}  # type: ignore[union-attr]
     finally:
         await call.close()
+
+
+async def test_call_and_chat_link_both_gone_takes_the_technical_error_path(
+    media_server,  # type: ignore[no-untyped-def]
+) -> None:
+    async with media_server(customer_grace_seconds=0.5) as server:
+        call, customer, agent = await _in_video_call(server, "lisa")
+        try:
+            await call.customer.close()  # the page is gone: no socket, no media
+            await call.agent.wait_for("media_state", lambda p: p["state"] == "failed")
+            left = await call.agent.wait_for("customer_left")
+            assert left == {"case_id": call.case_id}
+            await server.flush()
+            row = await server.services.cases.get(call.case_id)
+            assert row is not None and row["state"] == "callback_requested"
+            callback = await server.services.cases.get_callback(call.case_id)
+            assert callback is not None and callback["reason"] == "connection_lost"
+        finally:
+            await call.close()

@@ -571,7 +571,7 @@ class CaseEngine:
             lost = memo.customer_lost_at
             if lost is not None and now - lost >= self.config.customer_grace_seconds:
                 memo.customer_lost_at = None
-                self._customer_lost(self.case(case_id))
+                self._customer_lost(self.case(case_id), lost)
         for case in [c for c in self.cases.values() if c.state is S.QUEUED]:
             self._keep_promise(case, now)
         self._dispatch()
@@ -599,7 +599,7 @@ class CaseEngine:
         status.cases = {c for c in status.cases if self.case(c).state is S.WRAP_UP}
         self._overview = None
 
-    def _customer_lost(self, case: Case) -> None:
+    def _customer_lost(self, case: Case, lost_at: float) -> None:
         now = self.clock.now()
         if case.is_waiting:
             self._abandon(case, "customer_disconnected")
@@ -609,6 +609,14 @@ class CaseEngine:
             if case.agent_id:
                 self._emit(ToAgent(case.agent_id, "customer_left", {"case_id": case.id}))
             self._save(case)
+            if _call_broke_with_the_link(case, lost_at):
+                # media and chat both gone: the seed's technical-error path (we call back)
+                status = self.state.agent(case.agent_id) if case.agent_id else None
+                if status is not None:
+                    status.cases.discard(case.id)
+                    if not status.cases:
+                        status.idle_since = now
+                self._technical_error(case, "connection_lost")
 
     def _keep_promise(self, case: Case, now: float) -> None:
         queued = _promise_start(case)
@@ -788,6 +796,17 @@ class CaseEngine:
 
     def live_cases(self) -> Iterable[Case]:
         return [c for c in self.cases.values() if not c.is_terminal]
+
+
+#: a call that failed this close to the chat link's loss failed with it
+CALL_LOSS_WINDOW_SECONDS = 5.0
+
+
+def _call_broke_with_the_link(case: Case, lost_at: float) -> bool:
+    return any(
+        event.kind == "media_failed" and event.at >= lost_at - CALL_LOSS_WINDOW_SECONDS
+        for event in case.events
+    )
 
 
 def _promise_start(case: Case) -> float | None:

@@ -451,3 +451,34 @@ def test_an_offer_cannot_be_accepted_once_its_time_is_up_even_before_a_tick(desk
 
     with pytest.raises(OfferNotFound):
         desk.engine.accept("lisa", case.id)
+
+
+def test_a_customer_whose_call_and_chat_link_both_broke_gets_the_technical_error_path(
+    desk: Desk,
+) -> None:
+    desk.agent("lisa", max_concurrent=1)
+    case = desk.answered("lisa")
+    desk.clock.advance(1)
+    desk.engine.customer_disconnected(case.id)
+    case.record("media_failed", desk.now, role="customer", reason="peer_lost", channel="video")
+
+    effects = desk.advance(30)  # the customer grace period
+
+    assert case.state is S.CALLBACK_REQUESTED
+    [error] = to_customer(effects, "technical_error")
+    assert error.payload["reason"] == "connection_lost"
+    assert [e.payload for e in to_agent(effects, "customer_left")] == [{"case_id": case.id}]
+    assert desk.status("lisa").cases == set()  # free for the next customer
+
+
+def test_a_customer_who_only_lost_the_chat_link_is_marked_dropped_without_a_callback(
+    desk: Desk,
+) -> None:
+    desk.agent("lisa")
+    case = desk.answered("lisa")
+    desk.engine.customer_disconnected(case.id)
+
+    effects = desk.advance(30)
+
+    assert case.state is S.ACTIVE and case.customer_dropped
+    assert to_customer(effects, "technical_error") == []
