@@ -190,7 +190,21 @@
     unread: 0,
     pendingReceipts: [], // agent messages shown while minimised: confirmed when opened
     lastContext: null,
+    iceServers: [],    // for RTCPeerConnection: from help_request/resume, media_proposed, media_state
+    media: freshMedia(),
   };
+
+  /** Voice and video beside the chat (docs/media.md): what the server said last. */
+  function freshMedia() {
+    return {
+      channel: "chat",   // chat | voice | video
+      state: "idle",     // idle | negotiating | connected | ended | failed
+      proposal: null,    // the channel the agent proposes, waiting for the customer's one tap
+      requested: false,  // the customer asked for voice; waiting for the agent
+      notice: null,      // a line about the call (declined, ended, failed…)
+      remoteMuted: false,
+    };
+  }
 
   // a case is open (or being resumed: the token is known before the case id)
   const inCase = () => (S.caseId !== null || S.token !== null)
@@ -210,8 +224,9 @@
       caseId: null, token: null, phase: "idle", intent: "help", position: null,
       etaDeadline: null, agentName: null, agentLost: false, callbackOffered: false,
       callbackDismissed: false, technical: false, errorText: null, notice: null, rating: null,
-      unread: 0, pendingReceipts: [],
+      unread: 0, pendingReceipts: [], media: freshMedia(),
     });
+    endCall();
     if (el.log) el.log.replaceChildren();
     setTyping(false);
   }
@@ -284,6 +299,7 @@
     el.note = h("p", { class: "hw-note" });
     el.status = h("div", { class: "hw-status" }, el.alert, el.main, el.sub, el.note);
     el.actions = h("div", { class: "hw-actions" });
+    buildMedia();
     el.feedback = h("div", { class: "hw-feedback-slot" });
     el.log = h("ol", { class: "hw-log" });
     // role=log announces new messages politely; the list keeps its list semantics inside it
@@ -306,7 +322,7 @@
       onkeydown: onDialogKey,
     },
     h("div", { class: "hw-head" }, el.title, el.endButton, el.minimiseButton),
-    h("div", { class: "hw-body" }, el.status, el.actions, el.feedback, el.logRegion, el.typing),
+    h("div", { class: "hw-body" }, el.status, el.actions, el.media, el.feedback, el.logRegion, el.typing),
     el.composer, el.privacy, el.announcer);
     el.backdrop = h("div", {
       class: "hw-backdrop", hidden: true,
@@ -481,6 +497,7 @@
     }
     el.actions.hidden = actions.length === 0;
     renderFeedback();
+    renderMedia();
     el.composer.hidden = !chatting() || S.phase === "connecting";
     el.endButton.hidden = !["queued", "joining", "active"].includes(S.phase);
     el.logRegion.hidden = el.log.childElementCount === 0;
@@ -511,6 +528,262 @@
       clearInterval(countdownTimer);
       countdownTimer = null;
     }
+  }
+
+  // ------------------------------------------------------------------ voice and video
+
+  let call = null;          // the HelpwireCall of the open case's call, if any
+  let callLoading = null;
+
+  const loadCall = () => {
+    callLoading = callLoading || loadScript(new URL("helpwire-call.js", SCRIPT_URL).href,
+      () => Boolean(window.HelpwireCall)).catch((error) => { callLoading = null; throw error; });
+    return callLoading;
+  };
+  const callLive = () => ["negotiating", "connected"].includes(S.media.state) && S.media.channel !== "chat";
+
+  function buildMedia() {
+    el.mediaPrompt = h("div", { class: "hw-media-prompt" });
+    el.mediaNotice = h("p", { class: "hw-media-notice", hidden: true });
+    el.remoteAudio = h("audio", { class: "hw-remote-audio", autoplay: true });
+    el.remoteVideo = h("video", { class: "hw-remote-video", autoplay: true, playsinline: true, muted: true, hidden: true });
+    el.remoteVideo.muted = true; // its sound plays through the audio element
+    el.selfVideo = h("video", { class: "hw-self-video", autoplay: true, playsinline: true, muted: true, hidden: true });
+    el.selfVideo.muted = true;
+    el.callTitle = h("h3", { class: "hw-call-title", id: "helpwire-call-title" });
+    el.callState = h("p", { class: "hw-call-state", role: "status" });
+    el.muteButton = h("button", {
+      type: "button", class: "hw-btn hw-btn-secondary", "data-action": "mute", "aria-pressed": "false", onclick: toggleMute,
+    });
+    el.cameraButton = h("button", {
+      type: "button", class: "hw-btn hw-btn-secondary", "data-action": "camera", "aria-pressed": "false", onclick: toggleCamera,
+    });
+    el.hangupButton = h("button", {
+      type: "button", class: "hw-btn hw-btn-danger", "data-action": "hangup", onclick: hangUp,
+    });
+    el.call = h("section", { class: "hw-call", "aria-labelledby": "helpwire-call-title", hidden: true },
+      el.callTitle, el.callState,
+      h("div", { class: "hw-stage" }, el.remoteVideo, el.selfVideo),
+      el.remoteAudio,
+      h("div", { class: "hw-call-controls" }, el.muteButton, el.cameraButton, el.hangupButton));
+    el.media = h("div", { class: "hw-media" }, el.mediaPrompt, el.mediaNotice, el.call);
+  }
+
+  function proposalText(channel) {
+    return t(channel === "video" ? "mediaProposedVideo" : "mediaProposedVoice", { name: S.agentName || t("agentFallback") });
+  }
+
+  /** The proposal prompt, the "call me" button and the call view; the chat stays beside them. */
+  function renderMedia() {
+    const open = ["joining", "active"].includes(S.phase);
+    const name = S.agentName || t("agentFallback");
+    let signature = "";
+    const items = [];
+    if (open && S.media.proposal) {
+      signature = `proposal:${S.media.proposal}:${language()}`;
+      items.push(
+        h("p", { class: "hw-media-question", id: "helpwire-media-question", text: proposalText(S.media.proposal) }),
+        h("p", { class: "hw-media-purpose", text: t("privacy") }),
+        h("div", { class: "hw-actions" },
+          button(t("mediaAccept"), acceptMedia, "primary", { "data-action": "media-accept", "aria-describedby": "helpwire-media-question" }),
+          button(t("mediaKeepChatting"), declineMedia, "secondary", { "data-action": "media-decline" })),
+      );
+    } else if (open && S.media.requested) {
+      signature = `requested:${name}:${language()}`;
+      items.push(h("p", { class: "hw-media-question", text: t("mediaRequested", { name }) }));
+    } else if (S.phase === "active" && S.media.channel === "chat" && !call) {
+      signature = `request:${language()}`;
+      items.push(button(t("mediaRequestVoice"), requestVoice, "secondary", { "data-action": "media-request" }));
+    }
+    if (el.mediaPrompt.dataset.signature !== signature) {
+      el.mediaPrompt.dataset.signature = signature;
+      const hadFocus = el.mediaPrompt.contains(document.activeElement);
+      el.mediaPrompt.replaceChildren(...items);
+      el.mediaPrompt.classList.toggle("hw-media-ask", signature.startsWith("proposal"));
+      if (hadFocus) (el.mediaPrompt.querySelector("button") || el.input || el.title).focus();
+    }
+    el.mediaPrompt.hidden = items.length === 0;
+    setText(el.mediaNotice, open || S.phase === "wrap_up" ? S.media.notice : null);
+    renderCall();
+  }
+
+  function renderCall() {
+    const showing = Boolean(call) && callLive();
+    el.call.hidden = !showing;
+    el.media.hidden = el.mediaPrompt.hidden && el.mediaNotice.hidden && el.call.hidden;
+    if (!showing) {
+      if (window.HelpwireCall) {
+        window.HelpwireCall.detach(el.remoteAudio);
+        window.HelpwireCall.detach(el.remoteVideo);
+        window.HelpwireCall.detach(el.selfVideo);
+      }
+      return;
+    }
+    const name = S.agentName || t("agentFallback");
+    const video = S.media.channel === "video";
+    el.call.dataset.channel = S.media.channel;
+    el.call.dataset.state = S.media.state;
+    setText(el.callTitle, t(video ? "callVideo" : "callVoice", { name }));
+    const pcState = call.connectionState;
+    let line;
+    if (call.error) line = t("callNoDevice");
+    else if (S.media.state === "connected" && pcState === "connected") line = t("callConnected");
+    else if (pcState === "failed") line = t("callTrouble");
+    else line = t("callConnecting");
+    if (S.media.remoteMuted && !call.error) line = `${line} ${t("remoteMuted", { name })}`;
+    setText(el.callState, line);
+    window.HelpwireCall.attach(el.remoteAudio, call.remoteAudio);
+    const remoteVideo = video && call.remoteVideoLive;
+    el.remoteVideo.hidden = !remoteVideo;
+    el.remoteVideo.setAttribute("aria-label", t("remoteVideoLabel", { name }));
+    if (remoteVideo) window.HelpwireCall.attach(el.remoteVideo, call.remoteVideo);
+    const self = video && Boolean(call.videoTrack);
+    el.selfVideo.hidden = !self;
+    el.selfVideo.setAttribute("aria-label", t("selfViewLabel"));
+    if (self) window.HelpwireCall.attach(el.selfVideo, call.localStream);
+    el.muteButton.textContent = t("callMute");
+    el.muteButton.setAttribute("aria-pressed", String(call.muted));
+    el.cameraButton.textContent = t("callCamera");
+    el.cameraButton.setAttribute("aria-pressed", String(call.cameraOff));
+    el.cameraButton.hidden = !video;
+    el.hangupButton.textContent = t("callHangUp");
+  }
+
+  /** A MediaView from media_config (after a resume): a proposal may be waiting. */
+  function applyMediaView(view) {
+    S.media.channel = view.channel;
+    S.media.state = view.state;
+    const proposal = view.proposal;
+    S.media.proposal = proposal && proposal.by === "agent" ? proposal.channel : null;
+    S.media.requested = Boolean(proposal && proposal.by === "customer");
+    if (callLive()) startCall(view.channel);
+  }
+
+  function applyMediaState(d) {
+    if (Array.isArray(d.ice_servers)) S.iceServers = d.ice_servers;
+    const wasLive = callLive();
+    S.media.channel = d.channel;
+    S.media.state = d.state;
+    S.media.proposal = null;
+    S.media.requested = false;
+    if (callLive()) {
+      S.media.notice = null;
+      if (!wasLive) {
+        S.media.remoteMuted = false;
+        announce(t(d.channel === "video" ? "callVideo" : "callVoice", { name: S.agentName || t("agentFallback") }));
+      }
+      startCall(d.channel);
+    } else if (d.state === "ended" || d.state === "failed") {
+      endCall();
+      S.media.notice = d.state === "failed" ? t("callFailed") : t("callEnded");
+      announce(S.media.notice);
+    }
+  }
+
+  /** Start the call, or bring a running one to `channel` (renegotiating the same connection). */
+  async function startCall(channel) {
+    try {
+      await loadCall();
+    } catch (error) {
+      S.media.notice = t("callNoDevice");
+      render();
+      return;
+    }
+    // the call may have ended (or the case changed) while the script loaded
+    if (!callLive() || S.media.channel !== channel || !S.caseId) return;
+    if (!call) {
+      call = window.HelpwireCall.create({
+        caseId: S.caseId,
+        iceServers: S.iceServers,
+        emit,
+        onChange: renderCall,
+        onError: onCallError,
+      });
+      render();
+    }
+    await call.setChannel(channel);
+    renderCall();
+  }
+
+  function endCall() {
+    const ending = call;
+    call = null;
+    if (ending) ending.close();
+    if (el.call) renderCall();
+  }
+
+  /** No microphone/camera (refused, missing) or the offer failed: back to chat, for both. */
+  async function onCallError(failed, error) {
+    if (failed !== call) return;
+    const noDevice = error && /NotAllowed|NotFound|NotReadable|NotSupported|Security|Overconstrained/.test(error.name || "");
+    S.media.notice = noDevice ? t("callNoDevice") : t("callFailed");
+    S.media.channel = "chat";
+    S.media.state = "ended";
+    render();
+    await emit("media_hangup", {});
+    endCall();
+    render();
+  }
+
+  async function acceptMedia() {
+    const channel = S.media.proposal;
+    S.media.proposal = null;
+    render();
+    const ack = await emit("media_accept", {});
+    if (!ack.ok) S.media.notice = t("callFailed");
+    else if (ack.media) {
+      S.media.channel = ack.media.channel || channel;
+      S.media.state = ack.media.state || S.media.state;
+    }
+    render();
+    if (call) el.muteButton.focus();
+    else el.title.focus();
+  }
+
+  async function declineMedia() {
+    S.media.proposal = null;
+    S.media.notice = t("mediaKeptChat");
+    render();
+    await emit("media_decline", {});
+    el.input.focus();
+  }
+
+  async function requestVoice() {
+    S.media.requested = true;
+    S.media.notice = null;
+    render();
+    const ack = await emit("media_request", { channel: "voice" });
+    if (!ack.ok) {
+      S.media.requested = false;
+      S.media.notice = t("callFailed");
+    }
+    render();
+  }
+
+  async function hangUp() {
+    // tell the server first: a connection that closes before the hang-up arrives is a failure
+    S.media.channel = "chat";
+    S.media.state = "ended";
+    S.media.notice = t("callEnded");
+    render();
+    el.input.focus();
+    await emit("media_hangup", {});
+    endCall();
+    render();
+  }
+
+  function toggleMute() {
+    if (!call) return;
+    call.setMuted(!call.muted);
+    emit("media_mute", { audio: call.muted });
+    renderCall();
+  }
+
+  function toggleCamera() {
+    if (!call) return;
+    call.setCameraOff(!call.cameraOff);
+    emit("media_mute", { video: call.cameraOff });
+    renderCall();
   }
 
   // ------------------------------------------------------------------ wrap-up feedback
@@ -741,11 +1014,18 @@
       return;
     }
     S.caseId = ack.case_id;
+    if (Array.isArray(ack.ice_servers)) S.iceServers = ack.ice_servers;
     // after a reload the page still holds the cart it sent (the server does not send it back)
     const host = hostContext();
     S.lastContext = S.lastContext || { cart: cleanCart(host.cart), payment_step: oneOf(host.payment_step, STEPS) };
     applyCase(ack.case);
     render();
+    // a proposal made while the line was down is still waiting for an answer
+    if (S.phase === "active" || S.phase === "joining") {
+      const config = await emit("media_config", {});
+      if (config.ok && config.media) applyMediaView(config.media);
+      render();
+    }
   }
 
   /** Draw a case as the server describes it (after help_request or resume). */
@@ -811,6 +1091,8 @@
       if (item) setTick(item, "delivered");
     },
     agent_lost() {
+      endCall();
+      S.media = freshMedia();
       S.phase = "queued";
       S.agentLost = true;
       S.agentName = null;
@@ -837,16 +1119,39 @@
       S.phase = "callback";
       announce(t("callbackConfirmed", { minutes: Math.max(1, Math.round(S.cartHoldSeconds / 60)) }));
     },
+    media_proposed(d) {
+      if (d.by === "customer") return; // our own request, echoed to the agent only
+      if (Array.isArray(d.ice_servers)) S.iceServers = d.ice_servers;
+      S.media.proposal = d.channel;
+      S.media.requested = false;
+      S.media.notice = null;
+      announce(`${proposalText(d.channel)} ${t("privacy")}`);
+    },
+    media_declined() {
+      S.media.requested = false;
+      S.media.notice = t("mediaDeclinedByAgent", { name: S.agentName });
+      announce(S.media.notice);
+    },
+    media_state(d) {
+      applyMediaState(d);
+    },
+    media_muted(d) {
+      if (typeof d.audio === "boolean") S.media.remoteMuted = d.audio;
+    },
     wrap_up(d) {
       S.feedbackSeconds = d.feedback_seconds || S.feedbackSeconds;
       if (S.phase !== "done") S.phase = "wrap_up";
       setTyping(false);
+      endCall();
+      S.media = freshMedia();
       announce(t("wrapUp", { seconds: S.feedbackSeconds }));
     },
     case_closed() {
       // feedback is still welcome after the agent closed the case
       if (!["done", "wrap_up"].includes(S.phase)) S.phase = "wrap_up";
       setTyping(false);
+      endCall();
+      S.media = freshMedia();
     },
   };
 
@@ -890,6 +1195,7 @@
       return;
     }
     saveCase(ack.case_id, ack.case_token);
+    if (Array.isArray(ack.ice_servers)) S.iceServers = ack.ice_servers;
     storage.set(`${KEY()}:open`, "1");
     applyCase(ack.case);
     if (intent === "callback" && WAITING.includes(ack.case.state)) {
