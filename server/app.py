@@ -20,6 +20,7 @@ from .runtime.persister import Persister
 from .runtime.services import Services
 from .security.tokens import TokenSigner
 from .settings import Settings
+from .signalling import safe_json
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
 from .store import AgentRepository, CaseRepository, Database
@@ -61,6 +62,7 @@ def create_app(
         async_mode="aiohttp",
         cors_allowed_origins=settings.cors_allowed_origins or None,
         max_http_buffer_size=settings.max_transport_bytes,
+        json=safe_json,
         logger=False,
         engineio_logger=False,
     )

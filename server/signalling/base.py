@@ -17,8 +17,9 @@ from pydantic import ValidationError
 from ..core.errors import HelpwireError
 from ..logs import get_logger
 from ..runtime.services import Services
-from .errors import InvalidPayload, UnknownEvent, error_payload
+from .errors import InvalidPayload, PayloadTooDeep, UnknownEvent, error_payload
 from .limits import check_limits
+from .safe_json import TOO_DEEP_EVENT
 from .schemas import Event
 
 log = get_logger("helpwire.signalling")
@@ -48,6 +49,11 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         sid = args[0]
         route = self.routes.get(event)
         try:
+            if event == TOO_DEEP_EVENT:
+                raise PayloadTooDeep(
+                    f"the payload nests deeper than {self.services.settings.max_json_depth} levels;"
+                    " flatten it"
+                )
             if route is None:
                 raise UnknownEvent(
                     f"{self.namespace} has no event named {event[:64]!r}; see docs/protocol.md"
