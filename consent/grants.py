@@ -178,6 +178,11 @@ class ConsentLedger:
     def of_case(self, case_id: str) -> Iterable[ConsentGrant]:
         return [g for g in self._grants.values() if g.case_id == case_id]
 
+    def forget_case(self, case_id: str) -> None:
+        """Drop the case's grants that are over (live ones stay until they end)."""
+        for grant_id in [g.id for g in self._grants.values() if g.case_id == case_id and not g.live]:
+            del self._grants[grant_id]
+
     def _get(self, grant_id: str) -> ConsentGrant:
         grant = self._grants.get(grant_id)
         if grant is None:

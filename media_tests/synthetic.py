@@ -229,6 +229,8 @@ class ClientPeer:
         self.received = Received()
         self.tracks: list[Any] = []
         self._readers: list[asyncio.Task[None]] = []
+        #: consented m-lines (screen share, age check): transceiver → consent scope
+        self._labelled: list[tuple[Any, str]] = []
         self.pc.on("track", self._on_track)
 
     def _with_case(self, payload: dict[str, Any]) -> dict[str, Any]:
@@ -236,12 +238,17 @@ class ClientPeer:
             payload["case_id"] = self.case_id
         return payload
 
-    def send(self, track: Any) -> None:
+    def send(self, track: Any, label: str | None = None) -> None:
         self.tracks.append(track)
-        self.pc.addTrack(track)
+        if label is None:
+            self.pc.addTrack(track)
+        else:
+            self._labelled.append((self.pc.addTransceiver(track, direction="sendonly"), label))
 
-    def receive_only(self, kind: str) -> None:
-        self.pc.addTransceiver(kind, direction="recvonly")
+    def receive_only(self, kind: str, label: str | None = None) -> None:
+        transceiver = self.pc.addTransceiver(kind, direction="recvonly")
+        if label is not None:
+            self._labelled.append((transceiver, label))
 
     def _on_track(self, track: Any) -> None:
         self._readers.append(asyncio.create_task(self._read(track)))
@@ -279,9 +286,11 @@ class ClientPeer:
         if self.trickle:
             candidates = trickled(sdp)
             sdp = _CANDIDATE.sub("", sdp)
+        payload: dict[str, Any] = {"sdp": sdp, "type": "offer"}
+        if self._labelled:
+            payload["labels"] = {t.mid: label for t, label in self._labelled}
         call = asyncio.ensure_future(
-            self.socket.call("media_offer", self._with_case({"sdp": sdp, "type": "offer"}),
-                             timeout=10)
+            self.socket.call("media_offer", self._with_case(payload), timeout=10)
         )
         for candidate, mid, index in candidates:
             await self.socket.send("media_candidate", self._with_case(

@@ -10,7 +10,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -140,6 +140,21 @@ class Settings(BaseSettings):
         default_factory=lambda: ["needs_verification", "visual_fault"]
     )
 
+    # --- consented media: kiosk screen share, video age check (consent/, docs/media.md) --
+    #: how long a kiosk's screen share lasts after one tap; at most 300 (refused above)
+    screen_share_seconds: float = Field(300.0, gt=0)
+    #: how long a consent prompt waits for an answer before it counts as declined
+    consent_answer_seconds: float = Field(30.0, gt=0)
+    #: how long the camera of a video age check may be seen by the agent; at most 180
+    age_check_seconds: float = Field(180.0, gt=0)
+    #: where approved age checks are announced (signed POST); empty = no webhook
+    pos_webhook_url: str = ""
+    #: the HMAC-SHA256 secret shared with the POS (needed when pos_webhook_url is set)
+    pos_webhook_secret: str = ""
+    #: delivery attempts per webhook, and the first wait between them (doubling each time)
+    pos_webhook_attempts: int = Field(5, ge=1, le=10)
+    pos_webhook_backoff_seconds: float = Field(1.0, gt=0)
+
     # --- logging -------------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True
@@ -151,6 +166,21 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
         return value
+
+    @model_validator(mode="after")
+    def _consent_limits(self) -> Settings:
+        # the consent package owns the caps (5 min screen share, 3 min age check)
+        from consent import ConsentError, ConsentPolicy
+
+        try:
+            ConsentPolicy(screen_share_seconds=self.screen_share_seconds,
+                          age_check_seconds=self.age_check_seconds,
+                          answer_timeout_seconds=self.consent_answer_seconds)
+        except ConsentError as error:
+            raise ValueError(error.message) from None
+        if self.pos_webhook_url and not self.pos_webhook_secret:
+            raise ValueError("pos_webhook_url needs pos_webhook_secret (the HMAC key)")
+        return self
 
     @classmethod
     def settings_customise_sources(

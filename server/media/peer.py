@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
@@ -43,6 +43,7 @@ class Peer:
         now: float,
         relay: CaseRelay,
         on_state: Callable[[Peer, str], None],
+        gate: Callable[[str], bool] | None = None,
     ) -> None:
         self.case_id = case_id
         self.role = role
@@ -54,6 +55,10 @@ class Peer:
         self.closed = False
         self._early: list[tuple[str, str | None, int | None]] = []
         self._on_state = on_state
+        #: mid → consent scope ("screen_share", "age_check_video") of consented m-lines: the
+        #: customer/kiosk sends that track on it, the agent receives it on its own labelled m-line
+        self.labels: dict[str, str] = {}
+        self._gate = gate
         self.pc.on("connectionstatechange", self._state_changed)
         self.pc.on("track", self._track)
 
@@ -70,16 +75,39 @@ class Peer:
                 return False
             return await aioice_compat.request_keyframe(receiver)
 
-        log.info("media_track", case_id=self.case_id, role=self.role, kind=track.kind)
-        self.relay.add_source(self.role, track, keyframe)
+        mid = next((t.mid for t in self.pc.getTransceivers() if t.receiver.track is track), None)
+        label = self.labels.get(mid) if mid is not None else None
+        log.info("media_track", case_id=self.case_id, role=self.role, kind=track.kind, label=label)
+        if label is None:
+            self.relay.add_source(self.role, track, keyframe)
+        elif self.role == "customer" and track.kind == "video" and self._gate is not None:
+            gate = self._gate
+            # a consented track: forwarded to the agent only, and only while its grant allows
+            self.relay.add_source(self.role, track, keyframe, kind=label,
+                                  gate=lambda: gate(label))
+        # an agent never sends a consented track: anything on its labelled m-line is ignored
 
-    async def answer(self, sdp: str) -> RTCSessionDescription:
-        """Apply the participant's offer (first or renegotiation) and return the server's answer."""
+    async def answer(self, sdp: str,
+                     labels: Mapping[str, str] | None = None) -> RTCSessionDescription:
+        """Apply the participant's offer (first or renegotiation) and return the server's answer.
+
+        `labels` names the consented m-lines of this offer by mid (see `self.labels`).
+        """
         if not _MEDIA_LINE.search(sdp):
             raise ValueError("the offer has no audio or video m-line")
+        self.labels.update(labels or {})
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         self.ufrag = ice_ufrag(sdp)
         for transceiver in self.pc.getTransceivers():
+            label = self.labels.get(transceiver.mid or "")
+            if label is not None:
+                if self.role == "agent" and transceiver.kind == "video" \
+                        and transceiver.sender.track is None and not transceiver.stopped:
+                    # the agent's labelled m-line carries the consented track, nothing else
+                    transceiver.sender.replaceTrack(self.relay.consumer(self.role, label))
+                    if transceiver.direction == "recvonly":
+                        transceiver.direction = "sendrecv"
+                continue
             if transceiver.kind in ("audio", "video") and transceiver.sender.track is None \
                     and not transceiver.stopped:
                 # what this participant receives: the other participant's media of this kind

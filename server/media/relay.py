@@ -71,6 +71,11 @@ class ConsumerTrack(MediaStreamTrack):
                 return frame
             await self._ready.wait()
 
+    def clear(self) -> None:
+        """Forget a frame not yet taken (a consent ended)."""
+        self._frame = None
+        self._ready.clear()
+
     def stop(self) -> None:
         self._frame = None
         super().stop()
@@ -85,6 +90,11 @@ class Source:
     request_keyframe: KeyframeRequest | None
     task: asyncio.Task[None] | None = None
     frames: int = 0
+    #: consented tracks (a kiosk's screen, an age-check camera): asked before EVERY frame is
+    #: forwarded; False drops the frame (the track is still drained so nothing piles up)
+    gate: Callable[[], bool] | None = None
+    #: frames drained but not forwarded because the gate said no
+    withheld: int = 0
 
 
 @dataclass
@@ -114,21 +124,38 @@ class CaseRelay:
         return [c for (role, k), c in self.consumers.items() if k == kind and role != source_role]
 
     def add_source(self, role: str, track: Any,
-                   request_keyframe: KeyframeRequest | None = None) -> None:
-        key = (role, track.kind)
+                   request_keyframe: KeyframeRequest | None = None, *,
+                   kind: str | None = None, gate: Callable[[], bool] | None = None) -> None:
+        """`kind` overrides the track's kind for consented tracks ("screen_share", …): such a
+        source feeds only consumers of that same label, and only while `gate()` is true."""
+        label = kind or track.kind
+        key = (role, label)
         old = self.sources.pop(key, None)
         if old is not None and old.task is not None:
             old.task.cancel()
-        source = Source(role, track.kind, track, request_keyframe)
+        source = Source(role, label, track, request_keyframe, gate=gate)
         self.sources[key] = source
         source.task = asyncio.create_task(self._pump(source),
-                                          name=f"relay:{self.case_id}:{role}:{track.kind}")
+                                          name=f"relay:{self.case_id}:{role}:{label}")
+
+    def cut(self, kind: str) -> None:
+        """A consent ended: drop any frame of `kind` not yet taken by a consumer's sender.
+
+        The source's gate already refuses every later frame; this removes the one in the slot.
+        """
+        for (_, k), consumer in self.consumers.items():
+            if k == kind:
+                consumer.clear()
 
     async def _pump(self, source: Source) -> None:
         try:
             while True:
                 frame = await source.track.recv()
                 source.frames += 1
+                if source.gate is not None and not source.gate():
+                    source.withheld += 1
+                    del frame
+                    continue
                 for consumer in self._consumers_for(source.role, source.kind):
                     consumer.offer(frame)
                 del frame

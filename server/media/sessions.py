@@ -14,9 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from consent import EndReason
 
 from ..core.case import Case, CaseState
 from ..core.effects import Effect, ForgetCase, SaveCase, ToAgent, ToCustomer
@@ -26,6 +28,7 @@ from ..logs import get_logger
 from ..runtime.hub import Hub
 from ..settings import Settings
 from . import aioice_compat
+from .consent import ConsentService
 from .ice import IceConfig
 from .peer import Peer, ice_ufrag
 from .relay import CaseRelay
@@ -54,11 +57,14 @@ class MediaSessions:
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._hints: asyncio.Task[None] | None = None
+        #: consented tracks (kiosk screen share, age-check camera) and their grants
+        self.consent = ConsentService(settings, engine, hub, self._relay_of)
 
     # ------------------------------------------------------------------ lifecycle
 
     def start(self) -> None:
         self._hints = asyncio.create_task(self._hint_loop(), name="helpwire-media-hints")
+        self.consent.start()
 
     async def stop(self) -> None:
         if self._hints is not None:
@@ -66,6 +72,7 @@ class MediaSessions:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._hints
             self._hints = None
+        await self.consent.stop()
         for case_id in list(self.cases):
             await self._release(case_id)
         for task in list(self._tasks):
@@ -90,6 +97,15 @@ class MediaSessions:
 
     def _lock(self, case_id: str) -> asyncio.Lock:
         return self._locks.setdefault(case_id, asyncio.Lock())
+
+    def _relay_of(self, case_id: str) -> CaseRelay | None:
+        media = self.cases.get(case_id)
+        return media.relay if media is not None else None
+
+    def _end_consent(self, case_id: str, reason: EndReason) -> None:
+        """The case's media went away: its consented tracks went with it (told to both sides)."""
+        if any(grant.live for grant in self.consent.ledger.of_case(case_id)):
+            self._spawn(self.consent.end_case(case_id, reason))
 
     # ------------------------------------------------------------------ ICE for clients
 
@@ -137,6 +153,8 @@ class MediaSessions:
         async with self._lock(case_id):
             effects = self.desk.hangup(case, role, self._now())
             await self._release(case_id)
+            self._end_consent(case_id, EndReason.ENDED_BY_AGENT if role == "agent"
+                              else EndReason.REVOKED_BY_CUSTOMER)
         await self.run(effects)
         return self.desk.view(case_id)
 
@@ -155,8 +173,11 @@ class MediaSessions:
 
     # ------------------------------------------------------------------ negotiation
 
-    async def offer(self, case_id: str, role: str, sid: str, sdp: str) -> dict[str, str]:
+    async def offer(self, case_id: str, role: str, sid: str, sdp: str,
+                    labels: Mapping[str, str] | None = None) -> dict[str, str]:
         case = self._active_case(case_id)
+        if labels:
+            self.consent.can_label(case_id, role, labels)
         async with self._lock(case_id):
             media = self.cases.get(case_id)
             peer = media.peers.get(role) if media else None
@@ -164,7 +185,14 @@ class MediaSessions:
                 peer is None or peer.closed or peer.sid != sid or peer.ufrag != ice_ufrag(sdp)
                 or peer.pc.connectionState in ("failed", "closed")
             )
-            effects = self.desk.negotiate(case, role, self._now(), new_connection=new)
+            try:
+                effects = self.desk.negotiate(case, role, self._now(), new_connection=new)
+            except MediaNotAllowed:
+                # no call, but a granted consent (a screen share from a kiosk in chat): the peer
+                # carries only the consented track
+                if not self.consent.granted(case_id):
+                    raise
+                effects = []
             if media is None:
                 media = CaseMedia(CaseRelay(case_id))
                 self.cases[case_id] = media
@@ -172,17 +200,21 @@ class MediaSessions:
                 if peer is not None:
                     await peer.close()  # replaced by the participant's new connection
                 peer = Peer(case_id, role, sid, self.ice, self._now(), media.relay,
-                            self._peer_state)
+                            self._peer_state,
+                            gate=lambda label: self.consent.allows(case_id, label))
                 media.peers[role] = peer
             assert peer is not None
             try:
-                answer = await peer.answer(sdp)
+                answer = await peer.answer(sdp, labels)
             except Exception as error:
                 log.info("media_offer_refused", case_id=case_id, role=role, error=str(error)[:200])
                 if new:
                     media.peers.pop(role, None)
                     await peer.close()
                 raise MediaNotAllowed(f"the offer could not be applied: {str(error)[:200]}") from None
+            if not new and peer.pc.connectionState == "connected":
+                # a call started on a connection that is already up (it carried a screen share)
+                effects += self.desk.peer_connected(case, role, self._now())
         await self.run(effects)
         return {"sdp": answer.sdp, "type": answer.type}
 
@@ -220,6 +252,7 @@ class MediaSessions:
             case = self.engine.cases.get(peer.case_id)
             effects = self.desk.peer_failed(case, peer.role, reason, self._now()) if case else []
             await self._release(peer.case_id)
+            self._end_consent(peer.case_id, EndReason.CONNECTION_LOST)
         log.info("media_failed", case_id=peer.case_id, role=peer.role, reason=reason)
         await self.run(effects)
 
@@ -229,9 +262,13 @@ class MediaSessions:
             case = self.engine.cases.get(case_id)
             call = self.desk.calls.get(case_id)
             if case is None or call is None or not call.live:
+                if case_id in self.cases:  # peers that carried only a consented track
+                    await self._release(case_id)
+                    self._end_consent(case_id, EndReason.CONNECTION_LOST)
                 return
             effects = self.desk.peer_failed(case, role, reason, self._now())
             await self._release(case_id)
+            self._end_consent(case_id, EndReason.CONNECTION_LOST)
         log.info("media_failed", case_id=case_id, role=role, reason=reason)
         await self.run(effects)
 
@@ -290,8 +327,11 @@ class MediaSessions:
                     out = self.desk.case_over(case, self._now())
                     await self._release(case_id)
                 await self.run(out)
+            if case is None or case.state is not CaseState.ACTIVE:
+                self._end_consent(case_id, EndReason.CASE_CLOSED)
             if case is None or case.is_terminal:
                 self._locks.pop(case_id, None)
+                self.consent.forget(case_id)
         for case_id in voice_first:
             case = self.engine.cases.get(case_id)
             if case is not None and case.state is CaseState.ACTIVE:

@@ -23,6 +23,11 @@ CandidateText = Annotated[str, Field(max_length=1024)]
 Mid = Annotated[str, Field(max_length=64)]
 MLineIndex = Annotated[int, Field(ge=0, le=1023)]
 Mark = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
+ConsentScope = Literal["screen_share", "age_check_video"]
+GrantId = Annotated[str, Field(min_length=1, max_length=64)]
+Sku = Annotated[str, Field(min_length=1, max_length=64)]
+#: mid → consent scope of the offer's consented m-lines (docs/protocol.md, Consent)
+Labels = Annotated[dict[Mid, ConsentScope], Field(max_length=4)]
 
 
 class MediaRequest(Event):
@@ -36,6 +41,37 @@ class MediaNone(Event):
 class MediaOffer(Event):
     sdp: Sdp
     type: Literal["offer"]
+    labels: Labels | None = None
+
+
+class ConsentAnswer(Event):
+    grant_id: GrantId
+    approve: bool
+
+
+class ConsentRevoke(Event):
+    grant_id: GrantId
+
+
+class AgeCheckRequest(Event):
+    sku: Sku
+
+
+class AgentConsentRequest(Event):
+    case_id: CaseId
+    scope: ConsentScope
+    sku: Sku | None = None
+
+
+class AgentConsentRevoke(ConsentRevoke):
+    case_id: CaseId
+
+
+class AgentAgeCheckDecision(Event):
+    case_id: CaseId
+    grant_id: GrantId
+    outcome: Literal["approved", "denied"]
+    reason: Literal["looks_underage", "no_id_shown", "poor_video", "other"] | None = None
 
 
 class MediaCandidate(Event):
@@ -84,6 +120,9 @@ CUSTOMER_MEDIA_ROUTES: dict[str, Route] = {
     "media_candidate": Route(MediaCandidate, "media_candidate"),
     "media_hangup": Route(MediaNone, "media_hangup"),
     "media_mute": Route(MediaMute, "media_mute"),
+    "consent_answer": Route(ConsentAnswer, "consent_answer"),
+    "consent_revoke": Route(ConsentRevoke, "consent_revoke"),
+    "age_check_request": Route(AgeCheckRequest, "age_check_request"),
 }
 
 AGENT_MEDIA_ROUTES: dict[str, Route] = {
@@ -96,6 +135,9 @@ AGENT_MEDIA_ROUTES: dict[str, Route] = {
     "media_hangup": Route(AgentMediaRef, "media_hangup"),
     "media_mute": Route(AgentMediaMute, "media_mute"),
     "media_mark": Route(AgentMediaMark, "media_mark"),
+    "consent_request": Route(AgentConsentRequest, "consent_request"),
+    "consent_revoke": Route(AgentConsentRevoke, "consent_revoke"),
+    "age_check_decision": Route(AgentAgeCheckDecision, "age_check_decision"),
 }
 
 
@@ -136,8 +178,21 @@ class CustomerMediaMixin:
 
     async def media_offer(self, sid: str, event: MediaOffer) -> dict[str, Any]:
         _check_sdp(self, event.sdp)
-        answer = await _media(self).offer(self._case(sid), "customer", sid, event.sdp)
+        answer = await _media(self).offer(self._case(sid), "customer", sid, event.sdp, event.labels)
         return {"answer": answer}
+
+    async def consent_answer(self, sid: str, event: ConsentAnswer) -> dict[str, Any]:
+        consent = _media(self).consent
+        return {"grant": await consent.answer(self._case(sid), event.grant_id, event.approve)}
+
+    async def consent_revoke(self, sid: str, event: ConsentRevoke) -> dict[str, Any]:
+        consent = _media(self).consent
+        return {"grant": await consent.revoke(self._case(sid), event.grant_id, "customer")}
+
+    async def age_check_request(self, sid: str, event: AgeCheckRequest) -> dict[str, Any]:
+        consent = _media(self).consent
+        grant = await consent.request(self._case(sid), "age_check_video", "customer", event.sku)
+        return {"grant": grant}
 
     async def media_candidate(self, sid: str, event: MediaCandidate) -> None:
         await _media(self).candidate(self._case(sid), "customer", sid, event.candidate,
@@ -188,7 +243,22 @@ class AgentMediaMixin:
     async def media_offer(self, sid: str, event: AgentMediaOffer) -> dict[str, Any]:
         _check_sdp(self, event.sdp)
         case_id = self._own_case(sid, event.case_id)
-        return {"answer": await _media(self).offer(case_id, "agent", sid, event.sdp)}
+        return {"answer": await _media(self).offer(case_id, "agent", sid, event.sdp, event.labels)}
+
+    async def consent_request(self, sid: str, event: AgentConsentRequest) -> dict[str, Any]:
+        case_id = self._own_case(sid, event.case_id)
+        grant = await _media(self).consent.request(case_id, event.scope, "agent", event.sku)
+        return {"grant": grant}
+
+    async def consent_revoke(self, sid: str, event: AgentConsentRevoke) -> dict[str, Any]:
+        case_id = self._own_case(sid, event.case_id)
+        return {"grant": await _media(self).consent.revoke(case_id, event.grant_id, "agent")}
+
+    async def age_check_decision(self, sid: str, event: AgentAgeCheckDecision) -> dict[str, Any]:
+        case_id = self._own_case(sid, event.case_id)
+        result = await _media(self).consent.decide(case_id, event.grant_id, self._me(sid).id,
+                                                   event.outcome, event.reason)
+        return {"result": result}
 
     async def media_candidate(self, sid: str, event: AgentMediaCandidate) -> None:
         case_id = self._own_case(sid, event.case_id)

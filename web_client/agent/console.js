@@ -5,6 +5,8 @@ import { io } from "/vendor/socket.io.esm.min.js";
 import { formatClock, formatMoney, getLanguage, has, setLanguage, t } from "./messages.js";
 // voice and video: the same call code as the Help widget (a classic script; defines HelpwireCall)
 import "/static/widget/helpwire-call.js";
+// screen share and video age check (docs/protocol.md, "Consent")
+import { ConsentPanel } from "./consent.js";
 
 const SESSION_KEY = "helpwire.agent.session";
 const LANGUAGE_KEY = "helpwire.agent.language";
@@ -1238,9 +1240,10 @@ class CaseView {
       this.remoteAudio,
       h("div", { class: "actions call-controls" }, this.muteButton, this.cameraButton, this.hangupButton));
 
+    this.consent = new ConsentPanel(this);
     return h("section", { class: "media", "aria-labelledby": ids.media, "data-field": "media" },
       h("h4", { id: ids.media, i18n: "media.title" }),
-      this.mediaStatus, this.mediaHint, this.requestBox, this.callView,
+      this.mediaStatus, this.mediaHint, this.requestBox, this.callView, this.consent.node,
       h("div", { class: "actions media-actions" }, this.proposeVoice, this.proposeVideo, this.downgrade),
       h("div", { class: "actions media-marks", role: "group", "aria-labelledby": ids.marks },
         h("span", { id: ids.marks, class: "hint", i18n: "media.marks" }), ...this.markButtons),
@@ -1290,6 +1293,7 @@ class CaseView {
     for (const node of this.markButtons) node.disabled = !active;
     this.markButtons[0].parentElement.hidden = !active;
     this.audioOnlyBox.closest(".media-option").hidden = !active;
+    this.consent?.render();
     this.renderCall();
   }
 
@@ -1580,6 +1584,9 @@ const handlers = {
   media_state: (payload) => caseOf(payload)?.onMediaState(payload),
   media_hint: (payload) => caseOf(payload)?.onMediaHint(payload),
   media_muted: (payload) => caseOf(payload)?.onMediaMuted(payload),
+  consent_state: (payload) => caseOf(payload)?.consent?.on("consent_state", payload),
+  consent_ended: (payload) => caseOf(payload)?.consent?.on("consent_ended", payload),
+  age_check_result: (payload) => caseOf(payload)?.consent?.on("age_check_result", payload),
   error: () => {
     // every refused event is also answered in its acknowledgement, where it is shown
   },

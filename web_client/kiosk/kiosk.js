@@ -30,6 +30,7 @@
       paying: "Följ instruktionerna på kortterminalen.", paid: "Betalningen är klar",
       done: "Tack! Ditt kvitto ligger i mobilen.", newPurchase: "Nytt köp", cancel: "Avbryt köpet",
       age: "18+ (legitimation krävs)", remove: "Ta bort {name}",
+      unlocked: "18+ upplåst ✓",
     },
     en: {
       title: "Self-checkout – Helpwire kiosk", brand: "Self-checkout", languages: "Language",
@@ -39,13 +40,17 @@
       paying: "Follow the instructions on the card terminal.", paid: "Payment done",
       done: "Thank you! Your receipt is in your phone.", newPurchase: "New purchase", cancel: "Cancel purchase",
       age: "18+ (ID required)", remove: "Remove {name}",
+      unlocked: "18+ unlocked ✓",
     },
   }[language];
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => values[key]);
 
   const storageKey = `kiosk:${store}:${kioskId}`;
   const saved = JSON.parse(sessionStorage.getItem(storageKey) || "null") || {};
-  const state = { items: saved.items || [], step: saved.step || "browsing", next: saved.next || 0 };
+  const state = {
+    items: saved.items || [], step: saved.step || "browsing", next: saved.next || 0,
+    unlocked: saved.unlocked || [], // skus unlocked by a video age check (item_unlocked)
+  };
   const save = () => sessionStorage.setItem(storageKey, JSON.stringify(state));
   const total = () => state.items.reduce((sum, item) => sum + Math.round(item.price * 100), 0) / 100;
 
@@ -113,7 +118,9 @@
     const list = document.getElementById("scanned");
     list.replaceChildren(...state.items.map((item, index) => h("li", { class: "scanned-item" },
       h("span", { class: "item-name" }, item[language],
-        item.ageRestricted ? h("span", { class: "age", text: TEXT.age }) : null),
+        item.ageRestricted ? (state.unlocked.includes(item.sku)
+          ? h("span", { class: "age age-unlocked", "data-unlocked": item.sku, text: TEXT.unlocked })
+          : h("span", { class: "age", text: TEXT.age })) : null),
       h("span", { class: "item-price", text: money.format(item.price) }),
       state.step === "cart" ? h("button", {
         type: "button", class: "kbtn kbtn-small", "aria-label": fill(TEXT.remove, { name: item[language] }),
@@ -146,6 +153,13 @@
     }
     actions.replaceChildren(...buttons);
   }
+
+  // an approved video age check (helpwire-consent.js) unlocks the item on this screen
+  window.addEventListener("helpwire:item_unlocked", (event) => {
+    if (!state.unlocked.includes(event.detail.sku)) state.unlocked.push(event.detail.sku);
+    save();
+    render();
+  });
 
   render();
 })();

@@ -19,6 +19,14 @@
  *   });
  *   await call.setChannel("voice" | "video");
  *   call.setMuted(true); call.setCameraOff(true); call.close();
+ *
+ * Consented tracks (a kiosk's screen share, an age-check camera; docs/protocol.md "Consent") ride
+ * on the same connection as their own transceiver, named in `media_offer` by `labels`:
+ *   await call.addConsented("screen_share", screenTrack);   // customer/kiosk: send it
+ *   await call.addConsented("screen_share", null);          // agent: receive it
+ *   call.consentedStream("screen_share");                   // what arrived (agent)
+ *   await call.removeConsented("screen_share");
+ * `create` for a case that already has an open call returns that call (one connection per case).
  */
 (function (root) {
   "use strict";
@@ -50,6 +58,8 @@
       this.offerSent = false;
       this.pendingCandidates = [];
       this.queue = Promise.resolve();
+      this.consented = new Map(); // consent scope → {transceiver, track, stream}
+      this.listeners = new Set();
       registry.set(this.caseId, this);
     }
 
@@ -60,10 +70,12 @@
 
     changed() {
       if (this.closed) return;
-      try {
-        if (this.options.onChange) this.options.onChange(this);
-      } catch (error) {
-        console.warn("Helpwire: a call listener failed", error);
+      for (const listener of [this.options.onChange, ...this.listeners]) {
+        try {
+          if (listener) listener(this);
+        } catch (error) {
+          console.warn("Helpwire: a call listener failed", error);
+        }
       }
     }
 
@@ -95,7 +107,7 @@
       this.pc = pc;
       pc.addEventListener("icecandidate", (event) => this.onCandidate(event.candidate));
       pc.addEventListener("connectionstatechange", () => this.changed());
-      pc.addEventListener("track", (event) => this.onTrack(event.track));
+      pc.addEventListener("track", (event) => this.onTrack(event.track, event.transceiver));
     }
 
     onCandidate(candidate) {
@@ -119,7 +131,16 @@
       Promise.resolve(this.options.emit("media_candidate", payload)).catch(() => {});
     }
 
-    onTrack(track) {
+    onTrack(track, transceiver) {
+      for (const entry of this.consented.values()) {
+        if (entry.transceiver === transceiver) {
+          // a consented track (the kiosk's screen, the age-check camera): never the call's video
+          for (const old of entry.stream.getTracks()) entry.stream.removeTrack(old);
+          entry.stream.addTrack(track);
+          this.changed();
+          return;
+        }
+      }
       if (track.kind === "audio") {
         for (const old of this.remoteAudio.getTracks()) this.remoteAudio.removeTrack(old);
         this.remoteAudio.addTrack(track);
@@ -211,7 +232,13 @@
       const offer = await pc.createOffer();
       await pc.setLocalDescription(offer);
       if (this.closed) return;
-      const answered = this.options.emit("media_offer", { sdp: pc.localDescription.sdp, type: "offer" });
+      const payload = { sdp: pc.localDescription.sdp, type: "offer" };
+      const labels = {};
+      for (const [label, entry] of this.consented) {
+        if (entry.transceiver.mid !== null) labels[entry.transceiver.mid] = label;
+      }
+      if (Object.keys(labels).length) payload.labels = labels;
+      const answered = this.options.emit("media_offer", payload);
       if (!this.offerSent) {
         // candidates found before the first offer follow it, in order, on the same socket
         this.offerSent = true;
@@ -227,6 +254,53 @@
         throw error;
       }
       await pc.setRemoteDescription(ack.answer);
+    }
+
+    /** Send (track) or receive (null) a consented track on its own transceiver; renegotiates. */
+    addConsented(label, track) {
+      const step = this.queue.then(async () => {
+        if (this.closed) return;
+        if (!this.pc) this.createPeer();
+        const old = this.consented.get(label);
+        if (old) this.dropConsented(label, old);
+        const transceiver = this.pc.addTransceiver(track || "video", { direction: track ? "sendonly" : "recvonly" });
+        this.consented.set(label, { transceiver, track, stream: new MediaStream() });
+        await this.negotiate();
+        this.changed();
+      });
+      this.queue = step.catch((error) => this.fail(error));
+      return step;
+    }
+
+    consentedStream(label) {
+      const entry = this.consented.get(label);
+      return entry ? entry.stream : null;
+    }
+
+    dropConsented(label, entry) {
+      this.consented.delete(label);
+      if (entry.track) entry.track.stop();
+      for (const track of entry.stream.getTracks()) entry.stream.removeTrack(track);
+      try {
+        entry.transceiver.direction = "inactive";
+        entry.transceiver.sender.replaceTrack(null);
+      } catch (e) { /* the connection is closing */ }
+    }
+
+    /** Stop a consented track (its capture too) and tell the server with a new offer. */
+    removeConsented(label) {
+      const entry = this.consented.get(label);
+      if (!entry) return this.queue;
+      this.dropConsented(label, entry);
+      this.changed();
+      const step = this.queue.then(() => (this.closed || !this.pc ? null : this.negotiate()));
+      this.queue = step.catch(() => { /* the grant is over either way */ });
+      return this.queue;
+    }
+
+    /** True when the connection carries nothing but consented tracks (no voice/video call). */
+    get consentOnly() {
+      return !this.channel && !this.wanted;
     }
 
     stopCamera() {
@@ -264,6 +338,8 @@
       this.closed = true;
       if (registry.get(this.caseId) === this) registry.delete(this.caseId);
       const tracks = [this.audioTrack, this.videoTrack];
+      for (const entry of this.consented.values()) tracks.push(entry.track);
+      this.consented.clear();
       if (this.pc) {
         for (const sender of this.pc.getSenders()) tracks.push(sender.track);
         for (const receiver of this.pc.getReceivers()) tracks.push(receiver.track);
@@ -306,8 +382,19 @@
   // a closed tab or a navigation ends every call: no camera or microphone left running
   root.addEventListener("pagehide", closeAll);
 
+  /** One connection per case: a call that carries a consented track also carries voice/video. */
+  function create(options) {
+    const open = registry.get(options.caseId);
+    if (open && !open.closed) {
+      open.options = { ...open.options, ...options };
+      if (Array.isArray(options.iceServers)) open.iceServers = options.iceServers;
+      return open;
+    }
+    return new Call(options);
+  }
+
   root.HelpwireCall = Object.freeze({
-    create: (options) => new Call(options),
+    create,
     attach,
     detach,
     closeAll,
@@ -322,5 +409,11 @@
       return calls.length ? calls[calls.length - 1].pc : null;
     },
     pcOf: (caseId) => (registry.get(caseId) ? registry.get(caseId).pc : null),
+    /** The receiver (agent) or sender (customer) of a consented track: getStats() of it alone. */
+    consentedOf: (caseId, label) => {
+      const call = registry.get(caseId);
+      const entry = call ? call.consented.get(label) : null;
+      return entry ? entry.transceiver : null;
+    },
   });
 })(typeof window !== "undefined" ? window : globalThis);

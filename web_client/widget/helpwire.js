@@ -983,7 +983,21 @@
         render();
       });
     }
+    attachConsent(socket);
     return socket;
+  }
+
+  /** Screen share and age-check prompts (helpwire-consent.js), on this same socket. */
+  function attachConsent(sock) {
+    loadScript(new URL("helpwire-consent.js", SCRIPT_URL).href, () => Boolean(window.HelpwireConsent))
+      .then(() => window.HelpwireConsent.attach({
+        socket: sock, emit, loadCall,
+        caseId: () => S.caseId,
+        iceServers: () => S.iceServers,
+        active: () => S.phase === "active",
+        cartLines: () => cleanCart(hostContext().cart).lines,
+      }))
+      .catch((error) => console.warn("Helpwire: consent prompts are unavailable", error));
   }
 
   async function emit(event, payload) {
