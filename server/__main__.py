@@ -1,4 +1,4 @@
-"""Command line: `python -m server serve|create-agent|check-rules`. Run with --help for details."""
+"""Command line: `python -m server serve|create-agent|check-rules|report|demo-data` (see --help)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ def _serve(args: argparse.Namespace) -> int:
         return 2
     if args.demo:
         asyncio.run(_ensure_demo_agents(settings))
+        settings = settings.model_copy(update={"demo": True})
+        print("demo mode: the demo shop reports purchases with a per-process key"
+              " (GET /api/demo/ingest-key); never use --demo on a public server", flush=True)
     app = create_app(settings, rules=rules)
     print(f"Helpwire is serving on http://{settings.host}:{settings.port}/", flush=True)
     print("  shop: /   kiosk: /kiosk   agent console: /agent", flush=True)
@@ -104,6 +107,7 @@ async def _create_agent(args: argparse.Namespace) -> int:
             skills=frozenset(args.skill),
             languages=frozenset(args.language),
             max_concurrent=args.max_concurrent or settings.default_max_concurrent_cases,
+            roles=frozenset(args.role),
         )
     except AgentExists as error:
         print(f"helpwire: {error.message}", file=sys.stderr)
@@ -156,11 +160,17 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--language", action="append", default=[], choices=["sv", "en"],
                        help="a language served (repeatable; none means any)")
     agent.add_argument("--max-concurrent", type=int, help="cases at once (default 3)")
+    agent.add_argument("--role", action="append", default=[], choices=["supervisor"],
+                       help="supervisor: may open /supervisor (repeatable)")
     agent.set_defaults(func=lambda a: asyncio.run(_create_agent(a)))
 
     check = commands.add_parser("check-rules", help="validate a routing rules file and exit")
     check.add_argument("rules", nargs="?", help="rules file (default: the configured one)")
     check.set_defaults(func=_check_rules)
+
+    from .report.cli import add_commands
+
+    add_commands(commands, _settings)
     return parser
 
 

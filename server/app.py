@@ -13,6 +13,7 @@ from aiohttp import WSCloseCode, web
 from .core.clock import Clock, SystemClock
 from .core.engine import CaseEngine, EngineConfig
 from .core.routing import RuleSet, load_rules
+from .insights import Insights, setup_routes
 from .logs import get_logger
 from .media.sessions import MediaSessions
 from .runtime.hub import AGENT_NS, CUSTOMER_NS, KIOSK_NS, Hub
@@ -23,8 +24,8 @@ from .settings import Settings
 from .signalling import safe_json
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
-from .store import AgentRepository, CaseRepository, Database
-from .web import api, pages, widget_api
+from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
+from .web import api, ingest, pages, widget_api
 from .web.keys import SERVICES, SETTINGS
 
 log = get_logger("helpwire.app")
@@ -70,6 +71,10 @@ def create_app(
     websockets = _track_websockets(sio)
     app.add_routes(api.routes)
     app.add_routes(widget_api.routes)
+    app.add_routes(ingest.routes)
+    setup_routes(app)  # /metrics, /supervisor
+    if settings.demo:
+        app[ingest.DEMO_INGEST_KEY] = ingest.new_demo_key()
     pages.setup(app)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
@@ -88,6 +93,7 @@ def create_app(
             hub=hub,
             persister=persister,
             signer=TokenSigner(settings.resolved_secret_key(), settings.agent_token_ttl_seconds),
+            analytics=AnalyticsRepository(database),
         )
         media = MediaSessions(settings, engine, hub)
         hub.observers.append(media.after_effects)
@@ -96,13 +102,16 @@ def create_app(
         sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
         sio.register_namespace(KioskNamespace(KIOSK_NS, services))
         sio.register_namespace(AgentNamespace(AGENT_NS, services))
+        insights = Insights(app, sio, services)
         persister.start()
         hub.start()
         media.start()
+        insights.start()
         log.info("server_started", database=database.dialect_name)
         try:
             yield
         finally:
+            await insights.stop()
             await media.stop()
             await hub.stop()
             await persister.stop()

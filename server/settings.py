@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from .core.display import DisplayRules
+from .report.config import AbTestSettings, ReportSettings
 
 DEFAULT_RULES = Path(__file__).parent / "defaults" / "rules.toml"
 
@@ -154,6 +155,16 @@ class Settings(BaseSettings):
     #: delivery attempts per webhook, and the first wait between them (doubling each time)
     pos_webhook_attempts: int = Field(5, ge=1, le=10)
     pos_webhook_backoff_seconds: float = Field(1.0, gt=0)
+
+    # --- reports, purchases and the A/B test (server/report, docs/operations.md "Reports") --
+    #: Bearer keys a shop or POS uses for POST /api/purchases and /api/sessions/exposure
+    ingest_api_keys: list[str] = Field(default_factory=list)
+    reports: ReportSettings = Field(default_factory=ReportSettings)
+    ab_test: AbTestSettings = Field(default_factory=AbTestSettings)
+    #: set by `serve --demo` only: a per-process ingest key the demo shop may fetch
+    demo: bool = False
+    #: how often the supervisor view is refreshed while someone watches it
+    supervisor_refresh_seconds: float = Field(2.0, gt=0)
 
     # --- logging -------------------------------------------------------------
     log_level: str = "INFO"

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ..core.engine import CaseEngine
 from ..security.tokens import TokenSigner
 from ..settings import Settings
-from ..store import AgentRepository, CaseRepository, Database
+from ..store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 from .hub import Hub
 from .persister import Persister
 
@@ -26,5 +27,9 @@ class Services:
     hub: Hub
     persister: Persister
     signer: TokenSigner
+    #: purchases, shop-session exposures and the reads of the KPI reports
+    analytics: AnalyticsRepository
     #: voice and video (server/media); None until the app has started it
     media: MediaSessions | None = None
+    #: told the code of every error answered to a Socket.IO client (the metrics count them)
+    error_observers: list[Callable[[str], None]] = field(default_factory=list)

@@ -77,10 +77,14 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             body = error_payload(error, event if route is not None else None)
             log.info("event_refused", namespace=self.namespace,
                      event_name=event if route is not None else "(unknown)", code=error.code)
+            for observe in self.services.error_observers:
+                observe(error.code)
             await self.emit("error", body, to=sid)
             return {"ok": False, "error": body}
         except Exception:
             log.exception("event_failed", namespace=self.namespace, event_name=event)
+            for observe in self.services.error_observers:
+                observe("internal_error")
             body = {
                 "code": "internal_error",
                 "message": "the server could not handle this event; it has been logged, try again",

@@ -39,6 +39,8 @@ class StoredAgent:
     skills: frozenset[str]
     languages: frozenset[str]
     max_concurrent: int
+    #: e.g. {"supervisor"}: who may open the supervisor view
+    roles: frozenset[str] = frozenset()
 
 
 class AgentRepository:
@@ -58,6 +60,7 @@ class AgentRepository:
         max_concurrent: int = 3,
         agent_id: str | None = None,
         created_at: float | None = None,
+        roles: Iterable[str] = (),
     ) -> StoredAgent:
         """Store a new agent; raises ``AgentExists`` if the username is taken."""
         agent = StoredAgent(
@@ -68,6 +71,7 @@ class AgentRepository:
             skills=frozenset(skills),
             languages=frozenset(languages),
             max_concurrent=max_concurrent,
+            roles=frozenset(roles),
         )
         try:
             async with self._db.transaction() as conn:
@@ -80,6 +84,7 @@ class AgentRepository:
                         skills=sorted(agent.skills),
                         languages=sorted(agent.languages),
                         max_concurrent=agent.max_concurrent,
+                        roles=sorted(agent.roles),
                         created_at=time.time() if created_at is None else created_at,
                     )
                 )
@@ -125,4 +130,5 @@ def _agent(row: Any) -> StoredAgent:
         skills=frozenset(row["skills"]),
         languages=frozenset(row["languages"]),
         max_concurrent=row["max_concurrent"],
+        roles=frozenset(row["roles"] or ()),
     )

@@ -85,6 +85,8 @@ agents = sa.Table(
     sa.Column("languages", sa.JSON(), nullable=False),
     sa.Column("max_concurrent", sa.Integer(), nullable=False),
     sa.Column("created_at", sa.Float(), nullable=False),
+    #: e.g. ["supervisor"]: may open /supervisor (migration 0002)
+    sa.Column("roles", sa.JSON(), nullable=False, server_default=sa.text("'[]'")),
 )
 
 #: A customer's request to be called back; the cart is held only for a short time.
@@ -123,4 +125,28 @@ transcript_messages = sa.Table(
     sa.Column("sender", sa.String(20), nullable=False),
     sa.Column("text", sa.Text(), nullable=False),
     sa.CheckConstraint("sender IN ('customer', 'agent')", name="sender"),
+)
+
+#: Purchases reported by the shop or POS (POST /api/purchases), joined to cases by session id.
+#: Amounts are kept in minor units (öre, cents) so sums are exact on SQLite and PostgreSQL.
+purchases = sa.Table(
+    "purchases",
+    metadata,
+    sa.Column("order_id", sa.String(200), primary_key=True),
+    sa.Column("session_id", sa.String(200), nullable=True, index=True),
+    sa.Column("store", sa.String(200), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("at", sa.Float(), nullable=False, index=True),
+    sa.Column("received_at", sa.Float(), nullable=False),
+)
+
+#: One row per shop session that saw the Help button, with its A/B variant (logged once).
+session_exposures = sa.Table(
+    "session_exposures",
+    metadata,
+    sa.Column("session_id", sa.String(200), primary_key=True),
+    sa.Column("store", sa.String(200), nullable=False),
+    sa.Column("variant", sa.String(20), nullable=False),
+    sa.Column("at", sa.Float(), nullable=False, index=True),
 )

@@ -51,6 +51,7 @@ class LiveServer:
         skills: tuple[str, ...] = (),
         languages: tuple[str, ...] = (),
         max_concurrent: int = 3,
+        roles: tuple[str, ...] = (),
     ) -> str:
         agent = await self.services.agents.create(
             username=username,
@@ -59,6 +60,7 @@ class LiveServer:
             skills=skills,
             languages=languages,
             max_concurrent=max_concurrent,
+            roles=roles,
         )
         return agent.id
 

@@ -1,0 +1,95 @@
+"""Prometheus metrics at /metrics (prometheus-client), one registry per application.
+
+Live gauges are read from the engine at scrape time (queue lengths, waits, agents, media
+sessions); counters follow the hub's effects and the signalling errors. Only counts and
+durations: no case content, no personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
+from prometheus_client.registry import Collector
+
+from ..core.case import CaseState
+from ..core.effects import Effect, ToAgent, ToAllAgents, ToCustomer
+
+if TYPE_CHECKING:
+    from ..runtime.services import Services
+
+
+class LiveCollector(Collector):
+    def __init__(self, services: Services) -> None:
+        self._services = services
+
+    def collect(self) -> Iterator[Metric]:
+        engine = self._services.engine
+        now = engine.clock.now()
+        length = GaugeMetricFamily("helpwire_queue_length", "Cases waiting in a queue", labels=["queue"])
+        longest = GaugeMetricFamily("helpwire_queue_longest_wait_seconds",
+                                    "Longest current wait in a queue", labels=["queue"])
+        for name in engine.rules.queues:
+            waiting = engine.state.waiting(name)
+            length.add_metric([name], len(waiting))
+            waits = [now - (engine.cases[e.case_id].first_entered(CaseState.QUEUED) or e.enqueued_at)
+                     for e in waiting if e.case_id in engine.cases]
+            longest.add_metric([name], max(waits, default=0.0))
+        yield length
+        yield longest
+        agents = GaugeMetricFamily("helpwire_agents", "Agents by presence", labels=["presence"])
+        counts = {"available": 0, "busy": 0, "away": 0, "offline": 0}
+        for status in engine.state.agents():
+            counts["offline" if not status.online else status.presence.value] += 1
+        for presence, count in counts.items():
+            agents.add_metric([presence], count)
+        yield agents
+        states = GaugeMetricFamily("helpwire_live_cases", "Open cases by state", labels=["state"])
+        by_state: dict[str, int] = {}
+        for case in engine.live_cases():
+            by_state[case.state.value] = by_state.get(case.state.value, 0) + 1
+        for state in CaseState:
+            states.add_metric([state.value], by_state.get(state.value, 0))
+        yield states
+        media = self._services.media
+        yield GaugeMetricFamily("helpwire_media_sessions_active",
+                                "Cases with voice or video under way",
+                                value=len(media.cases) if media is not None else 0)
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.events = Counter("helpwire_events", "Socket.IO events the server emitted",
+                              ["audience", "event"], registry=self.registry)
+        self.case_saves = Counter("helpwire_case_saves", "Case snapshots handed to storage",
+                                  registry=self.registry)
+        self.errors = Counter("helpwire_errors", "Errors answered to clients, by code", ["code"],
+                              registry=self.registry)
+        self.reports = Counter("helpwire_reports", "Scheduled reports produced", ["outcome"],
+                               registry=self.registry)
+
+    def attach(self, services: Services) -> None:
+        self.registry.register(LiveCollector(services))
+
+    async def observe(self, batch: list[Effect]) -> None:
+        for effect in batch:
+            if isinstance(effect, ToCustomer):
+                self.events.labels("customer", effect.event).inc()
+            elif isinstance(effect, ToAgent):
+                self.events.labels("agent", effect.event).inc()
+            elif isinstance(effect, ToAllAgents):
+                self.events.labels("all_agents", effect.event).inc()
+            elif type(effect).__name__ == "SaveCase":
+                self.case_saves.inc()
+
+    def error(self, code: str) -> None:
+        self.errors.labels(code).inc()
+
+    async def handler(self, request: web.Request) -> web.Response:
+        body = generate_latest(self.registry)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
