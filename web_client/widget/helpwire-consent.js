@@ -213,9 +213,14 @@
   async function stop() {
     const ending = live;
     if (!ending) return;
-    finish(ending.scope);
+    live = null;
+    notice = ending.scope === "screen_share" ? TEXT.ended : TEXT.cameraEnded;
+    if (ending.track) ending.track.stop(); // nothing leaves this device from now on
     render();
+    // the server hears of the revoke before the connection closes: closing first would look
+    // like a lost link and be recorded as one
     await options.emit("consent_revoke", { grant_id: ending.grant_id });
+    closeCall(ending.scope);
   }
 
   function finish(scope) {
@@ -223,6 +228,10 @@
     live = null;
     notice = scope === "screen_share" ? TEXT.ended : TEXT.cameraEnded;
     if (ending && ending.track) ending.track.stop();
+    closeCall(scope);
+  }
+
+  function closeCall(scope) {
     const call = root.HelpwireCall && root.__helpwireMedia.calls.get(options.caseId());
     if (!call) return;
     if (call.consentOnly) call.close();
