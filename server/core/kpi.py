@@ -20,7 +20,10 @@ Definitions (docs/operations.md, "Reports"):
 - **CSAT**: mean of the 1–5 ratings; response rate = rated cases / cases that reached an agent's
   wrap-up (``closed`` with ``resolved`` set);
 - **conversion**: of the shop sessions exposed in the period (``session_exposures``), the share
-  with a purchase, split by whether the session had a case; revenue is summed per split.
+  with a purchase, split by whether the session had a case; revenue is summed per split;
+- **payment-step abandonment**: of the exposed sessions that reached the payment step
+  (``session_progress`` with step ``payment``, reported by the widget), the share without a
+  purchase in the period.
 """
 
 from __future__ import annotations
@@ -208,6 +211,16 @@ class Exposure:
     at: float
 
 
+@dataclass(frozen=True)
+class Progress:
+    """A shop session reached ``step`` (only ``"payment"`` so far) at ``at``."""
+
+    session_id: str
+    store: str
+    step: str
+    at: float
+
+
 # ---------------------------------------------------------------------------- figures
 
 
@@ -240,6 +253,9 @@ class Kpis:
     conversion_without_support: float | None = None
     revenue_with_support: float | None = None
     revenue_without_support: float | None = None
+    sessions_reached_payment: int | None = None
+    payment_abandoned: int | None = None
+    payment_abandonment: float | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -289,12 +305,14 @@ def compute(
     *,
     fcr_window_seconds: float = DEFAULT_FCR_WINDOW_SECONDS,
     all_cases: Sequence[CaseFacts] | None = None,
+    progress: Sequence[Progress] = (),
 ) -> Kpis:
     """The KPIs of ``cases`` (already filtered to a period and group).
 
     ``all_cases`` are the cases searched for repeat contacts (FCR); pass every case up to the
     period's end plus the window, so a repeat just after the period still counts. ``purchases``
-    None means purchases do not apply to this grouping (e.g. per queue).
+    None means purchases do not apply to this grouping (e.g. per queue). ``progress`` rows of
+    sessions not in ``exposures`` are ignored.
     """
     by_customer = _cases_by_customer(all_cases if all_cases is not None else cases)
     waits = [w for w in (c.wait_seconds for c in cases) if w is not None]
@@ -329,12 +347,12 @@ def compute(
     )
     if exposures is None or purchases is None:
         return kpis
-    return _with_conversion(kpis, cases, purchases, exposures)
+    return _with_conversion(kpis, cases, purchases, exposures, progress)
 
 
 def _with_conversion(
     kpis: Kpis, cases: Sequence[CaseFacts], purchases: Sequence[Purchase],
-    exposures: Sequence[Exposure],
+    exposures: Sequence[Exposure], progress: Sequence[Progress],
 ) -> Kpis:
     sessions = {e.session_id for e in exposures}
     helped = {c.session_id for c in cases if c.session_id} & sessions
@@ -344,6 +362,7 @@ def _with_conversion(
             revenue[purchase.session_id] += purchase.amount
     bought = set(revenue)
     unhelped = sessions - helped
+    at_payment = {p.session_id for p in progress if p.step == "payment"} & sessions
     return _replace(
         kpis,
         sessions=len(sessions),
@@ -355,6 +374,9 @@ def _with_conversion(
         conversion_without_support=_ratio(len(unhelped & bought), len(unhelped)),
         revenue_with_support=round(sum(revenue[s] for s in helped & bought), 2),
         revenue_without_support=round(sum(revenue[s] for s in unhelped & bought), 2),
+        sessions_reached_payment=len(at_payment),
+        payment_abandoned=len(at_payment - bought),
+        payment_abandonment=_ratio(len(at_payment - bought), len(at_payment)),
     )
 
 
@@ -369,11 +391,13 @@ def _replace(kpis: Kpis, **changes: Any) -> Kpis:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Everything read from the store for one report: cases (with a look-ahead), purchases, sessions."""
+    """Everything read from the store for one report: cases (with a look-ahead), purchases,
+    sessions and how far they got."""
 
     cases: Sequence[CaseFacts]
     purchases: Sequence[Purchase] = ()
     exposures: Sequence[Exposure] = ()
+    progress: Sequence[Progress] = ()
 
 
 @dataclass(frozen=True)
@@ -414,12 +438,14 @@ def period_kpis(
     cases = [c for c in data.cases if period.contains(c.created_at)]
     purchases = [p for p in data.purchases if period.contains(p.at)]
     exposures = [e for e in data.exposures if period.contains(e.at)]
+    progress = [p for p in data.progress if period.contains(p.at)]
     variant_of = {e.session_id: e.variant for e in data.exposures}
 
     def kpis(sub: Sequence[CaseFacts], subp: Sequence[Purchase] | None,
              sube: Sequence[Exposure] | None) -> Kpis:
+        # progress is matched to the exposed sessions passed with it, so every group gets it all
         return compute(sub, subp, sube, fcr_window_seconds=fcr_window_seconds,
-                       all_cases=data.cases)
+                       all_cases=data.cases, progress=progress)
 
     by: dict[str, dict[str, Kpis]] = {}
     for grouping in groupings:

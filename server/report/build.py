@@ -35,6 +35,9 @@ class VariantFigures:
     asa_mean: float | None
     fcr: float | None
     abandonment: float | None
+    #: exposed sessions that reached the payment step, and the share of them without a purchase
+    reached_payment: int = 0
+    payment_abandonment: float | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,7 @@ def build_report(data: Dataset, period: Period, settings: Settings, generated_at
         variants.append(VariantFigures(
             name, k.sessions or 0, k.sessions_with_support or 0, converted,
             converted / k.sessions if k.sessions else None, k.asa_mean, k.fcr, k.abandonment,
+            k.sessions_reached_payment or 0, k.payment_abandonment,
         ))
     a, b = variants
     ab = settings.ab_test

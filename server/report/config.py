@@ -71,6 +71,9 @@ class AbTestSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    #: run the test: the widget shows each visitor its variant. Off (the default): everyone sees
+    #: B, and GET /api/ab/assignment answers {"variant": "B", "enabled": false}
+    enabled: bool = False
     #: mixed into the visitor hash; change it to start a new experiment with new assignments
     salt: str = "helpwire-help-button-1"
     #: share of visitors who get variant B

@@ -195,10 +195,12 @@ def render_html(report: Report) -> str:
         ("Conversion without support", _fmt(total.conversion_without_support, "percent")),
         ("Revenue in sessions with support", _fmt(total.revenue_with_support, "n")),
         ("Revenue in sessions without support", _fmt(total.revenue_without_support, "n")),
+        ("Payment-step abandonment", _fmt(total.payment_abandonment, "percent")),
     ]
     variants = [
         (v.variant, v.exposures, v.help_presses, v.purchases, _fmt(v.conversion, "percent"),
-         _fmt(v.asa_mean, "seconds"), _fmt(v.fcr, "percent"), _fmt(v.abandonment, "percent"))
+         _fmt(v.asa_mean, "seconds"), _fmt(v.fcr, "percent"), _fmt(v.abandonment, "percent"),
+         v.reached_payment, _fmt(v.payment_abandonment, "percent"))
         for v in report.variants
     ]
     understaffed = [

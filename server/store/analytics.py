@@ -15,10 +15,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from ..core.case import Case
-from ..core.kpi import CaseFacts, Dataset, Exposure, Purchase, case_facts
+from ..core.kpi import CaseFacts, Dataset, Exposure, Progress, Purchase, case_facts
 from .cases import _case_row, _event_row
 from .database import Database
-from .tables import case_events, cases, purchases, session_exposures
+from .tables import case_events, cases, purchases, session_exposures, session_progress
 
 T = TypeVar("T")
 
@@ -99,9 +99,34 @@ class AnalyticsRepository:
             row = result.mappings().first()
         return dict(row) if row is not None else None
 
+    async def add_progress(self, *, session_id: str, store: str, step: str, at: float) -> Recorded:
+        """Record that a session reached ``step``, once; later calls return the first report."""
+        existing = await self.progress(session_id, step)
+        if existing is not None:
+            return Recorded(False, existing)
+        values = {"session_id": session_id, "step": step, "store": store, "at": at}
+        try:
+            async with self._db.transaction() as conn:
+                await conn.execute(sa.insert(session_progress).values(**values))
+        except IntegrityError:
+            stored = await self.progress(session_id, step)
+            if stored is None:
+                raise
+            return Recorded(False, stored)
+        return Recorded(True, values)
+
+    async def progress(self, session_id: str, step: str) -> dict[str, Any] | None:
+        async with self._db.connect() as conn:
+            result = await conn.execute(
+                sa.select(session_progress).where(session_progress.c.session_id == session_id,
+                                                  session_progress.c.step == step)
+            )
+            row = result.mappings().first()
+        return dict(row) if row is not None else None
+
     async def dataset(self, since: float, until: float, lookahead: float = 0.0) -> Dataset:
         """Cases created in ``[since, until + lookahead)`` (the look-ahead finds repeat contacts for
-        FCR), with their events, and the purchases and exposures of ``[since, until)``."""
+        FCR), with their events, and the purchases, exposures and progress of ``[since, until)``."""
         async with self._db.connect() as conn:
             case_rows = [dict(r) for r in (await conn.execute(
                 sa.select(cases).where(cases.c.created_at >= since,
@@ -122,6 +147,10 @@ class AnalyticsRepository:
                 sa.select(session_exposures).where(session_exposures.c.at >= since,
                                                    session_exposures.c.at < until)
             )).mappings().all()
+            progress_rows = (await conn.execute(
+                sa.select(session_progress).where(session_progress.c.at >= since,
+                                                  session_progress.c.at < until)
+            )).mappings().all()
         facts: list[CaseFacts] = [case_facts(row, events[row["id"]]) for row in case_rows]
         return Dataset(
             cases=facts,
@@ -132,6 +161,8 @@ class AnalyticsRepository:
             ],
             exposures=[Exposure(r["session_id"], r["store"], r["variant"], r["at"])
                        for r in exposure_rows],
+            progress=[Progress(r["session_id"], r["store"], r["step"], r["at"])
+                      for r in progress_rows],
         )
 
 

@@ -150,3 +150,14 @@ session_exposures = sa.Table(
     sa.Column("variant", sa.String(20), nullable=False),
     sa.Column("at", sa.Float(), nullable=False, index=True),
 )
+
+#: How far a shop session got in the purchase (POST /api/sessions/progress): one row per session
+#: and step, the first report kept. "Payment-step abandonment" = reached ``payment``, no purchase.
+session_progress = sa.Table(
+    "session_progress",
+    metadata,
+    sa.Column("session_id", sa.String(200), primary_key=True),
+    sa.Column("step", sa.String(20), primary_key=True),
+    sa.Column("store", sa.String(200), nullable=False),
+    sa.Column("at", sa.Float(), nullable=False, index=True),
+)

@@ -1,9 +1,10 @@
-"""Purchases and shop-session exposures, the A/B assignment, and the demo shop's ingest key.
+"""Purchases, shop-session exposures and progress, the A/B assignment, the demo shop's ingest key.
 
 ``POST /api/purchases`` needs ``Authorization: Bearer <key>`` with a key from the
 ``ingest_api_keys`` setting (or, only under ``serve --demo``, the process's demo key). Exposures
-are logged by the widget in the browser, so that endpoint takes no key: it stores one row per
-session and nothing else. See docs/protocol.md, "Purchases, sessions and the A/B test".
+and progress are logged by the widget in the browser, so those endpoints take no key: they store
+one row per session (and step) and nothing else. See docs/protocol.md, "Purchases, sessions and
+the A/B test".
 """
 
 from __future__ import annotations
@@ -63,6 +64,25 @@ class ExposureIn(BaseModel):
     def _variant(cls, value: str) -> str:
         if value not in VARIANTS:
             raise ValueError("variant must be A or B")
+        return value
+
+
+#: the purchase steps a session's progress may report (payment-step abandonment)
+PROGRESS_STEPS = ("payment",)
+
+
+class ProgressIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    session_id: str = Field(min_length=1, max_length=200, pattern=ID)
+    store: str = Field(min_length=1, max_length=200)
+    step: str
+
+    @field_validator("step")
+    @classmethod
+    def _step(cls, value: str) -> str:
+        if value not in PROGRESS_STEPS:
+            raise ValueError("step must be 'payment'")
         return value
 
 
@@ -140,13 +160,34 @@ async def add_exposure(request: web.Request) -> web.Response:
     )
 
 
+@routes.post("/api/sessions/progress")
+async def add_progress(request: web.Request) -> web.Response:
+    try:
+        body = ProgressIn.model_validate(await read_json(request))
+    except ValidationError as error:
+        return _invalid(error, "{session_id, store, step: 'payment'}")
+    services = request.app[SERVICES]
+    recorded = await services.analytics.add_progress(
+        session_id=body.session_id, store=body.store, step=body.step,
+        at=services.engine.clock.now(),
+    )
+    return web.json_response(
+        {"session_id": body.session_id, "step": body.step, "at": recorded.row["at"],
+         "created": recorded.created},
+        status=201 if recorded.created else 200,
+    )
+
+
 @routes.get("/api/ab/assignment")
 async def ab_assignment(request: web.Request) -> web.Response:
     visitor = request.query.get("visitor", "")
     if not visitor or len(visitor) > 200:
         return error_response(400, "invalid_payload", "give ?visitor=<id> (1–200 characters)")
     ab = request.app[SETTINGS].ab_test
-    return web.json_response({"visitor": visitor, "variant": assign(visitor, ab.salt, ab.split_b)})
+    # off: everyone gets the visible button with the promise (B), and nobody is assigned
+    variant = assign(visitor, ab.salt, ab.split_b) if ab.enabled else "B"
+    return web.json_response({"visitor": visitor, "variant": variant, "enabled": ab.enabled},
+                             headers={"Cache-Control": "no-store"})
 
 
 @routes.get("/api/demo/ingest-key")

@@ -12,6 +12,7 @@ from server.core.kpi import (
     CaseFacts,
     Dataset,
     Exposure,
+    Progress,
     Purchase,
     case_facts,
     compute,
@@ -173,6 +174,35 @@ def test_groupings() -> None:
     assert result.by["variant"]["none"].cases == 1
     with pytest.raises(ValueError, match="unknown grouping"):
         period_kpis(Dataset(cases), week, groupings=["weather"])
+
+
+def test_payment_step_abandonment_per_variant() -> None:
+    # A: a1, a2 reach payment, a1 buys -> 1 of 2 abandoned; a3 never reaches payment (not counted)
+    # B: b1 reaches payment and buys -> 0 of 1; b2 reaches payment only after the period
+    exposures = [Exposure("a1", "s1", "A", T0), Exposure("a2", "s1", "A", T0 + 1),
+                 Exposure("a3", "s1", "A", T0 + 2), Exposure("b1", "s1", "B", T0 + 3),
+                 Exposure("b2", "s1", "B", T0 + 4)]
+    progress = [Progress("a1", "s1", "payment", T0 + 60), Progress("a2", "s1", "payment", T0 + 61),
+                Progress("b1", "s1", "payment", T0 + 62),
+                Progress("b2", "s1", "payment", T0 + 8 * 24 * HOUR),
+                # a session never exposed (a kiosk, the widget hidden) is not counted anywhere
+                Progress("ghost", "s1", "payment", T0 + 63)]
+    purchases = [Purchase("o1", "a1", "s1", 50.0, "SEK", T0 + 120),
+                 Purchase("o2", "b1", "s1", 70.0, "SEK", T0 + 121),
+                 Purchase("o3", "a3", "s1", 10.0, "SEK", T0 + 122)]
+    week = iso_week_period("2026-W47", TZ)
+    result = period_kpis(Dataset([], purchases, exposures, progress), week)
+    a, b = result.by["variant"]["A"], result.by["variant"]["B"]
+    assert (a.sessions_reached_payment, a.payment_abandoned, a.payment_abandonment) == (2, 1, 0.5)
+    assert (b.sessions_reached_payment, b.payment_abandoned, b.payment_abandonment) == (1, 0, 0.0)
+    total = result.total
+    assert (total.sessions_reached_payment, total.payment_abandoned) == (3, 1)
+    assert total.payment_abandonment == pytest.approx(1 / 3)
+    # nobody reached payment: no rate, not "0 %"
+    empty = compute([], purchases, exposures)
+    assert empty.sessions_reached_payment == 0 and empty.payment_abandonment is None
+    # per queue (no sessions there) the figure does not apply
+    assert compute([], None, None, progress=progress).payment_abandonment is None
 
 
 def test_case_facts_from_stored_rows() -> None:

@@ -1,4 +1,5 @@
-"""POST /api/purchases (Bearer key, idempotent), POST /api/sessions/exposure, the A/B assignment."""
+"""POST /api/purchases (Bearer key, idempotent), POST /api/sessions/exposure and /progress, the A/B
+assignment."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 import aiohttp
 
 from server.core.abtest import assign
+from server.core.kpi import compute
 from tests.support.live import LiveServer
 
 KEY = "pos-key-0123456789"
@@ -80,11 +82,66 @@ async def test_exposure_is_logged_once_per_session(server: LiveServer) -> None:
     assert status == 400 and body["error"]["code"] == "invalid_payload"
 
 
-async def test_ab_assignment_endpoint(server: LiveServer) -> None:
-    async with aiohttp.ClientSession() as http:
-        async with http.get(f"{server.url}/api/ab/assignment", params={"visitor": "v-1"}) as r:
-            body = await r.json()
+async def get_json(url: str, **params: str) -> tuple[int, Any]:
+    async with aiohttp.ClientSession() as http, http.get(url, params=params) as resp:
+        return resp.status, await resp.json()
+
+
+async def test_ab_assignment_endpoint(server_factory: Factory) -> None:
+    async with server_factory(ab_test={"enabled": True}) as server:
+        url = f"{server.url}/api/ab/assignment"
         ab = server.settings.ab_test
-        assert body == {"visitor": "v-1", "variant": assign("v-1", ab.salt, ab.split_b)}
-        async with http.get(f"{server.url}/api/ab/assignment") as r:
-            assert r.status == 400
+        for visitor in ("v-1", "v-2", "v-3", "v-4"):
+            status, body = await get_json(url, visitor=visitor)
+            assert status == 200
+            assert body == {"visitor": visitor, "variant": assign(visitor, ab.salt, ab.split_b),
+                            "enabled": True}
+        status, _ = await get_json(url)
+        assert status == 400
+
+
+async def test_ab_test_off_by_default_gives_everyone_b(server: LiveServer) -> None:
+    assert server.settings.ab_test.enabled is False
+    ab = server.settings.ab_test
+    a_visitor = next(f"v-{i}" for i in range(100) if assign(f"v-{i}", ab.salt, ab.split_b) == "A")
+    status, body = await get_json(f"{server.url}/api/ab/assignment", visitor=a_visitor)
+    assert status == 200
+    assert body == {"visitor": a_visitor, "variant": "B", "enabled": False}
+
+
+async def test_progress_is_logged_once_per_session_and_step(server: LiveServer) -> None:
+    url = f"{server.url}/api/sessions/progress"
+    status, body = await post(url, {"session_id": "s-9", "store": "s1", "step": "payment"})
+    assert status == 201 and body["created"] is True
+    assert body["session_id"] == "s-9" and body["step"] == "payment"
+    first_at = body["at"]
+    status, body = await post(url, {"session_id": "s-9", "store": "s1", "step": "payment"})
+    assert status == 200 and body == {"session_id": "s-9", "step": "payment", "at": first_at,
+                                      "created": False}
+    stored = await server.services.analytics.progress("s-9", "payment")
+    assert stored == {"session_id": "s-9", "step": "payment", "store": "s1", "at": first_at}
+    for bad in ({"session_id": "s-9", "store": "s1", "step": "cart"},
+                {"session_id": "s 9", "store": "s1", "step": "payment"},
+                {"session_id": "s-9", "store": "s1", "step": "payment", "extra": 1},
+                {"session_id": "s-9", "step": "payment"}):
+        status, body = await post(url, bad)
+        assert status == 400 and body["error"]["code"] == "invalid_payload", bad
+
+
+async def test_payment_step_abandonment_reaches_the_dataset(server_factory: Factory) -> None:
+    async with server_factory(ingest_api_keys=[KEY]) as server:
+        base = server.url
+        for session, variant in (("pa", "A"), ("pb", "B"), ("pc", "B")):
+            await post(f"{base}/api/sessions/exposure",
+                       {"session_id": session, "store": "s1", "variant": variant})
+            await post(f"{base}/api/sessions/progress",
+                       {"session_id": session, "store": "s1", "step": "payment"})
+        status, _ = await post(f"{base}/api/purchases",
+                               {**PURCHASE, "session_id": "pb", "at": None}, key=KEY)
+        assert status == 201
+        now = server.services.engine.clock.now()
+        data = await server.services.analytics.dataset(now - 3600, now + 3600)
+        assert {(p.session_id, p.step) for p in data.progress} == {
+            ("pa", "payment"), ("pb", "payment"), ("pc", "payment")}
+        kpis = compute([], data.purchases, data.exposures, progress=data.progress)
+        assert (kpis.sessions_reached_payment, kpis.payment_abandoned) == (3, 2)

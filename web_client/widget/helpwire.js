@@ -41,6 +41,8 @@
   const DEVICES = ["mobile", "tablet", "desktop", "kiosk", "unknown"];
   const NETWORKS = ["wifi", "4g", "5g", "ethernet", "offline", "unknown"];
   const WAITING = ["created", "queued", "offered"];
+  const VARIANTS = ["A", "B"]; // the Help-button A/B test (server/core/abtest.py)
+  const ASSIGNMENT_TTL_MS = 24 * 3600 * 1000;
   const ACK_TIMEOUT_MS = 10000;
   const TYPING_IDLE_MS = 2500;
 
@@ -88,6 +90,103 @@
       storage.set("helpwire:session", id);
     }
     return id;
+  }
+
+  // ------------------------------------------------------------------ the A/B test of the button
+
+  // localStorage outlives the tab: a visitor keeps one id, and so one variant, across sessions
+  const lasting = {
+    get(key) { try { return localStorage.getItem(key); } catch (e) { return null; } },
+    set(key, value) { try { localStorage.setItem(key, value); } catch (e) { /* ignore */ } },
+  };
+
+  /** A random visitor id kept in localStorage (the session id when localStorage is unavailable). */
+  function visitorId() {
+    let id = lasting.get("helpwire:visitor");
+    if (!id || !/^[0-9a-f]{32}$/.test(id)) {
+      id = randomId();
+      lasting.set("helpwire:visitor", id);
+      if (lasting.get("helpwire:visitor") !== id) return sessionId();
+    }
+    return id;
+  }
+
+  function cachedAssignment(visitor) {
+    try {
+      const cached = JSON.parse(lasting.get("helpwire:ab") || "null");
+      const fresh = cached && cached.visitor === visitor && VARIANTS.includes(cached.variant)
+        && Date.now() - cached.at < ASSIGNMENT_TTL_MS;
+      return fresh ? cached : null;
+    } catch (e) {
+      return null;
+    }
+  }
+
+  /**
+   * The variant of this session's button: A = small, no promise; B = visible, with the promise.
+   * Asked once per visitor (cached a day), then fixed for the session. Kiosks are not visitors:
+   * they always show B and are not part of the test. Without an answer the widget shows B and
+   * logs no exposure.
+   */
+  async function resolveVariant() {
+    if (channel() === "kiosk") return;
+    const fixed = storage.get("helpwire:variant");
+    if (VARIANTS.includes(fixed)) {
+      S.variant = fixed;
+      S.variantKnown = true;
+      return;
+    }
+    const visitor = visitorId();
+    let answer = cachedAssignment(visitor);
+    if (!answer) {
+      try {
+        const query = new URLSearchParams({ visitor });
+        const response = await fetch(`${SERVER}/api/ab/assignment?${query}`, { cache: "no-store", credentials: "omit" });
+        if (!response.ok) throw new Error(`status ${response.status}`);
+        const body = await response.json();
+        if (!VARIANTS.includes(body.variant)) throw new Error("no variant in the answer");
+        answer = { visitor, variant: body.variant, enabled: Boolean(body.enabled), at: Date.now() };
+        lasting.set("helpwire:ab", JSON.stringify(answer));
+      } catch (error) {
+        console.warn("Helpwire: no A/B assignment; showing the button with the promise", error);
+        return;
+      }
+    }
+    S.variant = answer.variant;
+    S.variantKnown = true;
+    storage.set("helpwire:variant", answer.variant);
+  }
+
+  function postJson(path, body) {
+    return fetch(`${SERVER}${path}`, {
+      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      credentials: "omit", keepalive: true,
+    }).then((response) => response.ok).catch(() => false);
+  }
+
+  // each is logged once per session: the sessionStorage mark holds the session id it was sent for
+  const logging = {};
+  function logOnce(mark, path, body) {
+    const session = body.session_id;
+    if (logging[mark] || storage.get(mark) === session) return;
+    logging[mark] = true;
+    postJson(path, body)
+      .then((ok) => { if (ok) storage.set(mark, session); })
+      .finally(() => { logging[mark] = false; });
+  }
+
+  /** The session saw the button: its exposure, with the variant it saw (docs/protocol.md). */
+  function logExposure() {
+    if (!S.variantKnown || el.launcher.hidden) return;
+    logOnce("helpwire:exposed", "/api/sessions/exposure",
+      { session_id: sessionId(), store: store(), variant: S.variant });
+  }
+
+  /** The host says the customer is at the payment step: for payment-step abandonment per variant. */
+  function logProgress() {
+    if (channel() === "kiosk" || oneOf(hostContext().payment_step, STEPS) !== "payment") return;
+    logOnce("helpwire:progress:payment", "/api/sessions/progress",
+      { session_id: sessionId(), store: store(), step: "payment" });
   }
 
   // ------------------------------------------------------------------ signals the browser knows
@@ -145,6 +244,7 @@
   /** The context of a Help press: the host's signals plus what the browser tells us. */
   async function buildContext() {
     const host = hostContext();
+    logProgress();
     return {
       store: store(),
       channel: channel(),
@@ -166,6 +266,8 @@
 
   const S = {
     mode: "loading",   // launcher: loading | hidden | promise | closed | no_agent
+    variant: "B",      // the A/B test's button: A small without a promise, B with the promise
+    variantKnown: false, // the server assigned it (only then is the exposure logged)
     status: null,      // the last /api/widget/status answer
     open: false,       // the dialog is showing
     // idle | intro (callback offer, no case yet) | connecting | queued | joining | active |
@@ -383,11 +485,18 @@
     } else if (S.mode === "no_agent") {
       label = t("buttonLabelNoAgent");
       line = t("noAgentLine");
+    } else if (S.variant === "A") {
+      // variant A: the small button, no promise, not even to screen readers
+      label = t("buttonLabelPlain");
+      line = "";
     } else {
       label = t("buttonLabel", { seconds });
       line = t("promise", { seconds });
     }
+    el.root.dataset.variant = S.variant;
+    el.root.classList.toggle("hw-variant-a", S.variant === "A");
     el.button.setAttribute("aria-label", label);
+    el.promise.hidden = !line;
     if (el.promise.textContent !== line) el.promise.textContent = line;
   }
 
@@ -1349,6 +1458,8 @@
         statusRequest = null;
         renderTexts();
         render();
+        logExposure();
+        logProgress();
       });
     return statusRequest;
   }
@@ -1356,7 +1467,10 @@
   // ------------------------------------------------------------------ start
 
   async function start() {
+    // asked alongside the style and texts, so the first drawn button is already the right one
+    const variantReady = resolveVariant();
     await Promise.all([
+      variantReady,
       loadStyle(new URL("helpwire.css", SCRIPT_URL).href),
       loadScript(new URL("messages.js", SCRIPT_URL).href, () => Boolean(window.HelpwireMessages)),
     ]);

@@ -14,6 +14,8 @@
     buttonText: "Hjälp",
     buttonLabel: "Hjälp – svar inom {seconds} sek",
     promise: "Behöver du hjälp? Svar inom {seconds} sek.",
+    // A/B test variant A: the small button without a promise (its name promises nothing either)
+    buttonLabelPlain: "Hjälp – kontakta kundsupporten",
     // honest variants when nobody can keep the promise
     buttonLabelClosed: "Hjälp – supporten är stängd, be oss ringa upp dig",
     buttonLabelNoAgent: "Hjälp – ingen kan svara just nu, be oss ringa upp dig",
@@ -112,6 +114,7 @@
     buttonText: "Help",
     buttonLabel: "Help – answer within {seconds} sec",
     promise: "Need help? Answer within {seconds} sec.",
+    buttonLabelPlain: "Help – contact customer support",
     buttonLabelClosed: "Help – support is closed, ask us to call you back",
     buttonLabelNoAgent: "Help – nobody can answer right now, ask us to call you back",
     closedLine: "Support is closed right now. We can call you back.",
