@@ -53,8 +53,9 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 DEMO_AGENTS = (
-    ("lisa", "Lisa", ("payments", "oncall"), ("sv", "en")),
-    ("omar", "Omar", (), ("sv", "en")),
+    # (username, display name, skills, languages, roles)
+    ("lisa", "Lisa", ("payments", "oncall"), ("sv", "en"), ("supervisor",)),
+    ("omar", "Omar", (), ("sv", "en"), ()),
 )
 DEMO_PASSWORD = "helpwire-demo"
 
@@ -70,14 +71,14 @@ async def _ensure_demo_agents(settings: Settings) -> None:
         agents = AgentRepository(database)
         if await agents.all():
             return
-        for username, name, skills, languages in DEMO_AGENTS:
+        for username, name, skills, languages, roles in DEMO_AGENTS:
             await agents.create(
-                username=username, display_name=name,
+                username=username, display_name=name, roles=roles,
                 password_hash=await asyncio.to_thread(hash_password, DEMO_PASSWORD),
                 skills=skills, languages=languages,
                 max_concurrent=settings.default_max_concurrent_cases,
             )
-        print(f"demo agents created: lisa and omar, password {DEMO_PASSWORD!r}"
+        print(f"demo agents created: lisa (also supervisor) and omar, password {DEMO_PASSWORD!r}"
               " (for trying Helpwire only; use create-agent for real agents)", flush=True)
     finally:
         await database.close()
