@@ -25,7 +25,7 @@ from .signalling import safe_json
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
-from .web import api, ingest, pages, widget_api
+from .web import api, cors, ingest, pages, widget_api
 from .web.keys import SERVICES, SETTINGS
 
 log = get_logger("helpwire.app")
@@ -57,7 +57,7 @@ def create_app(
 ) -> web.Application:
     """Build the application. Rules are read now, so a broken rules file stops start-up at once."""
     rules = rules if rules is not None else load_rules(Path(settings.rules_file))
-    app = web.Application(client_max_size=64 * 1024, middlewares=[api.json_errors])
+    app = web.Application(client_max_size=64 * 1024, middlewares=[cors.widget_cors, api.json_errors])
     app[SETTINGS] = settings
     sio = socketio.AsyncServer(
         async_mode="aiohttp",

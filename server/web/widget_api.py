@@ -58,10 +58,4 @@ async def widget_status(request: web.Request) -> web.Response:
             "timezone": settings.display.timezone,
         })
     response.headers["Cache-Control"] = "no-store"
-    # the widget is embedded on shop domains: allow the same origins as the Socket.IO server
-    origin = request.headers.get("Origin")
-    allowed = settings.cors_allowed_origins
-    if origin and (origin in allowed or "*" in allowed):
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Vary"] = "Origin"
-    return response
+    return response  # CORS for shop domains: server/web/cors.py
