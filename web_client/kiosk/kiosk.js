@@ -93,6 +93,8 @@
 
   function set(step) {
     state.step = step;
+    // an age check unlocks for this purchase only: the next customer at this kiosk starts locked
+    if (!state.items.length) state.unlocked = [];
     save();
     render();
   }

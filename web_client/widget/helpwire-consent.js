@@ -65,7 +65,8 @@
   let prompt = null;      // the consent_prompt being shown
   let live = null;        // {grant_id, scope, deadline (ms, performance clock), track}
   let notice = null;      // {sv, en} a short line after something ended
-  const unlocked = new Map(); // sku → name
+  const unlocked = new Map(); // sku → name, unlocked in the case `unlockedIn` (one case only)
+  let unlockedIn = null;
   let timer = null;
 
   function h(tag, attrs, ...children) {
@@ -110,6 +111,8 @@
 
   function render() {
     const box = ensureContainer();
+    // an approval belongs to its case: a later case (the next customer at a kiosk) starts locked
+    if (unlocked.size && options.caseId() !== unlockedIn) unlocked.clear();
     const items = [];
     if (prompt) {
       const age = prompt.scope === "age_check_video";
@@ -271,6 +274,8 @@
       render();
     },
     item_unlocked: (d) => {
+      if (unlockedIn !== (d.case_id || options.caseId())) unlocked.clear();
+      unlockedIn = d.case_id || options.caseId();
       unlocked.set(d.sku, lineName(d.sku));
       notice = null;
       render();

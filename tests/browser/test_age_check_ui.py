@@ -1,0 +1,406 @@
+"""Video age check in two real browsers: one tap starts the camera, the agent decides over live video.
+
+The customer is the kiosk page (/kiosk, approve) or the demo shop (/, deny) with the strong beer
+(age-restricted) in the cart; the agent is the console at /agent in a second browser context.
+Chromium's fake camera goes through Helpwire's relay on loopback. The POS is a small aiohttp
+server on 127.0.0.1 that checks every delivery with the verification code exactly as
+docs/protocol.md prints it. Every wait is on the DOM, on getStats() polled in the page, or on an
+asyncio event, each with a deadline; nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import re
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright, expect
+
+from tests.support.live import LiveServer, live_server
+from tests.support.widget import DESKTOP, DIALOG, HELP_BUTTON, case_id_of, widget_decided
+
+CHROMIUM = os.environ.get("HELPWIRE_CHROMIUM", "/usr/bin/chromium")
+#: tests/browser/conftest.py's flags, plus loopback candidates (the server's peers offer only
+#: 127.0.0.1: media_host_addresses) and autoplay for the agent's <video>
+FLAGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+    "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
+]
+TIMEOUT_MS = 15_000
+#: each test, set-up and tear-down included, is bounded well below its usual ~6 s
+pytestmark = pytest.mark.timeout(30)
+SECRET = "pos-shared-secret-for-browser-tests"
+SKU = "starkol-50"
+PURPOSE_SV = "Vi använder video/röst bara för att hjälpa i stunden."
+PURPOSE_EN = "We use video/voice only to help you right now."
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
+
+#: every camera track the page ever got from getUserMedia, kept so the test can see it stopped
+KEEP_CAMERA_TRACKS = """
+(() => {
+  const devices = navigator.mediaDevices;
+  if (!devices) return;
+  const real = devices.getUserMedia.bind(devices);
+  window.__cameraTracks = [];
+  devices.getUserMedia = async (constraints) => {
+    const stream = await real(constraints);
+    for (const track of stream.getVideoTracks()) window.__cameraTracks.push(track);
+    return stream;
+  };
+})();
+"""
+
+#: frames decoded on the agent's age-check receiver alone (not a call's video)
+CAMERA_FRAMES_ABOVE_JS = """async ([caseId, above]) => {
+  const transceiver = window.__helpwireMedia && window.__helpwireMedia.consentedOf(caseId, "age_check_video");
+  if (!transceiver) return false;
+  let frames = 0;
+  (await transceiver.receiver.getStats()).forEach((r) => {
+    if (r.type === "inbound-rtp" && r.kind === "video") frames += r.framesDecoded || 0;
+  });
+  return frames > above ? frames : false;
+}"""
+
+#: the customer's camera: captured once, and every captured track has ended
+CAMERA_STOPPED_JS = """() => window.__cameraTracks.length === 1
+  && window.__cameraTracks.every((t) => t.readyState === "ended")"""
+
+
+def documented_verifier() -> Callable[..., bool]:
+    """The POS side's verification code from docs/protocol.md, run as printed."""
+    text = DOCS.read_text()
+    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.DOTALL)
+                 if "def verify_helpwire_webhook" in b)
+    scope: dict[str, Any] = {}
+    exec(compile(block, str(DOCS), "exec"), scope)  # noqa: S102 — our own documentation
+    return scope["verify_helpwire_webhook"]  # type: ignore[no-any-return]
+
+
+@dataclass
+class Pos:
+    """The store's POS: records every webhook request as it came (raw body bytes)."""
+
+    url: str = ""
+    deliveries: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@pytest.fixture
+async def pos() -> AsyncIterator[Pos]:
+    received = Pos()
+
+    async def unlock(request: web.Request) -> web.Response:
+        received.deliveries.append((dict(request.headers), await request.read()))
+        received.arrived.set()
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_post("/unlock", unlock)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    received.url = f"http://127.0.0.1:{port}/unlock"
+    try:
+        yield received
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def server(tmp_path: Path, pos: Pos) -> AsyncIterator[LiveServer]:
+    async with live_server(tmp_path, media_host_addresses=["127.0.0.1"],
+                           pos_webhook_url=pos.url, pos_webhook_secret=SECRET) as running:
+        yield running
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Chromium is not installed at {CHROMIUM} (see tests/browser/conftest.py)",
+                    pytrace=False)
+    async with async_playwright() as playwright:
+        instance = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        try:
+            yield instance
+        finally:
+            await instance.close()
+
+
+@pytest.fixture
+async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
+    opened: list[BrowserContext] = []
+    yield opened
+    for context in opened:
+        await context.close()
+
+
+@dataclass
+class Check:
+    customer: Page
+    agent: Page
+    agent_id: str
+    case_id: str
+    customer_errors: list[str]
+    agent_errors: list[str]
+
+    @property
+    def panel(self) -> Locator:
+        return self.agent.locator(f'[role="tabpanel"][data-case-id="{self.case_id}"]')
+
+
+async def signed_in_console(server: LiveServer, browser: Browser,
+                            contexts: list[BrowserContext]) -> tuple[Page, str, list[str]]:
+    agent_id = await server.create_agent("lisa", "Lisa")
+    context = await browser.new_context(viewport={"width": 1366, "height": 900}, locale="sv-SE")
+    context.set_default_timeout(TIMEOUT_MS)
+    contexts.append(context)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(f"{server.url}/agent")
+    await page.get_by_label("Användarnamn").fill("lisa")
+    await page.get_by_label("Lösenord").fill("password123")
+    await page.get_by_role("button", name="Logga in").click()
+    await expect(page.locator("#connection")).to_have_text("Ansluten")
+    await page.get_by_role("radio", name="Tillgänglig").check()
+    await expect(page.locator("#presence-state")).to_have_text("Du är: Tillgänglig")
+    return page, agent_id, errors
+
+
+async def customer_page(browser: Browser, contexts: list[BrowserContext], url: str,
+                        viewport: Any) -> tuple[Page, list[str]]:
+    context = await browser.new_context(viewport=viewport, reduced_motion="reduce")
+    context.set_default_timeout(TIMEOUT_MS)
+    contexts.append(context)
+    await context.add_init_script(KEEP_CAMERA_TRACKS)
+    page = await context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    await page.goto(url)
+    await widget_decided(page)
+    return page, errors
+
+
+async def accepted(agent: Page, customer: Page, case_id: str) -> None:
+    """The agent takes the offer and greets: the widget is "joining" until the agent's first words."""
+    offer = agent.locator(f'article.offer-card[data-case-id="{case_id}"]')
+    await offer.get_by_role("button", name="Acceptera").click()
+    panel = agent.locator(f'[role="tabpanel"][data-case-id="{case_id}"]')
+    await expect(panel).to_be_visible()
+    compose = panel.get_by_label("Meddelande till kunden")
+    await compose.fill("Hej! Jag heter Lisa.")
+    await compose.press("Enter")
+    await expect(customer.locator(f"{DIALOG} .hw-msg-agent p").filter(has_text="Hej! Jag heter Lisa.")
+                 ).to_be_visible()
+
+
+async def kiosk_check(server: LiveServer, browser: Browser, contexts: list[BrowserContext]) -> Check:
+    """A kiosk with milk, bread and the strong beer scanned; the agent has accepted its Help."""
+    agent, agent_id, agent_errors = await signed_in_console(server, browser, contexts)
+    kiosk, errors = await customer_page(browser, contexts, f"{server.url}/kiosk?store=kista-1&kiosk=kiosk-7",
+                                        {"width": 1280, "height": 1024})
+    for _ in range(3):  # the demo scanner: mjolk-1l, brod-rag, starkol-50
+        await kiosk.click("[data-action=scan]")
+    await expect(kiosk.locator("#scanned .scanned-item")).to_have_count(3)
+    await expect(kiosk.locator("#scanned .age")).to_have_text("18+ (legitimation krävs)")
+    await kiosk.click(HELP_BUTTON)
+    case_id = await case_id_of(kiosk)
+    await accepted(agent, kiosk, case_id)
+    return Check(kiosk, agent, agent_id, case_id, errors, agent_errors)
+
+
+async def shop_check(server: LiveServer, browser: Browser, contexts: list[BrowserContext]) -> Check:
+    """The demo shop with coffee and the strong beer in the cart; the agent has accepted its Help."""
+    agent, agent_id, agent_errors = await signed_in_console(server, browser, contexts)
+    shop, errors = await customer_page(browser, contexts, f"{server.url}/", DESKTOP)
+    for sku in ("kaffe-450", SKU):
+        await shop.click(f"[data-add='{sku}']")
+    await shop.click("[data-go=cart]")
+    await expect(shop.locator("table.cart tbody tr")).to_have_count(2)
+    await shop.click(HELP_BUTTON)
+    case_id = await case_id_of(shop)
+    await accepted(agent, shop, case_id)
+    return Check(shop, agent, agent_id, case_id, errors, agent_errors)
+
+
+async def camera_on_with_one_tap(check: Check) -> None:
+    """The prompt says why in plain words; one tap starts the camera; the agent decodes it."""
+    prompts = check.customer.locator("#kiosk-prompts, #helpwire-consent")
+    prompt = prompts.locator(".hwc-prompt")
+    await expect(prompt).to_have_count(1, timeout=TIMEOUT_MS)
+    await expect(prompt).to_have_attribute("data-scope", "age_check_video")
+    await expect(prompt.locator(".hwc-question[lang=sv]")).to_contain_text(PURPOSE_SV)
+    await expect(prompt.locator(".hwc-question[lang=en]")).to_contain_text(PURPOSE_EN)
+    assert await check.customer.evaluate("() => window.__cameraTracks.length") == 0  # not before the tap
+    await prompt.locator("[data-action=consent-approve]").click()
+
+    # the customer: one camera, live, with a countdown of the allowed 3 minutes
+    countdown = prompts.locator(".hwc-countdown")
+    await expect(countdown).to_contain_text("Kameran visas för support", timeout=TIMEOUT_MS)
+    seconds = int(await countdown.get_attribute("data-seconds") or 0)
+    assert 170 <= seconds <= 180, seconds
+    await check.customer.wait_for_function(
+        "() => window.__cameraTracks.length === 1 && window.__cameraTracks[0].readyState === 'live'",
+        timeout=TIMEOUT_MS)
+
+    # the agent: the camera's frames are decoded, and keep coming, beside the decision buttons
+    panel = check.panel
+    await expect(panel.locator("[data-field=consent-remaining]")).to_contain_text(
+        "Kundens kamera (ålderskontroll)", timeout=TIMEOUT_MS)
+    handle = await check.agent.wait_for_function(CAMERA_FRAMES_ABOVE_JS, arg=[check.case_id, 0],
+                                                 polling=100, timeout=TIMEOUT_MS)
+    frames = int(await handle.json_value())
+    await check.agent.wait_for_function(CAMERA_FRAMES_ABOVE_JS, arg=[check.case_id, frames + 10],
+                                        polling=100, timeout=TIMEOUT_MS)
+    video = panel.locator("video.consent-video")
+    await expect(video).to_be_visible()
+    await expect(video).to_have_attribute("data-scope", "age_check_video")
+    await video.evaluate(
+        "(v) => new Promise((ok) => v.readyState >= 2 ? ok() : v.addEventListener('loadeddata', ok))")
+    assert await video.evaluate("(v) => v.videoWidth") > 0
+
+
+async def stored_age_check(server: LiveServer, case_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    await server.flush()
+    events = await server.services.cases.events(case_id)
+    [check] = [e for e in events if e["kind"] == "age_check"]
+    return check, events
+
+
+def no_image_data(value: Any) -> bool:
+    """Nothing binary and no long blob (a data: URL, base64 frame) anywhere in a stored value."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return False
+    if isinstance(value, str):
+        return len(value) < 200 and not value.startswith("data:")
+    if isinstance(value, dict):
+        return all(no_image_data(k) and no_image_data(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return all(no_image_data(v) for v in value)
+    return True
+
+
+async def test_the_customer_asks_the_agent_approves_over_live_video_and_the_item_unlocks(
+    server: LiveServer, browser: Browser, contexts: list[BrowserContext], pos: Pos
+) -> None:
+    verify = documented_verifier()
+    check = await kiosk_check(server, browser, contexts)
+    kiosk, panel = check.customer, check.panel
+
+    # the customer asks for the check of the age-restricted line (the agent could propose it too)
+    await expect(panel.locator(f"[data-action=propose-age-check][data-sku={SKU}]")).to_be_visible()
+    ask = kiosk.locator(f"#kiosk-prompts [data-action=age-check][data-sku={SKU}]")
+    await expect(ask).to_contain_text("Ålderskontroll via video: Starköl 7,5 % 50 cl")
+    await ask.click()
+    await camera_on_with_one_tap(check)
+    assert pos.deliveries == []
+
+    # the agent approves: the kiosk shows the item unlocked, the camera stops
+    await panel.locator("[data-action=age-approve]").click()
+    await expect(panel.locator(".consent-notice")).to_have_text(f"Åldern godkänd – {SKU} är upplåst.",
+                                                                timeout=TIMEOUT_MS)
+    await expect(panel.locator("video.consent-video")).to_have_count(0)
+    await expect(kiosk.locator(f"#scanned .age-unlocked[data-unlocked={SKU}]")).to_have_text(
+        "18+ upplåst ✓", timeout=TIMEOUT_MS)
+    await expect(kiosk.locator("#scanned .age:not(.age-unlocked)")).to_have_count(0)
+    await expect(kiosk.locator(f"#kiosk-prompts .hwc-unlocked[data-unlocked={SKU}]")).to_contain_text(
+        "Starköl 7,5 % 50 cl är upplåst")
+    await expect(kiosk.locator("#kiosk-prompts [data-action=age-check]")).to_have_count(0)
+    await expect(kiosk.locator("#kiosk-prompts .hwc-countdown")).to_have_count(0)
+    await kiosk.wait_for_function(CAMERA_STOPPED_JS, timeout=TIMEOUT_MS)
+    await kiosk.wait_for_function("() => window.__helpwireMedia.calls.size === 0", timeout=TIMEOUT_MS)
+
+    # the POS: one signed delivery that the documented code accepts (and a replay it refuses)
+    await asyncio.wait_for(pos.arrived.wait(), TIMEOUT_MS / 1000)
+    [(headers, body)] = pos.deliveries
+    seen: set[str] = set()
+    assert verify(SECRET, headers, body, seen)
+    assert not verify(SECRET, headers, body, seen)
+    assert not verify("another-secret", headers, body)
+    assert headers["Content-Type"].startswith("application/json")
+    payload = json.loads(body)
+    assert payload["delivery_id"] == headers["X-Helpwire-Delivery"]
+    fields = ("event", "case_id", "sku", "method", "agent_id", "store", "kiosk_id")
+    assert {k: payload[k] for k in fields} == {
+        "event": "item_unlocked", "case_id": check.case_id, "sku": SKU, "method": "video",
+        "agent_id": check.agent_id, "store": "kista-1", "kiosk_id": "kiosk-7"}
+
+    # stored: the decision with only {sku, agent, outcome, method}; no image anywhere on the case
+    stored, events = await stored_age_check(server, check.case_id)
+    assert stored["detail"] == {"sku": SKU, "agent": check.agent_id, "outcome": "approved", "method": "video"}
+    consent = [e["detail"]["event"] for e in events if e["kind"] == "consent"]
+    assert consent == ["requested", "granted", "ended_by_agent"]
+    row = await server.services.cases.get(check.case_id)
+    assert row is not None and no_image_data(row) and no_image_data(events)
+
+    # the unlock is for this purchase only: after it, the next basket's strong beer is locked again
+    await kiosk.locator(DIALOG).get_by_role("button", name="Minimera").click()
+    await expect(kiosk.locator(DIALOG)).to_be_hidden()
+    await kiosk.click("[data-action=pay]")
+    await kiosk.get_by_role("button", name="Betalningen är klar").click()
+    await kiosk.get_by_role("button", name="Nytt köp").click()
+    for _ in range(5):  # the demo scanner goes on from where it was: ost, äpplen, mjölk, bröd, öl
+        await kiosk.click("[data-action=scan]")
+    await expect(kiosk.locator("#scanned .scanned-item")).to_have_count(5)
+    await expect(kiosk.locator("#scanned .age")).to_have_text("18+ (legitimation krävs)")
+    await expect(kiosk.locator("#scanned .age-unlocked")).to_have_count(0)
+    assert check.customer_errors == [] and check.agent_errors == []
+
+
+async def test_a_denied_check_is_told_kindly_keeps_the_item_locked_and_sends_no_webhook(
+    server: LiveServer, browser: Browser, contexts: list[BrowserContext], pos: Pos
+) -> None:
+    check = await shop_check(server, browser, contexts)
+    shop, panel = check.customer, check.panel
+
+    # the agent proposes the check from the cart line support sees
+    propose = panel.locator(f"[data-action=propose-age-check][data-sku={SKU}]")
+    await expect(propose).to_have_text("Föreslå ålderskontroll via video: Starköl 7,5 % 50 cl")
+    await propose.click()
+    await expect(panel.locator(".consent-waiting")).to_be_visible()
+    await camera_on_with_one_tap(check)
+
+    # the agent denies with a reason from the short list
+    await panel.get_by_label("Skäl").select_option("no_id_shown")
+    await panel.locator("[data-action=age-deny]").click()
+    await expect(panel.locator(".consent-notice")).to_have_text(
+        "Ålderskontrollen nekades – varan förblir låst.", timeout=TIMEOUT_MS)
+
+    # the customer is told kindly, in both languages; the camera is off; nothing is unlocked
+    bar = shop.locator("#helpwire-consent")
+    notice = bar.locator(".hwc-notice")
+    await expect(notice).to_contain_text(
+        "Vi behöver se en giltig legitimation. Försök gärna igen med legitimationen framme.",
+        timeout=TIMEOUT_MS)
+    await expect(notice).to_contain_text("You are welcome to try again with your ID ready.")
+    await expect(bar.locator(".hwc-countdown")).to_have_count(0)
+    await shop.wait_for_function(CAMERA_STOPPED_JS, timeout=TIMEOUT_MS)
+    await shop.wait_for_function("() => window.__helpwireMedia.calls.size === 0", timeout=TIMEOUT_MS)
+    await expect(bar.locator(".hwc-unlocked")).to_have_count(0)
+    # still locked: the line still needs a check, and the customer may ask for another one
+    await expect(bar.locator(f"[data-action=age-check][data-sku={SKU}]")).to_be_visible()
+    assert await shop.evaluate("() => window.HelpwireConsent.unlocked().size") == 0
+
+    # no webhook: none scheduled, and none arrives within a bounded wait
+    assert server.services.media is not None
+    assert not server.services.media.consent.webhook._tasks
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(pos.arrived.wait(), 2.0)
+    assert pos.deliveries == []
+
+    stored, events = await stored_age_check(server, check.case_id)
+    assert stored["detail"] == {"sku": SKU, "agent": check.agent_id, "outcome": "denied", "method": "video"}
+    assert no_image_data(events)
+    assert check.customer_errors == [] and check.agent_errors == []
