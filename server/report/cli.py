@@ -62,7 +62,8 @@ async def _demo_data(args: argparse.Namespace, settings: Settings) -> int:
     database = Database(settings.resolved_database_url)
     await database.start()
     try:
-        added = await insert_missing(database, data.cases, data.purchases, data.exposures)
+        added = await insert_missing(database, data.cases, data.purchases, data.exposures,
+                                    data.progress)
     finally:
         await database.close()
     print(f"demo data for {args.days} days before {end} (stores demo-…): "

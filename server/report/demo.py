@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from ..core.abtest import assign
 from ..core.case import Case, CaseState
-from ..core.kpi import Exposure, Purchase
+from ..core.kpi import Exposure, Progress, Purchase
 
 S = CaseState
 
@@ -44,6 +44,7 @@ class DemoData:
     cases: list[Case] = field(default_factory=list)
     purchases: list[Purchase] = field(default_factory=list)
     exposures: list[Exposure] = field(default_factory=list)
+    progress: list[Progress] = field(default_factory=list)
 
 
 def generate(
@@ -88,10 +89,15 @@ def _day(
                 data.cases.append(_case(rng, f"{session_id}-c2", store, session_id,
                                         case.created_at + rng.uniform(900, 7200), zone))
         base = 0.27 if variant == "A" else 0.30
-        if rng.random() < (0.45 if helped_ok else base):
+        buys = rng.random() < (0.45 if helped_ok else base)
+        # every buyer passed the payment step; so did some who gave up there (fewer with B)
+        if buys or rng.random() < (0.12 if variant == "A" else 0.09):
+            data.progress.append(Progress(session_id, store.id, "payment",
+                                          at + rng.uniform(60, 1200)))
+        if buys:
             amount = round(math.exp(rng.gauss(5.3, 0.6)), 2)  # median ≈ 200 kr
             data.purchases.append(Purchase(f"demo-order-{session_id}", session_id, store.id,
-                                           amount, "SEK", at + rng.uniform(120, 1500)))
+                                           amount, "SEK", at + rng.uniform(1200, 1500)))
 
 
 def _case(

@@ -172,13 +172,13 @@ def _chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
 
 async def insert_missing(
     db: Database, case_list: Sequence[Case], purchase_list: Sequence[Purchase],
-    exposure_list: Sequence[Exposure],
+    exposure_list: Sequence[Exposure], progress_list: Sequence[Progress] = (),
 ) -> dict[str, int]:
-    """Bulk-insert cases (with events), purchases and exposures whose ids are not stored yet.
+    """Bulk-insert cases (with events), purchases, exposures and progress not stored yet.
 
     For demo data and imports; returns how many of each were added (0 on a repeat run).
     """
-    added = {"cases": 0, "purchases": 0, "exposures": 0}
+    added = {"cases": 0, "purchases": 0, "exposures": 0, "progress": 0}
     async with db.transaction() as conn:
         for chunk in _chunks(list(case_list), 400):
             ids = [c.id for c in chunk]
@@ -209,4 +209,14 @@ async def insert_missing(
             if rows:
                 await conn.execute(sa.insert(session_exposures), rows)
             added["exposures"] += len(rows)
+        for gchunk in _chunks(list(progress_list), 400):
+            ids = [g.session_id for g in gchunk]
+            have_steps = set((await conn.execute(
+                sa.select(session_progress.c.session_id, session_progress.c.step)
+                .where(session_progress.c.session_id.in_(ids)))).tuples())
+            rows = [{"session_id": g.session_id, "step": g.step, "store": g.store, "at": g.at}
+                    for g in gchunk if (g.session_id, g.step) not in have_steps]
+            if rows:
+                await conn.execute(sa.insert(session_progress), rows)
+            added["progress"] += len(rows)
     return added
