@@ -8,6 +8,7 @@ connection; a new RTCPeerConnection (new ICE credentials) replaces the old one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -158,9 +159,7 @@ class CustomerMediaMixin:
     """Media handlers of the customer's socket; the case is the socket's case."""
 
     services: Any
-
-    def _case(self, sid: str) -> str:  # provided by CustomerNamespace
-        raise NotImplementedError
+    _case: Callable[[str], str]  # CustomerNamespace's: the socket's case, or no_open_case
 
     async def media_config(self, sid: str, event: MediaNone) -> dict[str, Any]:
         case_id = self._case(sid)
@@ -215,9 +214,7 @@ class AgentMediaMixin:
     """Media handlers of the agent's socket; every event names its case."""
 
     services: Any
-
-    def _me(self, sid: str) -> Any:  # provided by AgentNamespace
-        raise NotImplementedError
+    _me: Callable[[str], Any]  # AgentNamespace's: the signed-in agent, or not_authenticated
 
     def _own_case(self, sid: str, case_id: str) -> str:
         me = self._me(sid)
