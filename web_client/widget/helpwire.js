@@ -1103,7 +1103,7 @@
         socket: sock, emit, loadCall,
         caseId: () => S.caseId,
         iceServers: () => S.iceServers,
-        active: () => S.phase === "active",
+        active: () => ["joining", "active"].includes(S.phase), // the agent has the case
         cartLines: () => cleanCart(hostContext().cart).lines,
       }))
       .catch((error) => console.warn("Helpwire: consent prompts are unavailable", error));
