@@ -8,72 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
-
-from aiohttp import web
 
 from media_tests.calls import Case, ok, open_case
 from media_tests.synthetic import SyntheticVideo
 from tests.support.live import LiveServer
+from tests.support.pos import documented_verifier, no_image_data, pos_server
 
 CAMERA = 5
 SECRET = "pos-shared-secret-for-tests"
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "protocol.md"
 CART = {"store": "store-042", "language": "sv", "cart": {"currency": "SEK", "lines": [
     {"sku": "mjolk-1l", "name": "Mellanmjölk", "quantity": 1, "unit_price": 17.9},
     {"sku": "starkol-50", "name": "Starköl 7,5 %", "quantity": 2, "unit_price": 28.5,
      "age_restricted": True},
 ]}}
-
-
-def documented_verifier() -> Callable[..., bool]:
-    """The POS side's verification code from docs/protocol.md, run as printed."""
-    text = DOCS.read_text()
-    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.DOTALL)
-                 if "def verify_helpwire_webhook" in b)
-    scope: dict[str, Any] = {}
-    exec(compile(block, str(DOCS), "exec"), scope)  # noqa: S102 — our own documentation
-    return scope["verify_helpwire_webhook"]  # type: ignore[no-any-return]
-
-
-@dataclass
-class Pos:
-    url: str
-    deliveries: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-    fail_first: int = 0
-
-
-@asynccontextmanager
-async def pos_server(fail_first: int = 0) -> AsyncIterator[Pos]:
-    pos = Pos("", fail_first=fail_first)
-
-    async def receive(request: web.Request) -> web.Response:
-        body = await request.read()
-        pos.deliveries.append((dict(request.headers), body))
-        if len(pos.deliveries) <= pos.fail_first:
-            return web.Response(status=503)
-        pos.arrived.set()
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/unlock", receive)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    pos.url = f"http://127.0.0.1:{port}/unlock"
-    try:
-        yield pos
-    finally:
-        await runner.cleanup()
 
 
 async def camera_check(call: Case, by_customer: bool) -> tuple[str, SyntheticVideo, Any]:
@@ -100,19 +51,6 @@ async def camera_check(call: Case, by_customer: bool) -> tuple[str, SyntheticVid
     assert agent.received.senders() == {CAMERA}
     assert CAMERA not in customer.received.senders()
     return grant_id, camera, agent
-
-
-def no_image_data(value: Any) -> bool:
-    """Nothing binary and no long blob anywhere in a stored value."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return False
-    if isinstance(value, str):
-        return len(value) < 200
-    if isinstance(value, dict):
-        return all(no_image_data(k) and no_image_data(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return all(no_image_data(v) for v in value)
-    return True
 
 
 async def test_an_approved_check_unlocks_the_item_and_signs_a_webhook_that_the_pos_verifies(

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, BrowserContext, async_playwright
 
 CHROMIUM = os.environ.get("HELPWIRE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_FLAGS = [
@@ -23,6 +23,10 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--use-fake-device-for-media-stream",
     "--use-fake-ui-for-media-stream",
+    # the server's media peers may offer only 127.0.0.1 (media_host_addresses), so calls work
+    # on a machine with no other interface; the agent's <video> plays without a gesture
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
@@ -51,6 +55,15 @@ async def browser() -> AsyncIterator[Browser]:
             yield instance
         finally:
             await instance.close()
+
+
+@pytest.fixture
+async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
+    """Browser contexts a test opens (one per participant), closed after it."""
+    opened: list[BrowserContext] = []
+    yield opened
+    for context in opened:
+        await context.close()
 
 
 @pytest.fixture

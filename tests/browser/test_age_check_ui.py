@@ -13,29 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import re
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import web
-from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.support.live import LiveServer, live_server
+from tests.support.pos import Pos, documented_verifier, no_image_data, pos_server
 from tests.support.widget import DESKTOP, DIALOG, HELP_BUTTON, case_id_of, widget_decided
 
-CHROMIUM = os.environ.get("HELPWIRE_CHROMIUM", "/usr/bin/chromium")
-#: tests/browser/conftest.py's flags, plus loopback candidates (the server's peers offer only
-#: 127.0.0.1: media_host_addresses) and autoplay for the agent's <video>
-FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
-]
 TIMEOUT_MS = 15_000
 #: each test, set-up and tear-down included, is bounded well below its usual ~6 s
 pytestmark = pytest.mark.timeout(30)
@@ -43,7 +32,6 @@ SECRET = "pos-shared-secret-for-browser-tests"
 SKU = "starkol-50"
 PURPOSE_SV = "Vi använder video/röst bara för att hjälpa i stunden."
 PURPOSE_EN = "We use video/voice only to help you right now."
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "protocol.md"
 
 #: every camera track the page ever got from getUserMedia, kept so the test can see it stopped
 KEEP_CAMERA_TRACKS = """
@@ -76,46 +64,10 @@ CAMERA_STOPPED_JS = """() => window.__cameraTracks.length === 1
   && window.__cameraTracks.every((t) => t.readyState === "ended")"""
 
 
-def documented_verifier() -> Callable[..., bool]:
-    """The POS side's verification code from docs/protocol.md, run as printed."""
-    text = DOCS.read_text()
-    block = next(b for b in re.findall(r"```python\n(.*?)```", text, re.DOTALL)
-                 if "def verify_helpwire_webhook" in b)
-    scope: dict[str, Any] = {}
-    exec(compile(block, str(DOCS), "exec"), scope)  # noqa: S102 — our own documentation
-    return scope["verify_helpwire_webhook"]  # type: ignore[no-any-return]
-
-
-@dataclass
-class Pos:
-    """The store's POS: records every webhook request as it came (raw body bytes)."""
-
-    url: str = ""
-    deliveries: list[tuple[dict[str, str], bytes]] = field(default_factory=list)
-    arrived: asyncio.Event = field(default_factory=asyncio.Event)
-
-
 @pytest.fixture
 async def pos() -> AsyncIterator[Pos]:
-    received = Pos()
-
-    async def unlock(request: web.Request) -> web.Response:
-        received.deliveries.append((dict(request.headers), await request.read()))
-        received.arrived.set()
-        return web.Response(status=204)
-
-    app = web.Application()
-    app.router.add_post("/unlock", unlock)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    received.url = f"http://127.0.0.1:{port}/unlock"
-    try:
+    async with pos_server() as received:
         yield received
-    finally:
-        await runner.cleanup()
 
 
 @pytest.fixture
@@ -123,27 +75,6 @@ async def server(tmp_path: Path, pos: Pos) -> AsyncIterator[LiveServer]:
     async with live_server(tmp_path, media_host_addresses=["127.0.0.1"],
                            pos_webhook_url=pos.url, pos_webhook_secret=SECRET) as running:
         yield running
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM} (see tests/browser/conftest.py)",
-                    pytrace=False)
-    async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            yield instance
-        finally:
-            await instance.close()
-
-
-@pytest.fixture
-async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
-    opened: list[BrowserContext] = []
-    yield opened
-    for context in opened:
-        await context.close()
 
 
 @dataclass
@@ -277,19 +208,6 @@ async def stored_age_check(server: LiveServer, case_id: str) -> tuple[dict[str, 
     events = await server.services.cases.events(case_id)
     [check] = [e for e in events if e["kind"] == "age_check"]
     return check, events
-
-
-def no_image_data(value: Any) -> bool:
-    """Nothing binary and no long blob (a data: URL, base64 frame) anywhere in a stored value."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return False
-    if isinstance(value, str):
-        return len(value) < 200 and not value.startswith("data:")
-    if isinstance(value, dict):
-        return all(no_image_data(k) and no_image_data(v) for k, v in value.items())
-    if isinstance(value, (list, tuple)):
-        return all(no_image_data(v) for v in value)
-    return True
 
 
 async def test_the_customer_asks_the_agent_approves_over_live_video_and_the_item_unlocks(

@@ -7,22 +7,14 @@ Every wait is on the DOM or on getStats() polled in the page with a deadline.
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.support.live import LiveServer, live_server
 
-CHROMIUM = os.environ.get("HELPWIRE_CHROMIUM", "/usr/bin/chromium")
-FLAGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection", "--autoplay-policy=no-user-gesture-required",
-]
 TIMEOUT_MS = 20_000
 SEED = "Support kan tillfälligt se kassaskärmen i 5 min. Godkänn?"
 
@@ -42,27 +34,6 @@ SCREEN_FRAMES_ABOVE_JS = """async ([caseId, above]) => {
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
     async with live_server(tmp_path, media_host_addresses=["127.0.0.1"]) as running:
         yield running
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM} (see tests/browser/conftest.py)",
-                    pytrace=False)
-    async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            yield instance
-        finally:
-            await instance.close()
-
-
-@pytest.fixture
-async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
-    opened: list[BrowserContext] = []
-    yield opened
-    for context in opened:
-        await context.close()
 
 
 async def signed_in_console(server: LiveServer, browser: Browser,

@@ -9,7 +9,6 @@ or on getStats() polled in the page with a deadline; nothing sleeps.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -17,27 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Locator, Page, async_playwright, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
 
 from tests.support.live import LiveServer, live_server
 from tests.support.widget import DESKTOP, DIALOG, HELP_BUTTON, case_id_of, open_page, widget_decided
 
-CHROMIUM = os.environ.get("HELPWIRE_CHROMIUM", "/usr/bin/chromium")
-#: tests/browser/conftest.py's flags, plus loopback candidates: the server's peers offer only
-#: 127.0.0.1 here (media_host_addresses), so the test runs on a machine with no other interface
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--use-fake-device-for-media-stream",
-    "--use-fake-ui-for-media-stream",
-    "--allow-loopback-in-peer-connection",
-    "--autoplay-policy=no-user-gesture-required",
-]
 MEDIA_TIMEOUT_MS = 25_000
 
 #: the agent's camera: a solid red canvas, so "the agent's video" is recognisable on the
@@ -114,19 +97,6 @@ async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
         yield running
 
 
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM} (see tests/browser/conftest.py)",
-                    pytrace=False)
-    async with async_playwright() as playwright:
-        instance = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        try:
-            yield instance
-        finally:
-            await instance.close()
-
-
 @dataclass
 class Side:
     """One participant's page, with the uncaught errors it raised."""
@@ -186,14 +156,6 @@ class Call:
         call = self.dialog.locator(".hw-call")
         await expect(call).to_have_attribute("data-state", "connected", timeout=MEDIA_TIMEOUT_MS)
         await expect(call).to_have_attribute("data-channel", channel)
-
-
-@pytest.fixture
-async def contexts(browser: Browser) -> AsyncIterator[list[BrowserContext]]:
-    opened: list[BrowserContext] = []
-    yield opened
-    for context in opened:
-        await context.close()
 
 
 async def open_call(server: LiveServer, browser: Browser, contexts: list[BrowserContext],
