@@ -25,7 +25,7 @@ run: install
 	$(PY) -m server $(if $(CONFIG),--config $(CONFIG)) serve --port $(PORT) --demo
 
 lint: install
-	$(PY) -m ruff check server consent tests media_tests
+	$(PY) -m ruff check server consent tests media_tests bench
 
 typecheck: install
 	$(PY) -m mypy
