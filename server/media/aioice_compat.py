@@ -1,18 +1,18 @@
-"""The ONE place where Helpwire reaches into aiortc/aioice internals. Keep it small.
+"""The ONE place where Helpwire reaches into aioice internals (ICE). Keep it small.
 
-1. **Host-candidate addresses.** aioice gathers host candidates from every interface except
-   loopback (`aioice.ice.get_host_addresses` skips 127.0.0.1 and ::1) and offers no option to
-   choose them. On a single host, in tests, or in a network namespace with only `lo`, nothing can
-   connect. `install()` replaces that module-level function with one that returns the addresses
-   chosen with `host_addresses([...])` for the current asyncio context (a ContextVar, so two
-   servers or a server and test clients in one process do not disturb each other) and falls back
-   to aioice's own choice otherwise. aiortc gathers inside `setLocalDescription`, in the caller's
-   task, so wrapping that call is enough.
-2. **Keyframe requests upstream.** `request_keyframe(receiver)` sends a PLI from our receiver to
-   the original sender, via `RTCRtpReceiver._send_rtcp_pli` (aiortc has no public call for it).
+(aiortc's media path has its own adapter, `aiortc_compat`.)
+
+**Host-candidate addresses.** aioice gathers host candidates from every interface except loopback
+(`aioice.ice.get_host_addresses` skips 127.0.0.1 and ::1) and offers no option to choose them. On a
+single host, in tests, or in a network namespace with only `lo`, nothing can connect. `install()`
+replaces that module-level function with one that returns the addresses chosen with
+`host_addresses([...])` for the current asyncio context (a ContextVar, so two servers or a server
+and test clients in one process do not disturb each other) and falls back to aioice's own choice
+otherwise. aiortc gathers inside `setLocalDescription`, in the caller's task, so wrapping that call
+is enough.
 
 `check()` verifies every internal this module relies on and raises `IncompatibleAiortc` with a
-clear message if aiortc/aioice changed; `media_tests/test_aioice_compat.py` runs it.
+clear message if aiortc/aioice changed; `media_tests/test_media_protocol.py` runs it.
 """
 
 from __future__ import annotations
@@ -21,10 +21,8 @@ import contextlib
 import inspect
 from collections.abc import Callable, Iterator, Sequence
 from contextvars import ContextVar
-from typing import Any
 
 import aioice.ice
-from aiortc import RTCRtpReceiver
 
 _addresses: ContextVar[tuple[str, ...] | None] = ContextVar("helpwire_host_addresses", default=None)
 _original: Callable[..., list[str]] | None = None
@@ -47,10 +45,6 @@ def check() -> None:
         raise IncompatibleAiortc(
             "aioice.ice.Connection.gather_candidates no longer calls get_host_addresses;"
             " loopback candidates cannot be chosen any more: update server/media/aioice_compat.py"
-        )
-    if not inspect.iscoroutinefunction(getattr(RTCRtpReceiver, "_send_rtcp_pli", None)):
-        raise IncompatibleAiortc(
-            "aiortc.RTCRtpReceiver._send_rtcp_pli is gone; keyframe requests need another way"
         )
 
 
@@ -85,13 +79,3 @@ def host_addresses(addresses: Sequence[str] | None) -> Iterator[None]:
         yield
     finally:
         _addresses.reset(token)
-
-
-async def request_keyframe(receiver: Any) -> bool:
-    """Ask the original sender of `receiver`'s track for a keyframe (RTCP PLI). False if unknown."""
-    sources = receiver.getSynchronizationSources()
-    if not sources:
-        return False
-    for source in sources:
-        await receiver._send_rtcp_pli(source.source)
-    return True

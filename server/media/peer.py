@@ -17,7 +17,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
 from ..logs import get_logger
-from . import aioice_compat
+from . import aioice_compat, aiortc_compat
 from .ice import IceConfig
 from .relay import CaseRelay
 
@@ -73,7 +73,7 @@ class Peer:
         async def keyframe() -> bool:
             if receiver is None or self.closed:
                 return False
-            return await aioice_compat.request_keyframe(receiver)
+            return await aiortc_compat.request_keyframe(receiver)
 
         mid = next((t.mid for t in self.pc.getTransceivers() if t.receiver.track is track), None)
         label = self.labels.get(mid) if mid is not None else None
