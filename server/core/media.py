@@ -346,6 +346,14 @@ class MediaDesk:
             out = [SaveCase(case.id), *self._state_event(case, call, reason="case_ended")]
         return out
 
+    def relay_path(self, case: Case, role: str, kind: str, path: str, codec_in: str,
+                   codec_out: str, now: float) -> list[Effect]:
+        """How a stream crosses the server (forwarded as received, or transcoded), for operators:
+        a transcoded stream costs many times the CPU of a forwarded one."""
+        case.record("media_path", now, role=role, stream=kind, path=path, codec_in=codec_in,
+                    codec_out=codec_out)
+        return [SaveCase(case.id)]
+
     # ------------------------------------------------------------------ hints
 
     def mark(self, case: Case, mark: str, now: float) -> list[Effect]:

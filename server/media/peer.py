@@ -1,8 +1,9 @@
 """One aiortc peer connection between Helpwire and one participant (customer/kiosk or agent).
 
 The participant's browser is the offerer; the server answers. Tracks the participant sends are
-handed to the case relay as sources; what the server sends back on each audio/video m-line comes
-from the relay's consumer track for that participant, i.e. the other participant's media.
+handed to the case relay as sources (their receivers tapped, so packets are forwarded as they
+arrive); each audio/video m-line's sender is attached to the relay as that participant's consumer,
+i.e. it carries the other participant's media.
 Trickled candidates that arrive before the offer was applied are kept (bounded) and applied after.
 """
 
@@ -17,7 +18,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
 from ..logs import get_logger
-from . import aioice_compat, aiortc_compat
+from . import aioice_compat
 from .ice import IceConfig
 from .relay import CaseRelay
 
@@ -67,24 +68,17 @@ class Peer:
             self._on_state(self, self.pc.connectionState)
 
     def _track(self, track: Any) -> None:
-        receiver = next((t.receiver for t in self.pc.getTransceivers()
-                         if t.receiver.track is track), None)
-
-        async def keyframe() -> bool:
-            if receiver is None or self.closed:
-                return False
-            return await aiortc_compat.request_keyframe(receiver)
-
-        mid = next((t.mid for t in self.pc.getTransceivers() if t.receiver.track is track), None)
+        transceiver = next((t for t in self.pc.getTransceivers() if t.receiver.track is track), None)
+        receiver = transceiver.receiver if transceiver is not None else None
+        mid = transceiver.mid if transceiver is not None else None
         label = self.labels.get(mid) if mid is not None else None
         log.info("media_track", case_id=self.case_id, role=self.role, kind=track.kind, label=label)
         if label is None:
-            self.relay.add_source(self.role, track, keyframe)
+            self.relay.add_source(self.role, track, receiver)
         elif self.role == "customer" and track.kind == "video" and self._gate is not None:
             gate = self._gate
             # a consented track: forwarded to the agent only, and only while its grant allows
-            self.relay.add_source(self.role, track, keyframe, kind=label,
-                                  gate=lambda: gate(label))
+            self.relay.add_source(self.role, track, receiver, kind=label, gate=lambda: gate(label))
         # an agent never sends a consented track: anything on its labelled m-line is ignored
 
     async def answer(self, sdp: str,
@@ -104,14 +98,14 @@ class Peer:
                 if self.role == "agent" and transceiver.kind == "video" \
                         and transceiver.sender.track is None and not transceiver.stopped:
                     # the agent's labelled m-line carries the consented track, nothing else
-                    transceiver.sender.replaceTrack(self.relay.consumer(self.role, label))
+                    self.relay.attach(self.role, label, transceiver.sender)
                     if transceiver.direction == "recvonly":
                         transceiver.direction = "sendrecv"
                 continue
             if transceiver.kind in ("audio", "video") and transceiver.sender.track is None \
                     and not transceiver.stopped:
                 # what this participant receives: the other participant's media of this kind
-                transceiver.sender.replaceTrack(self.relay.consumer(self.role, transceiver.kind))
+                self.relay.attach(self.role, transceiver.kind, transceiver.sender)
                 if transceiver.direction == "recvonly":
                     transceiver.direction = "sendrecv"
         answer = await self.pc.createAnswer()

@@ -1,42 +1,72 @@
-"""Relaying one case's media between its participants, and nobody else.
+"""Relaying one case's media between its participants, and nobody else — forwarded, not transcoded.
 
-One `CaseRelay` per case. A participant's received track becomes a *source*; each participant's
-outgoing track of a kind is a *consumer* fed from the source of the same kind of the OTHER
+One `CaseRelay` per case. A participant's received track is a *source*; what the server sends a
+participant for one kind is a *consumer*, fed by the source of the same kind of the OTHER
 participant — never their own. Relays of different cases share nothing, so media cannot cross
 cases by construction.
 
-Each consumer holds at most one frame: when a new frame arrives before the consumer's sender took
-the previous one, the older frame is dropped (counted), so a slow consumer never builds a queue
-and never adds more than one frame of delay. A frame is referenced only until its consumers took
-it; nothing is kept after relaying and nothing is written anywhere.
+**Forward path** (the normal case: both sides negotiated the same codec). Each RTP packet a source
+receives is sent at once to its consumers with the consumer's SSRC, sequence numbers and
+timestamps (`rtp_rewrite`), payload untouched: no decoding, no encoding, no jitter buffer and no
+queue of the server's own. A consumer's keyframe request (PLI/FIR) goes to the original sender; a
+video consumer that starts (or whose source changes) gets nothing until a keyframe passes, and
+asks for one. The only packets kept are aiortc's bounded retransmission history per sender
+(128 packets, in memory, for the receiver's NACKs), dropped when the stream stops.
 
-Frames are relayed decoded (aiortc decodes what it receives and encodes what it sends); issue 6
-replaces that with encoded passthrough. When a consumer joins a source that is already running,
-the source's sender is asked for a keyframe.
+**Transcode path** (the codecs differ, e.g. VP8 in, H.264 out). Only for that consumer: the source
+decodes (`tap.decode`), and the decoded frames go through a one-frame slot to aiortc's encoder.
+When a new frame arrives before the sender took the previous one, the older is dropped (counted):
+a slow consumer never builds a queue. Which path each stream took is reported (`on_path`).
+
+Consented tracks (a kiosk's screen, an age-check camera) carry a gate asked for every packet and
+frame: closed, they are dropped, and when it opens again a keyframe is asked for. Nothing is
+written anywhere.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import random
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiortc import MediaStreamTrack
+from aiortc import MediaStreamTrack, RTCRtpReceiver, RTCRtpSender
 from aiortc.mediastreams import MediaStreamError
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+from aiortc.rtp import RtpPacket
 
 from ..logs import get_logger
+from . import aiortc_compat, keyframes
+from .rtp_rewrite import RtpRewriter
 
 log = get_logger("helpwire.media.relay")
 
-KeyframeRequest = Callable[[], Awaitable[Any]]
+FORWARD = "forward"
+TRANSCODE = "transcode"
+#: keyframe requests to one source closer together than this are one request (no PLI storm)
+KEYFRAME_INTERVAL = 0.3
+
+PathListener = Callable[[str, str, str, str, str], None]
+
+
+def same_codec(a: RTCRtpCodecParameters, b: RTCRtpCodecParameters) -> bool:
+    """Can packets of `a` be forwarded to a receiver that negotiated `b`?"""
+    if a.mimeType.lower() != b.mimeType.lower() or a.clockRate != b.clockRate:
+        return False
+    if a.mimeType.lower() == "video/h264":
+        keys = ("packetization-mode", "profile-level-id")
+        return all(str(a.parameters.get(k, "")).lower()[:4] == str(b.parameters.get(k, "")).lower()[:4]
+                   for k in keys)
+    return True
 
 
 class ConsumerTrack(MediaStreamTrack):
-    """What the server sends to one participant: the latest frame of the other side, one slot."""
+    """Frames for aiortc's encoder on the transcode path: the latest frame, one slot."""
 
     def __init__(self, kind: str, role: str) -> None:
         super().__init__()
@@ -47,7 +77,6 @@ class ConsumerTrack(MediaStreamTrack):
         self._ready = asyncio.Event()
         self.delivered = 0
         self.dropped = 0
-        #: how long recent frames waited in the slot, in seconds (numbers only, never frames)
         self.holds: deque[float] = deque(maxlen=512)
 
     def offer(self, frame: Any) -> None:
@@ -72,7 +101,6 @@ class ConsumerTrack(MediaStreamTrack):
             await self._ready.wait()
 
     def clear(self) -> None:
-        """Forget a frame not yet taken (a consent ended)."""
         self._frame = None
         self._ready.clear()
 
@@ -82,50 +110,122 @@ class ConsumerTrack(MediaStreamTrack):
         self._ready.set()  # wake a waiting recv() so it raises and the sender stops
 
 
-@dataclass
+class Consumer:
+    """What the server sends one participant for one kind (or consented label)."""
+
+    def __init__(self, role: str, kind: str, media_kind: str) -> None:
+        self.role = role
+        self.kind = kind
+        self.media_kind = media_kind
+        self.track = ConsumerTrack(media_kind, role)
+        self.outlet: aiortc_compat.RtpOutlet | None = None
+        self.sender: RTCRtpSender | None = None
+        #: FORWARD or TRANSCODE, decided per source when both codecs are known
+        self.path: str | None = None
+        self.path_source: Source | None = None
+        step = 3000 if media_kind == "video" else 960
+        self.rewriter = RtpRewriter(random.getrandbits(16), random.getrandbits(32), step)
+        self.waiting_keyframe = media_kind == "video"
+        self.forwarded = 0
+        self.skipped = 0  # packets not sent: before the first keyframe, or transport not up
+        #: seconds from a packet's arrival at the server to its departure (numbers only)
+        self.holds: deque[float] = deque(maxlen=512)
+
+    @property
+    def dropped(self) -> int:
+        return self.track.dropped
+
+    def stop(self) -> None:
+        self.track.stop()
+        if self.outlet is not None:
+            self.outlet.forget()
+
+
+@dataclass(eq=False)
 class Source:
     role: str
     kind: str
     track: Any
-    request_keyframe: KeyframeRequest | None
+    receiver: RTCRtpReceiver | None
+    tap: aiortc_compat.ReceiverTap | None = None
     task: asyncio.Task[None] | None = None
+    codec: RTCRtpCodecParameters | None = None
+    packets: int = 0
     frames: int = 0
-    #: consented tracks (a kiosk's screen, an age-check camera): asked before EVERY frame is
-    #: forwarded; False drops the frame (the track is still drained so nothing piles up)
+    #: consented tracks (a kiosk's screen, an age-check camera): asked before EVERY packet or
+    #: frame is forwarded; False drops it
     gate: Callable[[], bool] | None = None
-    #: frames drained but not forwarded because the gate said no
+    gate_open: bool = True
+    #: packets/frames not forwarded because the gate said no
     withheld: int = 0
+    last_keyframe_request: float = field(default=-KEYFRAME_INTERVAL)
 
 
 @dataclass
 class CaseRelay:
     case_id: str
     sources: dict[tuple[str, str], Source] = field(default_factory=dict)
-    consumers: dict[tuple[str, str], ConsumerTrack] = field(default_factory=dict)
+    consumers: dict[tuple[str, str], Consumer] = field(default_factory=dict)
     on_source_ended: Callable[[str, str], None] | None = None
+    #: (role, kind, path, source codec, consumer codec) whenever a stream's path is decided
+    on_path: PathListener | None = None
 
-    def consumer(self, role: str, kind: str) -> ConsumerTrack:
-        """The track to send to `role` for `kind`; created once, fed by the other side's source."""
-        key = (role, kind)
-        track = self.consumers.get(key)
-        if track is None or track.readyState != "live":
-            track = ConsumerTrack(kind, role)
-            self.consumers[key] = track
-            for source in self._sources_for(role, kind):
-                if source.frames and source.request_keyframe is not None:
-                    # a late joiner: the running source sends a keyframe so decoding can start
-                    asyncio.ensure_future(_quietly(source.request_keyframe()))
-        return track
+    # ------------------------------------------------------------------ consumers
+
+    def attach(self, role: str, kind: str, sender: RTCRtpSender) -> Consumer:
+        """`sender` carries to `role` what the other side sends of `kind` (a kind or a label)."""
+        consumer = self.consumers.get((role, kind))
+        if consumer is None or consumer.track.readyState != "live" or consumer.sender is not sender:
+            if consumer is not None:
+                consumer.stop()
+            consumer = Consumer(role, kind, sender.kind)
+            self.consumers[(role, kind)] = consumer
+            consumer.sender = sender
+            consumer.outlet = aiortc_compat.RtpOutlet(sender)
+            consumer.outlet.on_ready = functools.partial(self._consumer_ready, consumer)
+            aiortc_compat.on_keyframe_request(
+                sender, functools.partial(self._consumer_wants_keyframe, consumer),
+                also_encoder=functools.partial(_transcoding, consumer))
+        sender.replaceTrack(consumer.track)
+        return consumer
+
+    def _consumer_ready(self, consumer: Consumer) -> None:
+        if self.consumers.get((consumer.role, consumer.kind)) is consumer:
+            self._consumer_wants_keyframe(consumer)
+
+    def _consumer_wants_keyframe(self, consumer: Consumer) -> None:
+        for source in self._sources_for(consumer.role, consumer.kind):
+            self._request_keyframe(source)
+
+    def _request_keyframe(self, source: Source, force: bool = False) -> None:
+        if source.receiver is None or source.track.kind != "video":
+            return
+        now = time.monotonic()
+        if not force and now - source.last_keyframe_request < KEYFRAME_INTERVAL:
+            return
+        source.last_keyframe_request = now
+        asyncio.ensure_future(_quietly(aiortc_compat.request_keyframe(source.receiver)))
+
+    def cut(self, kind: str) -> None:
+        """A consent ended: forget any frame of `kind` not yet sent and start over at a keyframe.
+
+        The source's gate already refuses every later packet; this clears the transcode slot.
+        """
+        for (_, k), consumer in self.consumers.items():
+            if k == kind:
+                consumer.track.clear()
+                consumer.waiting_keyframe = consumer.media_kind == "video"
+
+    # ------------------------------------------------------------------ sources
 
     def _sources_for(self, consumer_role: str, kind: str) -> list[Source]:
         return [s for (role, k), s in self.sources.items() if k == kind and role != consumer_role]
 
-    def _consumers_for(self, source_role: str, kind: str) -> list[ConsumerTrack]:
+    def _consumers_for(self, source_role: str, kind: str) -> list[Consumer]:
         return [c for (role, k), c in self.consumers.items() if k == kind and role != source_role]
 
-    def add_source(self, role: str, track: Any,
-                   request_keyframe: KeyframeRequest | None = None, *,
-                   kind: str | None = None, gate: Callable[[], bool] | None = None) -> None:
+    def add_source(self, role: str, track: Any, receiver: RTCRtpReceiver | None = None, *,
+                   kind: str | None = None, gate: Callable[[], bool] | None = None) -> Source:
         """`kind` overrides the track's kind for consented tracks ("screen_share", …): such a
         source feeds only consumers of that same label, and only while `gate()` is true."""
         label = kind or track.kind
@@ -133,21 +233,74 @@ class CaseRelay:
         old = self.sources.pop(key, None)
         if old is not None and old.task is not None:
             old.task.cancel()
-        source = Source(role, label, track, request_keyframe, gate=gate)
+        source = Source(role, label, track, receiver, gate=gate)
         self.sources[key] = source
+        if receiver is not None:
+            source.tap = aiortc_compat.tap_receiver(
+                receiver, lambda packet, codec: self._forward(source, packet, codec))
         source.task = asyncio.create_task(self._pump(source),
                                           name=f"relay:{self.case_id}:{role}:{label}")
+        return source
 
-    def cut(self, kind: str) -> None:
-        """A consent ended: drop any frame of `kind` not yet taken by a consumer's sender.
+    def _passes_gate(self, source: Source) -> bool:
+        if source.gate is None:
+            return True
+        open_now = source.gate()
+        if open_now and not source.gate_open:
+            self._request_keyframe(source, force=True)  # viewing may resume: start at a picture
+        source.gate_open = open_now
+        if not open_now:
+            source.withheld += 1
+        return open_now
 
-        The source's gate already refuses every later frame; this removes the one in the slot.
-        """
-        for (_, k), consumer in self.consumers.items():
-            if k == kind:
-                consumer.clear()
+    async def _forward(self, source: Source, packet: RtpPacket, codec: RTCRtpCodecParameters) -> None:
+        """Called by the receiver tap for every packet the source's sender sends us."""
+        if self.sources.get((source.role, source.kind)) is not source:
+            return  # a replaced source whose receiver is still draining
+        source.packets += 1
+        source.codec = codec
+        if not self._passes_gate(source):
+            return
+        arrived = time.monotonic()
+        for consumer in self._consumers_for(source.role, source.kind):
+            outlet = consumer.outlet
+            if outlet is None or outlet.codec is None:
+                consumer.skipped += 1
+                continue
+            if consumer.path_source is not source:
+                self._choose_path(consumer, source, codec, outlet.codec)
+            if consumer.path != FORWARD:
+                continue
+            if consumer.waiting_keyframe:
+                if not keyframes.starts_keyframe(codec.name, packet.payload):
+                    consumer.skipped += 1
+                    self._request_keyframe(source)
+                    continue
+                consumer.waiting_keyframe = False
+            sequence, timestamp = consumer.rewriter.rewrite(source, packet.sequence_number,
+                                                            packet.timestamp)
+            if await outlet.send(packet, sequence, timestamp):
+                consumer.forwarded += 1
+                consumer.holds.append(time.monotonic() - arrived)
+            else:
+                consumer.skipped += 1
+
+    def _choose_path(self, consumer: Consumer, source: Source, incoming: RTCRtpCodecParameters,
+                     outgoing: RTCRtpCodecParameters) -> None:
+        consumer.path_source = source
+        consumer.path = FORWARD if same_codec(incoming, outgoing) else TRANSCODE
+        consumer.waiting_keyframe = consumer.media_kind == "video"
+        if source.tap is not None:
+            source.tap.decode = any(c.path == TRANSCODE and c.path_source is source
+                                    for c in self._consumers_for(source.role, source.kind))
+        self._request_keyframe(source, force=True)
+        log.info("media_path", case_id=self.case_id, role=consumer.role, kind=consumer.kind,
+                 path=consumer.path, codec_in=incoming.name, codec_out=outgoing.name)
+        if self.on_path is not None:
+            self.on_path(consumer.role, consumer.kind, consumer.path, incoming.name, outgoing.name)
 
     async def _pump(self, source: Source) -> None:
+        """Decoded frames, for transcode consumers; also notices when the track ends."""
         try:
             while True:
                 frame = await source.track.recv()
@@ -157,11 +310,10 @@ class CaseRelay:
                     del frame
                     continue
                 for consumer in self._consumers_for(source.role, source.kind):
-                    consumer.offer(frame)
+                    if consumer.path == TRANSCODE and consumer.path_source is source:
+                        consumer.track.offer(frame)
                 del frame
-                # let a waiting sender take the frame before the next one (decoded frames often
-                # arrive in pairs) — a frame is dropped only when a consumer is really behind
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # let a waiting sender take the frame before the next
         except MediaStreamError:
             if self.sources.get((source.role, source.kind)) is source:
                 del self.sources[(source.role, source.kind)]
@@ -172,6 +324,8 @@ class CaseRelay:
         except Exception:
             log.exception("relay_source_failed", case_id=self.case_id, role=source.role,
                           kind=source.kind)
+
+    # ------------------------------------------------------------------ leaving
 
     async def remove_role(self, role: str) -> None:
         """A participant left: stop what they sent and what was sent to them."""
@@ -191,8 +345,15 @@ class CaseRelay:
         for role in {k[0] for k in (*self.sources, *self.consumers)}:
             await self.remove_role(role)
 
+    def paths(self) -> dict[tuple[str, str], str | None]:
+        return {key: consumer.path for key, consumer in self.consumers.items()}
 
-async def _quietly(awaitable: Awaitable[Any]) -> None:
+
+def _transcoding(consumer: Consumer) -> bool:
+    return consumer.path == TRANSCODE
+
+
+async def _quietly(awaitable: Any) -> None:
     try:
         await awaitable
     except Exception:

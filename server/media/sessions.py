@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,6 +102,13 @@ class MediaSessions:
     def _relay_of(self, case_id: str) -> CaseRelay | None:
         media = self.cases.get(case_id)
         return media.relay if media is not None else None
+
+    def _path(self, case_id: str, role: str, kind: str, path: str, codec_in: str,
+              codec_out: str) -> None:
+        case = self.engine.cases.get(case_id)
+        if case is not None:
+            self._spawn(self.run(self.desk.relay_path(case, role, kind, path, codec_in, codec_out,
+                                                      self._now())))
 
     def _end_consent(self, case_id: str, reason: EndReason) -> None:
         """The case's media went away: its consented tracks went with it (told to both sides)."""
@@ -194,7 +202,7 @@ class MediaSessions:
                     raise
                 effects = []
             if media is None:
-                media = CaseMedia(CaseRelay(case_id))
+                media = CaseMedia(CaseRelay(case_id, on_path=functools.partial(self._path, case_id)))
                 self.cases[case_id] = media
             if new:
                 if peer is not None:
