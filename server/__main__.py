@@ -47,8 +47,10 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings, rules=rules)
     print(f"Helpwire is serving on http://{settings.host}:{settings.port}/", flush=True)
     print("  shop: /   kiosk: /kiosk   agent console: /agent", flush=True)
+    from .runtime.tuning import new_event_loop
+
     web.run_app(app, host=settings.host, port=settings.port, print=None,
-                shutdown_timeout=5.0)
+                shutdown_timeout=5.0, loop=new_event_loop(settings.event_loop))
     return 0
 
 

@@ -14,11 +14,14 @@ from .core.clock import Clock, SystemClock
 from .core.engine import CaseEngine, EngineConfig
 from .core.routing import RuleSet, load_rules
 from .insights import Insights, setup_routes
+from .insights.wiring import METRICS
 from .logs import get_logger
 from .media.sessions import MediaSessions
 from .runtime.hub import AGENT_NS, CUSTOMER_NS, KIOSK_NS, Hub
+from .runtime.loop_monitor import LoopMonitor
 from .runtime.persister import Persister
 from .runtime.services import Services
+from .runtime.tuning import CollectorTuning
 from .security.tokens import TokenSigner
 from .settings import Settings
 from .signalling import safe_json
@@ -29,6 +32,9 @@ from .web import api, cors, ingest, pages, widget_api
 from .web.keys import SERVICES, SETTINGS
 
 log = get_logger("helpwire.app")
+
+#: the running server's loop monitor (lag and collector pauses; the benchmark adds an observer)
+LOOP_MONITOR: web.AppKey[LoopMonitor] = web.AppKey("loop_monitor", LoopMonitor)
 
 #: how long shutdown waits for Engine.IO to say goodbye to every client
 DISCONNECT_TIMEOUT_SECONDS = 1.0
@@ -76,6 +82,11 @@ def create_app(
     if settings.demo:
         app[ingest.DEMO_INGEST_KEY] = ingest.new_demo_key()
     pages.setup(app)
+    monitor = LoopMonitor(settings.loop_monitor_interval_seconds, settings.loop_stall_warning_seconds)
+    app[LOOP_MONITOR] = monitor
+    app[METRICS].watch(monitor)
+    collector = CollectorTuning(settings.gc_thresholds, settings.gc_freeze_on_start,
+                                settings.gc_freeze_interval_seconds)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         database = Database(settings.resolved_database_url)
@@ -107,10 +118,14 @@ def create_app(
         hub.start()
         media.start()
         insights.start()
+        monitor.start()
+        collector.start()  # last: what start-up made is frozen
         log.info("server_started", database=database.dialect_name)
         try:
             yield
         finally:
+            await collector.stop()
+            await monitor.stop()
             await insights.stop()
             await media.stop()
             await hub.stop()

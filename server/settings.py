@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 from pydantic_settings import (
@@ -166,6 +166,21 @@ class Settings(BaseSettings):
     #: how often the supervisor view is refreshed while someone watches it
     supervisor_refresh_seconds: float = Field(2.0, gt=0)
 
+    # --- event loop and garbage collector (server/runtime/loop_monitor.py, docs/performance.md) --
+    #: the event loop: "asyncio" (the standard one) or "uvloop" (needs the uvloop package)
+    event_loop: Literal["asyncio", "uvloop"] = "asyncio"
+    #: how often the loop monitor samples event-loop lag (helpwire_event_loop_lag_seconds)
+    loop_monitor_interval_seconds: float = Field(0.01, gt=0, le=10)
+    #: a lag sample longer than this is logged as event_loop_stalled
+    loop_stall_warning_seconds: float = Field(0.1, gt=0)
+    #: move everything alive after start-up out of the collector's sight (gc.freeze)
+    gc_freeze_on_start: bool = True
+    #: also freeze what has lived this long, every so often (long-lived connection state);
+    #: 0 = only at start-up
+    gc_freeze_interval_seconds: float = Field(0.0, ge=0)
+    #: the collector's thresholds (gen0, gen1, gen2); empty = Python's own (700, 10, 10)
+    gc_thresholds: list[int] = Field(default_factory=list)
+
     # --- logging -------------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True
@@ -176,6 +191,13 @@ class Settings(BaseSettings):
         value = value.upper()
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise ValueError("log_level must be DEBUG, INFO, WARNING or ERROR")
+        return value
+
+    @field_validator("gc_thresholds")
+    @classmethod
+    def _thresholds(cls, value: list[int]) -> list[int]:
+        if value and (len(value) != 3 or value[0] < 1 or min(value) < 0):
+            raise ValueError("gc_thresholds must be empty or three numbers [gen0 ≥ 1, gen1, gen2]")
         return value
 
     @model_validator(mode="after")

@@ -178,3 +178,21 @@ def test_the_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> No
     assert path.stat().st_mode & 0o777 == 0o600
     assert load_settings(data_dir=tmp_path / "data").resolved_secret_key() == key
     assert load_settings(data_dir=tmp_path / "data", secret_key="given").resolved_secret_key() == "given"
+
+
+def test_event_loop_and_collector_defaults_and_limits() -> None:
+    settings = load_settings()
+    assert settings.event_loop == "asyncio"
+    assert settings.loop_monitor_interval_seconds == 0.01
+    assert settings.loop_stall_warning_seconds == 0.1
+    assert settings.gc_freeze_on_start is True
+    assert settings.gc_freeze_interval_seconds == 0
+    assert settings.gc_thresholds == []
+    assert load_settings(gc_thresholds=[10000, 50, 100]).gc_thresholds == [10000, 50, 100]
+    for wrong in ([700, 10], [0, 10, 10], [700, -1, 10]):
+        with pytest.raises(ValidationError, match="gc_thresholds"):
+            load_settings(gc_thresholds=wrong)
+    with pytest.raises(ValidationError, match="event_loop"):
+        load_settings(event_loop="trio")
+    with pytest.raises(ValidationError, match="loop_stall_warning_seconds"):
+        load_settings(loop_stall_warning_seconds=0)
