@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8080
 CONFIG ?=
 
-.PHONY: run test install lint typecheck unit browser clean
+.PHONY: run test install lint typecheck unit browser clean bench-signalling
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ typecheck: install
 
 test: install lint typecheck
 	$(PY) -m pytest -ra $(PYTEST_ARGS)
+
+# thousands of idle kiosks + chatting pairs vs bare python-socketio and Node socket.io (docs/performance.md)
+bench-signalling: install
+	flock /tmp/helpwire-bench.lock $(PY) -m bench.signalling $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var test-artifacts .pytest_cache .mypy_cache
