@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8080
 CONFIG ?=
 
-.PHONY: run test install lint typecheck unit browser clean bench-signalling
+.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: install lint typecheck
 # thousands of idle kiosks + chatting pairs vs bare python-socketio and Node socket.io (docs/performance.md)
 bench-signalling: install
 	flock /tmp/helpwire-bench.lock $(PY) -m bench.signalling $(BENCH_ARGS)
+
+# N simultaneous 1:1 video calls through Helpwire vs aiortc MediaRelay and Janus (docs/performance.md)
+bench-relay: install
+	flock /tmp/helpwire-bench.lock $(PY) -m bench.relay $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var test-artifacts .pytest_cache .mypy_cache
