@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import multiprocessing
+import os
 import signal
 import sys
 import tempfile
@@ -38,6 +39,7 @@ from bench.relay_worker import main as worker_main
 ROOT = Path(__file__).resolve().parents[1]
 CLIP_CACHE = ROOT / "var" / "bench" / "relay-clip-v1.pkl"
 MB = 1024 * 1024
+CHURN_PARALLEL = 4
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -172,6 +174,9 @@ def run_step(server: ServerProcess, calls: int, clip: Path, options: Options) ->
             setattr(result, f"{kind}_ms", quantiles(delays))
             result.unidentified += sum(c[kind]["unidentified"] for c in collected)
         result.worker_cpu_max = max(c["cpu"] for c in collected)
+        cores = (total1 - total0) / max(1e-9, measured.seconds) / os.sysconf("SC_CLK_TCK")
+        result.others_cpu = max(0.0, result.machine_busy * cores - result.cpu
+                                - sum(c["cpu"] for c in collected))
         result.worker_lag_p99_ms = max(summarise_lags(c["lags"]) for c in collected)
         workers.ask({"op": "teardown"}, 60)
     finally:
@@ -226,30 +231,27 @@ class ChurnResult:
 
 def run_churn(workdir: Path, clip: Path, total: int, options: Options, timeout: float) -> ChurnResult:
     """Many short calls through a fresh Helpwire; server RSS after a warm-up and after all of them."""
-    count = max(1, min(options.workers, 2))
-    server = HelpwireServer(workdir / "churn", count)
+    server = HelpwireServer(workdir / "churn", 1)
     server.start()
     try:
-        specs = [WorkerSpec(i, server.name, server.url, clip, "hash", "127.0.0.1", f"bench-w{i}",
-                            HelpwireServer.password, options.setup_timeout) for i in range(count)]
-        workers = Workers(specs, 60)
+        # one worker, one agent, CHURN_PARALLEL calls at a time
+        spec = WorkerSpec(0, server.name, server.url, clip, "hash", "127.0.0.1", "bench-w0",
+                          HelpwireServer.password, options.setup_timeout)
+        workers = Workers([spec], 60)
         try:
-            warm = spread(20, count)
-            for i in range(count):
-                workers.ask({"op": "churn", "count": warm[i]}, timeout, only=i)
+            workers.ask({"op": "churn", "count": 20, "parallel": CHURN_PARALLEL}, timeout)
             time.sleep(2)  # let the server finish closing the last peers before the RSS reading
             before = rss_bytes(server.pid)
             times: list[float] = []
             errors: list[str] = []
             deadline = time.monotonic() + timeout
-            # the agents take turns (one available at a time), in rounds of 25 calls per worker
-            rounds = spread(total, count * ((total + 24) // 25))
-            for n, calls in enumerate(rounds):
+            for calls in spread(total, (total + 49) // 50):  # rounds of about 50, each bounded
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     errors.append(f"stopped after {len(times) + len(errors)} calls: time bound")
                     break
-                reply = workers.ask({"op": "churn", "count": calls}, remaining, only=n % count)[0]
+                reply = workers.ask({"op": "churn", "count": calls, "parallel": CHURN_PARALLEL},
+                                    remaining)[0]
                 times += reply["times"]
                 errors += reply["errors"]
             time.sleep(2)

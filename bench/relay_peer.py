@@ -26,7 +26,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from bench.relay_clip import AUDIO_RATE, AUDIO_SAMPLES, FPS, VIDEO_CLOCK, Clip, Identifier
 from server.media.aioice_compat import host_addresses
-from server.media.aiortc_compat import receive_encoded
+from server.media.aiortc_compat import on_keyframe_request, receive_encoded
 
 #: signalling: offer SDP → answer SDP
 Exchange = Callable[[str], Awaitable[str]]
@@ -55,7 +55,11 @@ class Received:
 
 
 class ClipTrack(MediaStreamTrack):
-    """Paced like a camera or a microphone; returns the clip's encoded frames in a loop."""
+    """Paced like a camera or a microphone; returns the clip's encoded frames in a loop.
+
+    Like an encoder asked for a keyframe (RTCP PLI/FIR), a video track then skips ahead to the
+    clip's next keyframe.
+    """
 
     def __init__(self, kind: str, packets: list[bytes], keys: list[int | None], window: Window) -> None:
         super().__init__()
@@ -68,6 +72,9 @@ class ClipTrack(MediaStreamTrack):
         self._step = VIDEO_CLOCK // FPS if video else AUDIO_SAMPLES
         self._time_base = fractions.Fraction(1, VIDEO_CLOCK if video else AUDIO_RATE)
         self.number = 0
+        self.position = 0  #: where in the clip the next frame comes from
+        self._keyframes = [i for i, p in enumerate(packets) if video and not p[0] & 1]
+        self._keyframe_wanted = False
         self.sent = 0
         #: last send time of each clip index, and of each decode key
         self.sent_at = [0.0] * len(packets)
@@ -83,7 +90,13 @@ class ClipTrack(MediaStreamTrack):
         delay = due - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)  # pacing, as a camera would
-        index = self.number % len(self._packets)
+        if self._keyframe_wanted:
+            self._keyframe_wanted = False
+            position = self.position % len(self._packets)
+            if position not in self._keyframes:
+                self.position += min((k - position) % len(self._packets) for k in self._keyframes)
+        index = self.position % len(self._packets)
+        self.position += 1
         packet = av.Packet(self._packets[index])
         packet.pts = self.number * self._step
         packet.time_base = self._time_base
@@ -96,6 +109,10 @@ class ClipTrack(MediaStreamTrack):
         if now in self._window:
             self.sent += 1
         return packet
+
+    def request_keyframe(self) -> None:
+        if self._keyframes:
+            self._keyframe_wanted = True
 
 
 class LoadPeer:
@@ -124,7 +141,8 @@ class LoadPeer:
         self.pc.on("iceconnectionstatechange", self._ice_changed)
         self.pc.on("connectionstatechange", self._state_changed)
         for track in self.tracks.values():
-            self.pc.addTrack(track)
+            sender = self.pc.addTrack(track)
+            on_keyframe_request(sender, track.request_keyframe, also_encoder=lambda: False)
 
     def _ice_changed(self) -> None:
         if self.pc.iceConnectionState in ("completed", "connected"):

@@ -41,6 +41,8 @@ class StepResult:
     worker_cpu_max: float = 0.0  #: the busiest load-generator process, % of one core
     worker_lag_p99_ms: float = 0.0
     machine_busy: float = 0.0  #: all cores, % of the machine
+    #: CPU of everything else on the machine during the window (% of one core): noise to watch
+    others_cpu: float = 0.0
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -88,7 +90,7 @@ class StepResult:
 HEADER = ("| server | calls | server CPU % core | CPU/call | RSS MB | video delivered/sent"
           " | audio delivered/sent"
           " | video delay p50/p95/p99 ms | audio delay p50/p95/p99 ms | offer→ICE p50/p95 ms"
-          " | load worker CPU max / lag p99 | machine busy | notes |")
+          " | load worker CPU max / lag p99 | machine busy (others, % core) | notes |")
 
 
 def _ms(values: tuple[float, ...]) -> str:
@@ -100,7 +102,8 @@ def markdown_row(r: StepResult) -> str:
     return (f"| {r.server} | {r.calls} | {r.cpu:.1f} | {r.cpu_per_call:.1f} | {r.rss_mb:.0f}"
             f" | {r.video_delivered}/{r.video_sent} | {r.audio_delivered}/{r.audio_sent}"
             f" | {_ms(r.video_ms)} | {_ms(r.audio_ms)} | {_ms(r.ice_ms)}"
-            f" | {r.worker_cpu_max:.0f} % / {r.worker_lag_p99_ms:.0f} ms | {r.machine_busy:.0f} %"
+            f" | {r.worker_cpu_max:.0f} % / {r.worker_lag_p99_ms:.0f} ms"
+            f" | {r.machine_busy:.0f} % ({r.others_cpu:.0f} % other)"
             f" | {notes} |")
 
 

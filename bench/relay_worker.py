@@ -153,12 +153,18 @@ class Worker:
             }
         return out
 
-    async def churn(self, count: int) -> dict[str, Any]:
-        """Short calls one after another: set up, wait for media both ways, tear down."""
+    async def churn(self, count: int, parallel: int) -> dict[str, Any]:
+        """Short calls, `parallel` at a time: set up, wait for media both ways, tear down."""
         times: list[float] = []
         errors: list[str] = []
         assert self.helpwire is not None
         await self.helpwire.available(True)
+        shares = [count // parallel + (1 if i < count % parallel else 0) for i in range(parallel)]
+        await asyncio.gather(*(self._churn(share, times, errors) for share in shares))
+        await self.helpwire.available(False)
+        return {"times": times, "errors": errors}
+
+    async def _churn(self, count: int, times: list[float], errors: list[str]) -> None:
         for _ in range(count):
             started = time.perf_counter()
             try:
@@ -175,8 +181,6 @@ class Worker:
                 errors.append("no video within the timeout")
             finally:
                 await self.close_call(call)
-        await self.helpwire.available(False)
-        return {"times": times, "errors": errors}
 
     async def teardown(self) -> None:
         calls, self.calls = self.calls, []
@@ -223,7 +227,7 @@ class Worker:
         elif op == "collect":
             return self.collect()
         elif op == "churn":
-            return await self.churn(int(message["count"]))
+            return await self.churn(int(message["count"]), int(message.get("parallel", 1)))
         elif op == "teardown":
             await self.teardown()
         return {}
