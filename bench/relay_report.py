@@ -178,12 +178,14 @@ def plot(results: list[StepResult], path: Path) -> None:
         line, = delay.plot(calls, [r.video_ms[1] for r in rows], marker="o", label=f"{server} video p95")
         delay.plot(calls, [r.audio_ms[1] for r in rows], marker="x", linestyle="--", color=line.get_color(),
                    label=f"{server} audio p95")
-    cpu.set(xscale="log", xlabel="simultaneous 1:1 calls (N)", ylabel="server CPU, % of one core",
-            title="Server CPU")
-    delay.set(xscale="log", xlabel="simultaneous 1:1 calls (N)", ylabel="one-way delay p95, ms",
-              title="Added delay (p95)")
+    cpu.set(xlabel="simultaneous 1:1 calls (N)", ylabel="server CPU, % of one core", title="Server CPU")
+    delay.set(xlabel="simultaneous 1:1 calls (N)", ylabel="one-way delay p95, ms (log)",
+              title="Added delay (p95)", yscale="log")
     delay.axhline(LIMIT_MS, color="grey", linewidth=0.8, linestyle=":")
+    ticks = sorted({r.calls for r in results})
     for axis in (cpu, delay):
+        axis.set_xscale("log", base=2)
+        axis.set_xticks(ticks, [str(t) for t in ticks])
         axis.grid(True, alpha=0.3)
         axis.legend(fontsize=7)
     fig.tight_layout()
