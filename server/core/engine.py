@@ -106,6 +106,11 @@ class CaseEngine:
 
     def _flush(self) -> list[Effect]:
         self._announce()
+        return self._take()
+
+    def _take(self) -> list[Effect]:
+        """The effects so far, without re-announcing queues: for steps that change no queue,
+        position, ETA or presence (chat, typing, receipts), which are the busiest by far."""
         out, self._out = self._out, []
         return out
 
@@ -370,7 +375,7 @@ class CaseEngine:
             self._emit(ToAgent(case.agent_id, "chat_message", payload))
         if self.config.transcript_retention:
             self._emit(KeepTranscript(case.id, message.at, sender, text))
-        return message, self._flush()
+        return message, self._take()
 
     def delivered(self, case_id: str, message_id: str, reader: str,
                   agent_id: str | None = None) -> list[Effect]:
@@ -380,13 +385,13 @@ class CaseEngine:
             raise NotYourCase(f"case {case_id} is not assigned to you")
         message = next((m for m in self.chats.of(case_id) if m.id == message_id), None)
         if message is None or message.sender == reader:
-            return self._flush()
+            return self._take()
         payload = {"case_id": case.id, "message_id": message.id, "client_id": message.client_id}
         if message.sender == "agent" and case.agent_id:
             self._emit(ToAgent(case.agent_id, "chat_delivered", payload))
         elif message.sender == "customer":
             self._emit(ToCustomer(case.id, "chat_delivered", payload))
-        return self._flush()
+        return self._take()
 
     def typing(self, case_id: str, sender: str, active: bool,
                agent_id: str | None = None) -> list[Effect]:
@@ -399,7 +404,7 @@ class CaseEngine:
                 self._emit(ToCustomer(case.id, "typing", payload))
             else:
                 self._emit(ToAgent(case.agent_id, "typing", payload))
-        return self._flush()
+        return self._take()
 
     # ------------------------------------------------------------------ agent side
 

@@ -44,6 +44,28 @@ def test_an_agent_message_goes_to_the_customer_only(desk: Desk) -> None:
     assert message.sender == "agent"
 
 
+def test_chat_typing_and_receipts_do_not_recompute_the_queues(
+    desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """They change no queue, position or presence; recomputing the overview per message was the
+    largest single cost of relaying chat (docs/performance.md)."""
+    case_id = chatting(desk)
+    desk.press()  # someone waits meanwhile: the queues are not empty
+
+    def recompute() -> None:
+        raise AssertionError("the queues were recomputed")
+
+    monkeypatch.setattr(desk.engine, "_announce", recompute)
+    monkeypatch.setattr(desk.engine, "queue_overview", recompute)
+    message, effects = desk.engine.chat(case_id, "customer", "Kortet nekas")
+    assert effects == [ToAgent("lisa", "chat_message", message.as_payload())]
+    assert desk.engine.typing(case_id, "agent", True, agent_id="lisa") == [
+        ToCustomer(case_id, "typing", {"case_id": case_id, "sender": "agent", "active": True})]
+    assert desk.engine.delivered(case_id, message.id, "agent", agent_id="lisa") == [
+        ToCustomer(case_id, "chat_delivered",
+                   {"case_id": case_id, "message_id": message.id, "client_id": None})]
+
+
 def test_an_agent_may_not_chat_on_a_case_that_is_not_theirs(desk: Desk) -> None:
     case_id = chatting(desk)
 
