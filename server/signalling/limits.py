@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from .errors import PayloadTooDeep, PayloadTooLarge
+from .safe_json import encoded_size
 
 
 def check_limits(data: object, max_bytes: int, max_depth: int) -> None:
@@ -13,7 +12,7 @@ def check_limits(data: object, max_bytes: int, max_depth: int) -> None:
         raise PayloadTooDeep(
             f"the payload nests deeper than {max_depth} levels; flatten it"
         )
-    size = len(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode())
+    size = encoded_size(data)
     if size > max_bytes:
         raise PayloadTooLarge(
             f"the payload is {size} bytes; the limit is {max_bytes} bytes (setting max_event_bytes)"
