@@ -86,7 +86,7 @@ def create_app(
     app[LOOP_MONITOR] = monitor
     app[METRICS].watch(monitor)
     collector = CollectorTuning(settings.gc_thresholds, settings.gc_freeze_on_start,
-                                settings.gc_freeze_interval_seconds)
+                                settings.gc_freeze_interval_seconds, settings.gc_thaw_interval_seconds)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         database = Database(settings.resolved_database_url)

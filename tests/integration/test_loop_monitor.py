@@ -114,6 +114,28 @@ async def test_periodic_freezing_runs_on_its_own() -> None:
     assert gc.get_freeze_count() == 0
 
 
+async def test_a_thaw_collects_the_frozen_heap_once_per_interval() -> None:
+    now = [0.0]
+    tuning = CollectorTuning(freeze_on_start=True, thaw_interval_seconds=60, clock=lambda: now[0])
+    tuning.start()
+    try:
+        now[0] = 30.0
+        tuning.tick()
+        assert (tuning.freezes, tuning.thaws) == (2, 0)
+        now[0] = 61.0
+        with capture_logs() as logs:
+            tuning.tick()
+        assert (tuning.freezes, tuning.thaws) == (3, 1)
+        assert gc.get_freeze_count() > 0  # frozen again right after the full collection
+        assert logs[0]["event"] == "collector_thawed" and logs[0]["pause_ms"] >= 0
+        now[0] = 100.0
+        tuning.tick()
+        assert tuning.thaws == 1  # the next one is due at 121 s
+    finally:
+        await tuning.stop()
+    assert gc.get_freeze_count() == 0
+
+
 def test_the_event_loop_setting_picks_the_loop() -> None:
     uvloop = pytest.importorskip("uvloop")
     for kind, expected in (("asyncio", asyncio.AbstractEventLoop), ("uvloop", uvloop.Loop)):
