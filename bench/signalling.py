@@ -38,8 +38,8 @@ from bench.procstat import Window, rss_bytes
 from bench.signalling_client import raise_fd_limit, worker_main
 
 ROOT = Path(__file__).resolve().parent.parent
-#: a step's p99 past this, or any loss, ends the rising rates for that server and C
-GIVE_UP_P99_MS = 250.0
+#: a step's p99 past this, any loss, or a server that no longer keeps up, ends the rising rates
+GIVE_UP_P99_MS = 2000.0
 #: targets of issue 8
 TARGET_P99_MS = 20.0
 
@@ -270,7 +270,8 @@ def run_server(spec: ServerSpec, args: argparse.Namespace, out: Path, steps: lis
                 print(_fmt(row), flush=True)
                 if row["lost"] == 0 and row["p99_ms"] <= TARGET_P99_MS and not generator_bound:
                     best_ok = max(best_ok, rate)
-                if row["lost"] > 0 or row["p99_ms"] > GIVE_UP_P99_MS or generator_bound:
+                behind = row["delivered_per_s"] < 0.9 * rate
+                if row["lost"] > 0 or row["p99_ms"] > GIVE_UP_P99_MS or generator_bound or behind:
                     break
             idle_lag = helps[-1]
             summary.append({

@@ -227,6 +227,13 @@ class Worker:
         return {"connected": count - failed, "failed": failed,
                 "seconds": time.perf_counter() - started}
 
+    async def close_idle(self, count: int) -> dict[str, Any]:
+        """Disconnect the `count` most recently connected idle kiosks (connection churn)."""
+        closing, self.kiosks = self.kiosks[len(self.kiosks) - count:], self.kiosks[:len(self.kiosks) - count]
+        for chunk in range(0, len(closing), 500):
+            await asyncio.gather(*(s.close() for s in closing[chunk:chunk + 500]))
+        return {"closed": len(closing)}
+
     # ------------------------------------------------------------------ pairs
 
     def _on_message(self, event: str, data: Any) -> None:
