@@ -46,7 +46,8 @@ async def profile(kind: str, clients: int) -> None:
             from server.settings import load_settings
 
             app = create_app(load_settings(data_dir=Path(data), secret_key="profile-secret-0123456789",
-                                           log_level="WARNING", gc_freeze_on_start=False))
+                                           log_level="ERROR", gc_freeze_on_start=False,
+                                           gc_freeze_interval_seconds=0))
         else:
             app = bare_app()
         runner = web.AppRunner(app)
@@ -76,7 +77,7 @@ async def profile(kind: str, clients: int) -> None:
             stats = after.compare_to(before, "lineno")
             total = sum(s.size_diff for s in stats)
             print(f"traced Python memory: {total / clients / 1024:.1f} KiB per connection; largest sites:")
-            for stat in stats[:18]:
+            for stat in stats[:25]:
                 frame = stat.traceback[0]
                 print(f"  {stat.size_diff / clients:8.0f} B  {stat.count_diff / clients:5.1f} blocks  "
                       f"{frame.filename.split('site-packages/')[-1]}:{frame.lineno}")
