@@ -27,6 +27,7 @@ from .settings import Settings
 from .signalling import safe_json
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
+from .signalling.manager import IndexedManager
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 from .web import api, cors, ingest, pages, widget_api
 from .web.keys import SERVICES, SETTINGS
@@ -70,6 +71,7 @@ def create_app(
         cors_allowed_origins=settings.cors_allowed_origins or None,
         max_http_buffer_size=settings.max_transport_bytes,
         json=safe_json,
+        client_manager=IndexedManager(),
         logger=False,
         engineio_logger=False,
     )
