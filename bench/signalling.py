@@ -181,7 +181,8 @@ def spread(total: int, parts: int) -> list[int]:
 
 
 def run_server(spec: ServerSpec, args: argparse.Namespace, out: Path, steps: list[dict[str, Any]],
-               helps: list[dict[str, Any]], summary: list[dict[str, Any]]) -> None:
+               helps: list[dict[str, Any]], summary: list[dict[str, Any]],
+               storms: list[dict[str, Any]]) -> None:
     print(f"\n=== {spec.name} ===", flush=True)
     server = ServerProcess(spec, out, args.pairs)
     workers: Workers | None = None
@@ -282,6 +283,15 @@ def run_server(spec: ServerSpec, args: argparse.Namespace, out: Path, steps: lis
                                             if s["server"] == spec.name and s["idle"] == clients),
                                            default=float("nan")),
             })
+        # a disconnect storm: every idle kiosk drops at once (a network blip, a restart)
+        server.lag()
+        started = time.monotonic()
+        workers.call_all("close_idle", [dict(count=n) for n in spread(connected, args.workers)])
+        seconds = time.monotonic() - started
+        lag = server.lag()
+        storms.append({"server": spec.name, "kiosks": connected, "seconds": seconds,
+                       "lag_p99_ms": lag["p99_ms"], "lag_max_ms": lag["max_ms"]})
+        print(_fmt(storms[-1]), flush=True)
     finally:
         if workers is not None:
             workers.stop()
@@ -376,9 +386,10 @@ def main(argv: list[str] | None = None) -> int:
     steps: list[dict[str, Any]] = []
     helps: list[dict[str, Any]] = []
     summary: list[dict[str, Any]] = []
+    storms: list[dict[str, Any]] = []
     started = time.monotonic()
     for spec in specs:
-        run_server(spec, args, out, steps, helps, summary)
+        run_server(spec, args, out, steps, helps, summary, storms)
     names = [s.name for s in specs]
     command = "python -m bench.signalling " + " ".join(argv if argv is not None else sys.argv[1:])
     text = (f"# Signalling benchmark {time.strftime('%Y-%m-%d %H:%M')}\n\n`{command.strip()}` — "
@@ -386,11 +397,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.seconds:g} s per step, {time.monotonic() - started:.0f} s in all\n\n"
             f"## Summary\n\n{markdown(summary)}\n## Ratios (Helpwire ÷ baseline)\n\n"
             f"{markdown(ratios(summary, names))}\n## Help presses (ack with queue position)\n\n"
-            f"{markdown(helps)}\n## Chat steps\n\n{markdown(steps)}")
+            f"{markdown(helps)}\n## Disconnect storm (every idle kiosk closes at once)\n\n"
+            f"{markdown(storms)}\n## Chat steps\n\n{markdown(steps)}")
     (out / "results.md").write_text(text)
     write_csv(out / "steps.csv", steps)
     write_csv(out / "help.csv", helps)
     write_csv(out / "summary.csv", summary)
+    write_csv(out / "storm.csv", storms)
     print("\n" + text)
     print(f"written to {out}")
     return 0
