@@ -161,3 +161,10 @@ async def test_nothing_of_a_stream_is_kept_after_the_call(server: LiveServer) ->
         assert all(not o._history for o in outlets), "forwarded packets outlived the call"
     finally:
         await call.close()
+
+
+def test_the_fast_ntp_clock_agrees_with_aiortcs() -> None:
+    from aiortc.clock import current_ntp_time
+
+    before, ours, after = current_ntp_time(), aiortc_compat.ntp_now(), current_ntp_time()
+    assert before - 2**22 <= ours <= after + 2**22  # within a millisecond

@@ -30,13 +30,13 @@ from __future__ import annotations
 import asyncio
 import fractions
 import inspect
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiortc
 import av
 from aiortc import RTCRtpReceiver, RTCRtpSender
-from aiortc.clock import current_ntp_time
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from aiortc.rtp import RtpPacket
 
@@ -47,9 +47,16 @@ _HISTORY = "_RTCRtpSender__rtp_history"
 _EXTENSIONS = "_RTCRtpSender__rtp_header_extensions_map"
 _SENDER_COUNTERS = ("_RTCRtpSender__ntp_timestamp", "_RTCRtpSender__rtp_timestamp",
                     "_RTCRtpSender__octet_count", "_RTCRtpSender__packet_count")
+_NTP_EPOCH_OFFSET = 2208988800  # seconds from 1900 to 1970
 _HISTORY_SIZE = 128  # aiortc's RTP_HISTORY_SIZE: packets kept for retransmission per sender
 
 PacketHandler = Callable[[RtpPacket, RTCRtpCodecParameters], Awaitable[None]]
+
+
+def ntp_now() -> int:
+    """The wall clock as a 64-bit NTP timestamp: what aiortc's `clock.current_ntp_time()` returns,
+    computed without building a datetime (it is needed for every forwarded packet)."""
+    return int((time.time() + _NTP_EPOCH_OFFSET) * 4294967296)
 
 
 class IncompatibleAiortc(RuntimeError):
@@ -169,7 +176,8 @@ class RtpOutlet:
                            sequence_number=sequence_number, timestamp=timestamp,
                            ssrc=self.sender._ssrc, payload=source.payload)
         packet.extensions.mid = self.mid
-        packet.extensions.abs_send_time = (current_ntp_time() >> 14) & 0x00FFFFFF
+        ntp = ntp_now()
+        packet.extensions.abs_send_time = (ntp >> 14) & 0x00FFFFFF
         if source.extensions.audio_level is not None:
             packet.extensions.audio_level = source.extensions.audio_level
         try:
@@ -179,7 +187,7 @@ class RtpOutlet:
         # what aiortc's own RTP loop keeps: NACK history (bounded) and Sender Report counters
         self._history[sequence_number % _HISTORY_SIZE] = packet
         sender: Any = self.sender
-        sender._RTCRtpSender__ntp_timestamp = current_ntp_time()
+        sender._RTCRtpSender__ntp_timestamp = ntp
         sender._RTCRtpSender__rtp_timestamp = timestamp
         sender._RTCRtpSender__octet_count += len(packet.payload)
         sender._RTCRtpSender__packet_count += 1
