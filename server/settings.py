@@ -176,7 +176,7 @@ class Settings(BaseSettings):
     #: move everything alive after start-up out of the collector's sight (gc.freeze)
     gc_freeze_on_start: bool = True
     #: also freeze what is alive this often (long-lived connection state); 0 = only at start-up
-    gc_freeze_interval_seconds: float = Field(10.0, ge=0)
+    gc_freeze_interval_seconds: float = Field(1.0, ge=0)
     #: with periodic freezing: unfreeze and collect in full this often (one pause of about 0.1 ms
     #: per connection), so cycles left by closed connections do not pile up
     gc_thaw_interval_seconds: float = Field(3600.0, gt=0)
