@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from typing import Any
 
 import aiortc
@@ -168,3 +170,33 @@ def test_the_fast_ntp_clock_agrees_with_aiortcs() -> None:
 
     before, ours, after = current_ntp_time(), aiortc_compat.ntp_now(), current_ntp_time()
     assert before - 2**22 <= ours <= after + 2**22  # within a millisecond
+
+
+async def test_a_call_frozen_by_the_collector_tuning_is_freed_when_it_ends(server: LiveServer) -> None:
+    """The server freezes its heap periodically (gc_freeze_interval_seconds), which hides reference
+    cycles from the collector: a finished call must not depend on a collection to be freed."""
+    call, customer, agent = await video_call(server)
+    try:
+        await agent.wait_video(10, timeout=15)
+        media = server.services.media.cases[call.case_id]  # type: ignore[union-attr]
+        refs = [weakref.ref(media.relay)]
+        for peer in media.peers.values():
+            refs.append(weakref.ref(peer.pc))
+            for transceiver in peer.pc.getTransceivers():
+                refs += [weakref.ref(transceiver), weakref.ref(transceiver.receiver.track)]
+        del media, peer, transceiver
+        gc.freeze()  # as the periodic freeze does while the call is live
+        try:
+            ok = await call.agent.call("media_hangup", {"case_id": call.case_id})
+            assert ok["ok"] is True
+            await until(lambda: call.case_id not in server.services.media.cases, 5, "the relay to go")
+
+            def freed() -> bool:
+                gc.collect()  # frozen objects are out of its reach: only reference counting helps
+                return all(r() is None for r in refs)
+
+            await until(freed, 5, "the call's aiortc objects to be freed while frozen")
+        finally:
+            gc.unfreeze()
+    finally:
+        await call.close()

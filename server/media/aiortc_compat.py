@@ -198,6 +198,40 @@ class RtpOutlet:
         self._history.clear()
 
 
+def release(pc: Any) -> None:
+    """After `pc.close()` has completed: take the closed peer connection apart.
+
+    An aiortc peer connection is a web of reference cycles (connection ↔ transceivers ↔ senders and
+    receivers ↔ DTLS and ICE transports ↔ their protocols), freed only by the garbage collector. When
+    the server freezes its heap periodically (`gc_freeze_interval_seconds`, so that full collections
+    do not walk thousands of idle connections), a call that was live at a freeze would stay in the
+    frozen generation after it ends, until the next thaw: hundreds of kilobytes per call. Emptying
+    the instance dictionaries of those objects breaks the cycles, so reference counting frees the
+    call at once, frozen or not. Nothing may use `pc` afterwards.
+    """
+    seen: set[int] = set()
+    objects: list[Any] = [pc]
+    for transceiver in pc.getTransceivers():
+        objects += [transceiver, transceiver.sender, transceiver.receiver]
+        for endpoint in (transceiver.sender, transceiver.receiver):
+            dtls = getattr(endpoint, "transport", None)
+            ice = getattr(dtls, "transport", None)
+            gatherer = getattr(ice, "iceGatherer", None)
+            connection = getattr(ice, "_connection", None)
+            objects += [o for o in (getattr(endpoint, "track", None), dtls, ice, gatherer, connection)
+                        if o is not None]
+    sctp = getattr(pc, "sctp", None)
+    if sctp is not None:
+        objects.append(sctp)
+    for item in objects:
+        if id(item) in seen or not hasattr(item, "__dict__"):
+            continue
+        seen.add(id(item))
+        if isinstance(item, ReceiverTap | _EncodedFrames):
+            continue
+        item.__dict__.clear()
+
+
 def on_keyframe_request(sender: RTCRtpSender, callback: Callable[[], None], *,
                         also_encoder: Callable[[], bool]) -> None:
     """Route the consumer's PLI/FIR to `callback`; also to aiortc's encoder while `also_encoder()`."""

@@ -18,7 +18,7 @@ from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.sdp import candidate_from_sdp
 
 from ..logs import get_logger
-from . import aioice_compat
+from . import aioice_compat, aiortc_compat
 from .ice import IceConfig
 from .relay import CaseRelay
 
@@ -144,3 +144,5 @@ class Peer:
         done, _ = await asyncio.wait({closing}, timeout=5.0)
         if not done or closing.exception() is not None:
             log.warning("peer_close_failed", case_id=self.case_id, role=self.role)
+            return
+        aiortc_compat.release(self.pc)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import itertools
 import random
 import time
 from collections import deque
@@ -45,6 +46,7 @@ from . import aiortc_compat, keyframes
 from .rtp_rewrite import RtpRewriter
 
 log = get_logger("helpwire.media.relay")
+_serials = itertools.count(1)
 
 FORWARD = "forward"
 TRANSCODE = "transcode"
@@ -120,9 +122,9 @@ class Consumer:
         self.track = ConsumerTrack(media_kind, role)
         self.outlet: aiortc_compat.RtpOutlet | None = None
         self.sender: RTCRtpSender | None = None
-        #: FORWARD or TRANSCODE, decided per source when both codecs are known
+        #: FORWARD or TRANSCODE, decided per source (by its serial) when both codecs are known
         self.path: str | None = None
-        self.path_source: Source | None = None
+        self.path_source: int | None = None
         step = 3000 if media_kind == "video" else 960
         self.rewriter = RtpRewriter(random.getrandbits(16), random.getrandbits(32), step)
         self.waiting_keyframe = media_kind == "video"
@@ -136,9 +138,13 @@ class Consumer:
         return self.track.dropped
 
     def stop(self) -> None:
+        """Stop sending and let go of the sender: no reference cycle outlives the stream."""
         self.track.stop()
         if self.outlet is not None:
             self.outlet.forget()
+            self.outlet.on_ready = None
+        self.outlet = None
+        self.sender = None
 
 
 @dataclass(eq=False)
@@ -147,6 +153,8 @@ class Source:
     kind: str
     track: Any
     receiver: RTCRtpReceiver | None
+    #: tells sources apart without holding them (a consumer's numbering follows the serial)
+    serial: int = field(default_factory=lambda: next(_serials))
     tap: aiortc_compat.ReceiverTap | None = None
     task: asyncio.Task[None] | None = None
     codec: RTCRtpCodecParameters | None = None
@@ -231,8 +239,8 @@ class CaseRelay:
         label = kind or track.kind
         key = (role, label)
         old = self.sources.pop(key, None)
-        if old is not None and old.task is not None:
-            old.task.cancel()
+        if old is not None:
+            _let_go(old)
         source = Source(role, label, track, receiver, gate=gate)
         self.sources[key] = source
         if receiver is not None:
@@ -267,7 +275,7 @@ class CaseRelay:
             if outlet is None or outlet.codec is None:
                 consumer.skipped += 1
                 continue
-            if consumer.path_source is not source:
+            if consumer.path_source != source.serial:
                 self._choose_path(consumer, source, codec, outlet.codec)
             if consumer.path != FORWARD:
                 continue
@@ -277,7 +285,7 @@ class CaseRelay:
                     self._request_keyframe(source)
                     continue
                 consumer.waiting_keyframe = False
-            sequence, timestamp = consumer.rewriter.rewrite(source, packet.sequence_number,
+            sequence, timestamp = consumer.rewriter.rewrite(source.serial, packet.sequence_number,
                                                             packet.timestamp)
             if await outlet.send(packet, sequence, timestamp):
                 consumer.forwarded += 1
@@ -287,11 +295,11 @@ class CaseRelay:
 
     def _choose_path(self, consumer: Consumer, source: Source, incoming: RTCRtpCodecParameters,
                      outgoing: RTCRtpCodecParameters) -> None:
-        consumer.path_source = source
+        consumer.path_source = source.serial
         consumer.path = FORWARD if same_codec(incoming, outgoing) else TRANSCODE
         consumer.waiting_keyframe = consumer.media_kind == "video"
         if source.tap is not None:
-            source.tap.decode = any(c.path == TRANSCODE and c.path_source is source
+            source.tap.decode = any(c.path == TRANSCODE and c.path_source == source.serial
                                     for c in self._consumers_for(source.role, source.kind))
         self._request_keyframe(source, force=True)
         log.info("media_path", case_id=self.case_id, role=consumer.role, kind=consumer.kind,
@@ -310,7 +318,7 @@ class CaseRelay:
                     del frame
                     continue
                 for consumer in self._consumers_for(source.role, source.kind):
-                    if consumer.path == TRANSCODE and consumer.path_source is source:
+                    if consumer.path == TRANSCODE and consumer.path_source == source.serial:
                         consumer.track.offer(frame)
                 del frame
                 await asyncio.sleep(0)  # let a waiting sender take the frame before the next
@@ -333,8 +341,8 @@ class CaseRelay:
         for key in [k for k in self.sources if k[0] == role]:
             source = self.sources.pop(key)
             if source.task is not None:
-                source.task.cancel()
                 tasks.append(source.task)
+            _let_go(source)
         for key in [k for k in self.consumers if k[0] == role]:
             self.consumers.pop(key).stop()
         for task in tasks:
@@ -347,6 +355,15 @@ class CaseRelay:
 
     def paths(self) -> dict[tuple[str, str], str | None]:
         return {key: consumer.path for key, consumer in self.consumers.items()}
+
+
+def _let_go(source: Source) -> None:
+    """A source is done: stop its pump and drop its aiortc objects (no cycle outlives the call)."""
+    if source.task is not None:
+        source.task.cancel()
+    source.tap = None
+    source.receiver = None
+    source.track = None
 
 
 def _transcoding(consumer: Consumer) -> bool:
