@@ -167,8 +167,10 @@ class Settings(BaseSettings):
     supervisor_refresh_seconds: float = Field(2.0, gt=0)
 
     # --- event loop and garbage collector (server/runtime/loop_monitor.py, docs/performance.md) --
-    #: the event loop: "asyncio" (the standard one) or "uvloop" (needs the uvloop package)
-    event_loop: Literal["asyncio", "uvloop"] = "asyncio"
+    #: the event loop of `python -m server serve`: "uvloop" (libuv; per forwarded RTP packet and per
+    #: Socket.IO message it costs a fraction of the standard loop, see docs/performance.md) or
+    #: "asyncio" (the standard library's)
+    event_loop: Literal["asyncio", "uvloop"] = "uvloop"
     #: how often the loop monitor samples event-loop lag (helpwire_event_loop_lag_seconds)
     loop_monitor_interval_seconds: float = Field(0.01, gt=0, le=10)
     #: a lag sample longer than this is logged as event_loop_stalled

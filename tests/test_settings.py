@@ -182,7 +182,7 @@ def test_the_secret_key_is_generated_once_and_kept_private(tmp_path: Path) -> No
 
 def test_event_loop_and_collector_defaults_and_limits() -> None:
     settings = load_settings()
-    assert settings.event_loop == "asyncio"
+    assert settings.event_loop == "uvloop"
     assert settings.loop_monitor_interval_seconds == 0.01
     assert settings.loop_stall_warning_seconds == 0.1
     assert settings.gc_freeze_on_start is True
