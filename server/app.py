@@ -96,7 +96,8 @@ def create_app(
         cases = CaseRepository(database)
         engine = CaseEngine(engine_config(settings), rules, clock or SystemClock())
         persister = Persister(cases, engine.cases.get)
-        hub = Hub(sio, engine, persister, settings.tick_seconds)
+        hub = Hub(sio, engine, persister, settings.tick_seconds,
+              finished_case_memory_seconds=settings.finished_case_memory_seconds)
         services = Services(
             settings=settings,
             database=database,

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     customer_grace_seconds: float = Field(30.0, ge=0)
     #: how long a disconnected agent keeps their cases before they are re-queued
     agent_grace_seconds: float = Field(10.0, ge=0)
+    #: how long a finished case stays in memory after its last event, so its page can resume to
+    #: show the outcome and take feedback (about 16 KB per case; the database keeps it regardless)
+    finished_case_memory_seconds: float = Field(3600.0, ge=60)
     #: how long the cart snapshot of a callback request is kept ("Din korg sparas i 5 min")
     cart_hold_seconds: float = Field(300.0, gt=0)
     #: how often the server checks timers (offer timeouts, overflow, grace periods)

@@ -49,12 +49,14 @@ class Hub:
         persister: Persister,
         tick_seconds: float,
         housekeeping_seconds: float = 30.0,
+        finished_case_memory_seconds: float = 3600.0,
     ) -> None:
         self.sio = sio
         self.engine = engine
         self.persister = persister
         self._tick_seconds = tick_seconds
         self._housekeeping_seconds = housekeeping_seconds
+        self._finished_case_memory_seconds = finished_case_memory_seconds
         self._ticker: asyncio.Task[None] | None = None
         #: called with each batch of effects after it was carried out (the media layer follows cases)
         self.observers: list[Callable[[list[Effect]], Awaitable[None]]] = []
@@ -117,4 +119,4 @@ class Hub:
         dropped = await self.persister.cases.purge_expired_carts(now)
         if dropped:
             log.info("cart_snapshots_dropped", count=dropped)
-        self.engine.forget_finished(older_than=now - 3600)
+        self.engine.forget_finished(older_than=now - self._finished_case_memory_seconds)
