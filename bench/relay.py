@@ -20,6 +20,7 @@ import signal
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,6 +118,56 @@ class Options:
     max_calls: int
     budget: float
     setup_timeout: float
+    #: idle kiosk connections held open on Helpwire while its calls are measured (issue 8)
+    idle_kiosks: int = 0
+
+
+def loop_lag_buckets(url: str) -> dict[float, float]:
+    """Helpwire's event-loop lag histogram from /metrics: cumulative count per upper bound (s)."""
+    with urllib.request.urlopen(f"{url}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    buckets: dict[float, float] = {}
+    for line in text.splitlines():
+        if line.startswith("helpwire_event_loop_lag_seconds_bucket{"):
+            bound = line.split('le="', 1)[1].split('"', 1)[0]
+            buckets[float("inf") if bound == "+Inf" else float(bound)] = float(line.rsplit(" ", 1)[1])
+    return buckets
+
+
+def lag_summary(before: dict[float, float], after: dict[float, float]) -> str:
+    """Upper bounds of p99.9 and of the worst sample of the loop lag between two readings."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]
+    total = counts[-1] if counts else 0.0
+    if not total:
+        return "no lag samples"
+    p999 = next(b for b, c in zip(bounds, counts, strict=True) if c >= 0.999 * total)
+    worst = next(b for b, c in zip(bounds, counts, strict=True) if c >= total)
+    over_20 = total - next((c for b, c in zip(bounds, counts, strict=True) if b >= 0.02), total)
+
+    def ms(bound: float) -> str:
+        return "> 2.5 s" if bound == float("inf") else f"≤ {bound * 1000:g} ms"
+
+    return (f"server loop lag p99.9 {ms(p999)}, worst {ms(worst)},"
+            f" {over_20:.0f} of {total:.0f} samples > 20 ms")
+
+
+class IdleKiosks:
+    """Idle kiosk connections held on a Helpwire server by the signalling benchmark's lean client."""
+
+    def __init__(self, url: str, count: int, processes: int = 2) -> None:
+        from bench.signalling import Workers as KioskWorkers
+        from bench.signalling import spread as share
+
+        self.workers = KioskWorkers(processes, url, "helpwire")
+        counts = share(count, processes)
+        firsts = [sum(counts[:i]) for i in range(processes)]
+        results = self.workers.call_all("connect_idle", [dict(first=f, count=n) for f, n in
+                                                         zip(firsts, counts, strict=True)])
+        self.failed = sum(int(r["failed"]) for r in results)
+
+    def close(self) -> None:
+        self.workers.stop()
 
 
 def spread(calls: int, workers: int) -> list[int]:
@@ -150,6 +201,7 @@ def run_step(server: ServerProcess, calls: int, clip: Path, options: Options) ->
             return result
         time.sleep(options.warmup)  # let bitrates and jitter buffers settle before measuring
         usage = ProcWindow(server.pid)
+        lag_before = loop_lag_buckets(server.url) if server.name == "helpwire" else None
         workers.ask({"op": "window_start"}, 10)
         usage.start()
         busy0, total0 = machine_ticks()
@@ -159,6 +211,8 @@ def run_step(server: ServerProcess, calls: int, clip: Path, options: Options) ->
             usage.sample()
         workers.ask({"op": "window_stop"}, 10)
         measured = usage.stop()
+        if lag_before is not None:
+            result.notes.append(lag_summary(lag_before, loop_lag_buckets(server.url)))
         busy1, total1 = machine_ticks()
         time.sleep(0.5)  # frames sent inside the window may still be in flight
         collected = workers.ask({"op": "collect"}, 30)
@@ -188,7 +242,12 @@ def run_server(server: ServerProcess, clip: Path, options: Options, counts: list
     results: list[StepResult] = []
     started = time.monotonic()
     server.start()
+    kiosks: IdleKiosks | None = None
     try:
+        if options.idle_kiosks and server.name == "helpwire":
+            kiosks = IdleKiosks(server.url, options.idle_kiosks)
+            print(f"{options.idle_kiosks - kiosks.failed} idle kiosks connected"
+                  f" ({kiosks.failed} failed)", flush=True)
         for calls in counts:
             if calls > options.max_calls:
                 break
@@ -196,6 +255,8 @@ def run_server(server: ServerProcess, clip: Path, options: Options, counts: list
                 results[-1].notes.append(f"stopped: time bound of {options.budget:.0f} s")
                 break
             result = run_step(server, calls, clip, options)
+            if kiosks is not None:
+                result.notes.insert(0, f"with {options.idle_kiosks - kiosks.failed} idle kiosks connected")
             results.append(result)
             print(result.line(), flush=True)
             limit, saturated = result.past_limit(), result.load_saturated()
@@ -207,6 +268,8 @@ def run_server(server: ServerProcess, clip: Path, options: Options, counts: list
             if saturated:
                 break  # larger N would measure the load generator, not the server
     finally:
+        if kiosks is not None:
+            kiosks.close()
         server.stop()
     return results
 
@@ -295,6 +358,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=3.0, help="settling time before each window, s")
     parser.add_argument("--budget", type=float, default=300.0, help="time bound per server, s")
     parser.add_argument("--churn", type=int, default=500, help="short calls in the memory phase (0: skip)")
+    parser.add_argument("--idle-kiosks", type=int, default=0,
+                        help="idle kiosk connections held on Helpwire during its steps (issue 8; 0: none)")
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench", help="results folder parent")
     return parser.parse_args(argv)
 
@@ -304,7 +369,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     if args.smoke:
         args.servers, args.max_calls, args.window, args.warmup, args.churn = "helpwire", 1, 3.0, 1.0, 0
-    options = Options(args.workers, args.warmup, args.window, args.max_calls, args.budget, 20.0)
+    options = Options(args.workers, args.warmup, args.window, args.max_calls, args.budget, 20.0,
+                      idle_kiosks=args.idle_kiosks)
     counts = [2 ** i for i in range(0, 12)]
     clip = load_clip(CLIP_CACHE)
     results: list[StepResult] = []
