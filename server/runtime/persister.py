@@ -1,9 +1,13 @@
-"""Writes case metadata in the background, in order, one writer: no handler waits on the disk."""
+"""Writes case metadata in the background, in order, one writer: no handler waits on the disk.
+
+What is queued is written in batches: up to ``MAX_BATCH_JOBS`` jobs in one transaction, in
+submission order. When a batch fails it is retried job by job, so one bad job loses only itself.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from ..core.case import Case
 from ..core.effects import KeepTranscript, SaveCallback, SaveCase
@@ -13,6 +17,9 @@ from ..store import CaseRepository
 log = get_logger("helpwire.persister")
 
 Job = SaveCase | SaveCallback | KeepTranscript
+
+#: the most queued jobs written in one transaction; the rest wait for the next one
+MAX_BATCH_JOBS = 200
 
 
 class Persister:
@@ -34,7 +41,7 @@ class Persister:
         self._queue.put_nowait(job)
 
     async def flush(self) -> None:
-        """Wait until everything submitted so far is written."""
+        """Wait until everything submitted so far is written (or has failed and been logged)."""
         await self._queue.join()
 
     async def stop(self) -> None:
@@ -49,24 +56,53 @@ class Persister:
 
     async def _run(self) -> None:
         while True:
-            job = await self._queue.get()
+            jobs = [await self._queue.get()]
+            while len(jobs) < MAX_BATCH_JOBS and not self._queue.empty():
+                jobs.append(self._queue.get_nowait())
+            for job in jobs:
+                if isinstance(job, SaveCase):
+                    # a change from now on queues a new save; this one reads the case later
+                    self._pending_saves.discard(job.case_id)
             try:
-                await self._write(job)
-            except Exception:
-                log.exception("persist_failed", job=type(job).__name__)
+                await self._write_batch(jobs)
             finally:
-                self._queue.task_done()
+                for _ in jobs:
+                    self._queue.task_done()
 
-    async def _write(self, job: Job) -> None:
-        if isinstance(job, SaveCase):
-            self._pending_saves.discard(job.case_id)
-            case = self._lookup(job.case_id)
-            if case is not None:
-                await self.cases.save(case)
-        elif isinstance(job, SaveCallback):
-            await self.cases.save_callback(
-                job.case_id, job.requested_at, job.reason, job.contact, job.cart,
-                job.cart_expires_at,
-            )
-        else:
-            await self.cases.add_transcript_message(job.case_id, job.at, job.sender, job.text)
+    async def _write_batch(self, jobs: Sequence[Job]) -> None:
+        try:
+            await self._write(jobs)
+            return
+        except Exception as error:
+            # the exception's text may quote the values written: only its type is logged
+            log.error("persist_failed", jobs=len(jobs), error=type(error).__name__)
+        if len(jobs) == 1:
+            return
+        for job in jobs:
+            try:
+                await self._write((job,))
+            except Exception as error:
+                log.error("persist_failed", job=type(job).__name__, error=type(error).__name__)
+
+    async def _write(self, jobs: Sequence[Job]) -> None:
+        """Write the jobs in one transaction, in order; consecutive case saves go together."""
+        async with self.cases.batch() as batch:
+            run: list[Case] = []
+            for job in jobs:
+                if isinstance(job, SaveCase):
+                    case = self._lookup(job.case_id)
+                    if case is not None:
+                        run.append(case)
+                    continue
+                if run:
+                    await batch.save_cases(run)
+                    run = []
+                if isinstance(job, SaveCallback):
+                    await batch.save_callback(
+                        job.case_id, job.requested_at, job.reason, job.contact, job.cart,
+                        job.cart_expires_at,
+                    )
+                else:
+                    await batch.add_transcript_message(job.case_id, job.at, job.sender, job.text)
+            if run:
+                await batch.save_cases(run)

@@ -7,10 +7,13 @@ The in-memory ``Case`` stays the source of truth while a case is open; ``save`` 
 from __future__ import annotations
 
 import asyncio
-import weakref
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.case import Case, CaseEvent
 from .database import Database
@@ -18,38 +21,135 @@ from .tables import callback_requests, case_events, cases, transcript_messages
 
 SENDERS = frozenset({"customer", "agent"})
 
+#: cases whose stored event count is remembered; the least recently saved is forgotten first
+#: (a forgotten or unknown case costs one ``count(*)`` when it is next saved)
+REMEMBERED_CASES = 50_000
+
+#: case ids per ``IN (...)`` when counting the stored events of cases not remembered
+COUNT_CHUNK = 500
+
+
+class CaseBatch:
+    """Writes that share one transaction, carried out in call order; see ``CaseRepository.batch``."""
+
+    def __init__(self, conn: AsyncConnection, remembered: dict[str, int]) -> None:
+        self._conn = conn
+        self._remembered = remembered
+        #: events stored per case once this transaction commits
+        self.counts: dict[str, int] = {}
+        #: every case this batch tried to save, committed or not
+        self.touched: set[str] = set()
+
+    async def save_cases(self, case_list: Iterable[Case]) -> None:
+        """Upsert the rows of the cases and append their events not stored yet (seq = index)."""
+        # taken synchronously, before any await, so each snapshot is consistent
+        snapshots = {case.id: (_case_row(case), list(case.events)) for case in case_list}
+        if not snapshots:
+            return
+        self.touched.update(snapshots)
+        stored = await self._stored_counts(list(snapshots))
+        await _upsert_cases(self._conn, [{"id": cid, **row} for cid, (row, _) in snapshots.items()])
+        new: list[dict[str, Any]] = []
+        for case_id, (_, events) in snapshots.items():
+            have = stored[case_id]
+            new.extend(_event_row(case_id, seq, events[seq]) for seq in range(have, len(events)))
+            self.counts[case_id] = max(have, len(events))
+        if new:
+            await self._conn.execute(sa.insert(case_events), new)
+
+    async def save_callback(
+        self,
+        case_id: str,
+        requested_at: float,
+        reason: str,
+        contact: str | None,
+        cart_snapshot: dict[str, Any] | list[Any] | None,
+        cart_expires_at: float,
+    ) -> None:
+        await _save_callback(
+            self._conn, case_id, requested_at, reason, contact, cart_snapshot, cart_expires_at
+        )
+
+    async def add_transcript_message(self, case_id: str, at: float, sender: str, text: str) -> None:
+        await _add_transcript_message(self._conn, case_id, at, sender, text)
+
+    async def _stored_counts(self, case_ids: Sequence[str]) -> dict[str, int]:
+        """How many events each case has stored; asks the database only about unknown cases."""
+        counts: dict[str, int] = {}
+        unknown: list[str] = []
+        for case_id in case_ids:
+            if case_id in self.counts:
+                counts[case_id] = self.counts[case_id]
+            elif case_id in self._remembered:
+                counts[case_id] = self._remembered[case_id]
+            else:
+                unknown.append(case_id)
+        for start in range(0, len(unknown), COUNT_CHUNK):
+            chunk = unknown[start:start + COUNT_CHUNK]
+            result = await self._conn.execute(
+                sa.select(case_events.c.case_id, sa.func.count())
+                .where(case_events.c.case_id.in_(chunk))
+                .group_by(case_events.c.case_id)
+            )
+            found: dict[str, int] = {row[0]: row[1] for row in result}
+            for case_id in chunk:
+                counts[case_id] = found.get(case_id, 0)
+        return counts
+
 
 class CaseRepository:
-    """Reads and writes case metadata. Never sees audio, video or screen frames."""
+    """Reads and writes case metadata. Never sees audio, video or screen frames.
+
+    It remembers how many events it has stored per case, so a save appends the new ones
+    without counting the stored ones again: it must be the only writer of case events in
+    its process (the persister is), and a case is written by one process only.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        # saves of one case run in call order, so an older snapshot never overwrites a newer one
-        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        # case saves run one transaction at a time, in call order: an older snapshot never
+        # overwrites a newer one and the remembered counts always match what is committed
+        self._save_lock = asyncio.Lock()
+        #: events stored per case, as committed; insertion order = least recently saved first
+        self._stored: dict[str, int] = {}
 
     async def save(self, case: Case) -> None:
         """Upsert the case row and append the events not stored yet (seq = list index)."""
-        async with self._lock(case.id):
-            row = _case_row(case)
-            events = list(case.events)
-            async with self._db.transaction() as conn:
-                updated = await conn.execute(
-                    sa.update(cases).where(cases.c.id == case.id).values(**row)
-                )
-                if updated.rowcount == 0:
-                    await conn.execute(sa.insert(cases).values(id=case.id, **row))
-                stored = await conn.scalar(
-                    sa.select(sa.func.count())
-                    .select_from(case_events)
-                    .where(case_events.c.case_id == case.id)
-                )
-                new = [
-                    _event_row(case.id, seq, event)
-                    for seq, event in enumerate(events)
-                    if seq >= (stored or 0)
-                ]
-                if new:
-                    await conn.execute(sa.insert(case_events), new)
+        await self.save_many((case,))
+
+    async def save_many(self, case_list: Iterable[Case]) -> None:
+        """Save several cases in one transaction: all of them are stored, or none."""
+        async with self.batch() as batch:
+            await batch.save_cases(case_list)
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[CaseBatch]:
+        """One transaction for several writes (cases, callbacks, transcript lines), in order.
+
+        Committed when the block ends, rolled back if it raises.
+        """
+        async with self._save_lock:
+            batch: CaseBatch | None = None
+            try:
+                async with self._db.transaction() as conn:
+                    batch = CaseBatch(conn, self._stored)
+                    yield batch
+            except BaseException:
+                if batch is not None:
+                    # rolled back, or maybe not if the commit itself failed: count them again
+                    for case_id in batch.touched:
+                        self._stored.pop(case_id, None)
+                raise
+            assert batch is not None
+            self._remember(batch.counts)
+
+    def _remember(self, counts: dict[str, int]) -> None:
+        stored = self._stored
+        for case_id, count in counts.items():
+            stored.pop(case_id, None)
+            stored[case_id] = count
+        while len(stored) > REMEMBERED_CASES:
+            del stored[next(iter(stored))]
 
     async def get(self, case_id: str) -> dict[str, Any] | None:
         async with self._db.connect() as conn:
@@ -91,21 +191,10 @@ class CaseRepository:
         cart_expires_at: float,
     ) -> None:
         """Record (or replace) the callback request of a case; the case must be saved."""
-        values: dict[str, Any] = {
-            "requested_at": requested_at,
-            "reason": reason,
-            "contact": contact,
-            "cart_snapshot": cart_snapshot,
-            "cart_expires_at": cart_expires_at,
-        }
         async with self._db.transaction() as conn:
-            updated = await conn.execute(
-                sa.update(callback_requests)
-                .where(callback_requests.c.case_id == case_id)
-                .values(**values)
+            await _save_callback(
+                conn, case_id, requested_at, reason, contact, cart_snapshot, cart_expires_at
             )
-            if updated.rowcount == 0:
-                await conn.execute(sa.insert(callback_requests).values(case_id=case_id, **values))
 
     async def get_callback(self, case_id: str) -> dict[str, Any] | None:
         async with self._db.connect() as conn:
@@ -132,14 +221,8 @@ class CaseRepository:
 
     async def add_transcript_message(self, case_id: str, at: float, sender: str, text: str) -> None:
         """Store one chat line. The caller decides whether retention is on."""
-        if sender not in SENDERS:
-            raise ValueError(f"sender must be 'customer' or 'agent', not {sender!r}")
         async with self._db.transaction() as conn:
-            await conn.execute(
-                sa.insert(transcript_messages).values(
-                    case_id=case_id, at=at, sender=sender, text=text
-                )
-            )
+            await _add_transcript_message(conn, case_id, at, sender, text)
 
     async def transcript(self, case_id: str) -> list[dict[str, Any]]:
         async with self._db.connect() as conn:
@@ -150,12 +233,70 @@ class CaseRepository:
             )
             return [dict(row) for row in result.mappings()]
 
-    def _lock(self, case_id: str) -> asyncio.Lock:
-        lock = self._locks.get(case_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self._locks[case_id] = lock
-        return lock
+
+def _make_upsert(insert: sqlite.Insert | postgresql.Insert) -> sa.Executable:
+    return insert.on_conflict_do_update(
+        index_elements=[cases.c.id],
+        set_={column.name: insert.excluded[column.name] for column in cases.c
+              if column.name != "id"},
+    )
+
+
+#: INSERT ... ON CONFLICT (id) DO UPDATE per dialect; built once (building one is not cheap)
+_UPSERTS: dict[str, sa.Executable] = {
+    "sqlite": _make_upsert(sqlite.insert(cases)),
+    "postgresql": _make_upsert(postgresql.insert(cases)),
+}
+
+
+async def _upsert_cases(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
+    """Insert or update case rows: one statement for all of them where the dialect can."""
+    upsert = _UPSERTS.get(conn.dialect.name)
+    if upsert is not None:
+        await conn.execute(upsert, rows)
+        return
+    for row in rows:
+        values = {key: value for key, value in row.items() if key != "id"}
+        updated = await conn.execute(
+            sa.update(cases).where(cases.c.id == row["id"]).values(**values)
+        )
+        if updated.rowcount == 0:
+            await conn.execute(sa.insert(cases).values(**row))
+
+
+async def _save_callback(
+    conn: AsyncConnection,
+    case_id: str,
+    requested_at: float,
+    reason: str,
+    contact: str | None,
+    cart_snapshot: dict[str, Any] | list[Any] | None,
+    cart_expires_at: float,
+) -> None:
+    values: dict[str, Any] = {
+        "requested_at": requested_at,
+        "reason": reason,
+        "contact": contact,
+        "cart_snapshot": cart_snapshot,
+        "cart_expires_at": cart_expires_at,
+    }
+    updated = await conn.execute(
+        sa.update(callback_requests)
+        .where(callback_requests.c.case_id == case_id)
+        .values(**values)
+    )
+    if updated.rowcount == 0:
+        await conn.execute(sa.insert(callback_requests).values(case_id=case_id, **values))
+
+
+async def _add_transcript_message(
+    conn: AsyncConnection, case_id: str, at: float, sender: str, text: str
+) -> None:
+    if sender not in SENDERS:
+        raise ValueError(f"sender must be 'customer' or 'agent', not {sender!r}")
+    await conn.execute(
+        sa.insert(transcript_messages).values(case_id=case_id, at=at, sender=sender, text=text)
+    )
 
 
 def _case_row(case: Case) -> dict[str, Any]:

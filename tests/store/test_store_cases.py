@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from server.core.case import Case, CaseState
 from server.store import CaseRepository, Database
+from server.store import cases as cases_module
 
 MakeCase = Callable[..., Case]
 
@@ -248,3 +251,110 @@ async def test_a_transcript_message_from_an_unknown_sender_is_refused(
     with pytest.raises(ValueError, match="sender"):
         await repo.add_transcript_message("t-2", 1010.0, "bot", "hi")
     assert await repo.transcript("t-2") == []
+
+
+# --- several cases in one transaction, remembered event counts ---------------------
+
+
+def _statements(db: Database) -> list[str]:
+    """Every SQL statement the database runs from now on (for the test's lifetime)."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        seen.append(statement)
+
+    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    return seen
+
+
+async def test_save_many_stores_every_case_and_its_events_in_order(
+    db: Database, make_case: MakeCase
+) -> None:
+    repo = CaseRepository(db)
+    cases = [make_case(f"m-{i:03}", created_at=1000.0 + i) for i in range(300)]
+    for i, case in enumerate(cases):
+        for n in range(i % 4):
+            case.record("note", at=1001.0 + n, n=n)
+    begins: list[object] = []
+
+    def began(conn: Any) -> None:
+        begins.append(conn)
+
+    sa.event.listen(db.engine.sync_engine, "begin", began)
+    await repo.save_many(cases)
+    sa.event.remove(db.engine.sync_engine, "begin", began)
+
+    assert len(begins) == 1
+    rows = await repo.list_cases()
+    assert [r["id"] for r in rows] == [c.id for c in cases]
+    for i, case in enumerate(cases):
+        events = await repo.events(case.id)
+        assert [e["seq"] for e in events] == list(range(1 + i % 4))
+        assert [e["detail"].get("n") for e in events[1:]] == list(range(i % 4))
+
+
+async def test_events_appended_between_saves_are_stored_once_and_counted_only_once(
+    db: Database, make_case: MakeCase
+) -> None:
+    repo = CaseRepository(db)
+    statements = _statements(db)
+    case, other = make_case("once-1"), make_case("once-2")
+    await repo.save(case)
+    for i in range(5):
+        case.record("note", at=1001.0 + i, n=i)
+        other.record("note", at=1001.0 + i, n=i)
+        if i % 2:
+            await repo.save_many([case, other, case])
+        else:
+            await repo.save(case)
+    counts = [s for s in statements if "count(" in s.lower()]
+    assert len(counts) == 2  # the first save of each case in this process, not every save
+
+    # a new process does not know what is stored: it counts once, then appends after it
+    restarted = CaseRepository(db)
+    case.record("note", at=1010.0, n=5)
+    await restarted.save(case)
+    await restarted.save(other)
+    await restarted.save(case)
+    assert len([s for s in statements if "count(" in s.lower()]) == 4
+
+    assert [e["detail"].get("n") for e in (await repo.events(case.id))[1:]] == list(range(6))
+    assert [e["detail"].get("n") for e in (await repo.events(other.id))[1:]] == list(range(5))
+
+
+async def test_a_failed_save_many_stores_nothing_and_the_next_save_stores_everything(
+    db: Database, make_case: MakeCase
+) -> None:
+    repo = CaseRepository(db)
+    good = make_case("f-good")
+    await repo.save(good)
+    good.record("note", at=1001.0, n=0)
+    broken = make_case("f-broken", store=None)  # violates NOT NULL
+    with pytest.raises(IntegrityError):
+        await repo.save_many([good, broken])
+    assert await repo.get("f-broken") is None
+    assert len(await repo.events(good.id)) == 1
+
+    good.record("note", at=1002.0, n=1)
+    await repo.save(good)
+    assert [e["seq"] for e in await repo.events(good.id)] == [0, 1, 2]
+
+
+async def test_a_case_forgotten_by_the_bounded_memory_is_counted_again(
+    db: Database, make_case: MakeCase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cases_module, "REMEMBERED_CASES", 2)
+    repo = CaseRepository(db)
+    statements = _statements(db)
+    first, second, third = make_case("lru-1"), make_case("lru-2"), make_case("lru-3")
+    await repo.save_many([first, second, third])  # one count; remembers the last two saved
+    for case in (first, second, third):
+        case.record("note", at=1001.0, n=0)
+        await repo.save(case)  # three cases round-robin over a memory of two: all counted again
+    assert len([s for s in statements if "count(" in s.lower()]) == 4
+    third.record("note", at=1002.0, n=1)
+    await repo.save(third)  # saved last: still remembered
+    assert len([s for s in statements if "count(" in s.lower()]) == 4
+    for case in (first, second):
+        assert [e["seq"] for e in await repo.events(case.id)] == [0, 1]
+    assert [e["seq"] for e in await repo.events(third.id)] == [0, 1, 2]

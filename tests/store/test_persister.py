@@ -1,0 +1,167 @@
+"""The background persister: batches in one transaction, in order; failures lose only themselves."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import sqlalchemy as sa
+from structlog.testing import capture_logs
+
+from server.core.case import Case, CaseState
+from server.core.effects import KeepTranscript, SaveCallback, SaveCase
+from server.runtime.persister import MAX_BATCH_JOBS, Persister
+from server.store import CaseRepository, Database
+from server.store.cases import CaseBatch
+from server.store.tables import callback_requests, case_events, transcript_messages
+
+MakeCase = Callable[..., Case]
+
+
+@contextlib.asynccontextmanager
+async def running(persister: Persister) -> AsyncIterator[Persister]:
+    persister.start()
+    try:
+        yield persister
+    finally:
+        await persister.stop()
+
+
+def _count_transactions(db: Database) -> list[object]:
+    begins: list[object] = []
+
+    def began(conn: Any) -> None:
+        begins.append(conn)
+
+    sa.event.listen(db.engine.sync_engine, "begin", began)
+    return begins
+
+
+async def test_a_batch_of_saves_for_many_cases_lands_completely_and_in_order(
+    db: Database, make_case: MakeCase
+) -> None:
+    repo = CaseRepository(db)
+    live: dict[str, Case] = {}
+    total = MAX_BATCH_JOBS * 2 + 50  # more than two batches
+    jobs = 0
+    async with running(Persister(repo, live.get)) as persister:
+        begins = _count_transactions(db)
+        for i in range(total):
+            case = live[f"p-{i:03}"] = make_case(f"p-{i:03}", created_at=1000.0 + i)
+            case.transition(CaseState.QUEUED, at=1001.0 + i)
+            persister.submit(SaveCase(case.id))
+            persister.submit(SaveCase(case.id))  # coalesced with the queued one
+            jobs += 1
+            if i % 10 == 0:  # these need the case row saved just before, in the same transaction
+                persister.submit(SaveCallback(case.id, 1002.0, "no_agent", None, {"n": 1}, 1300.0))
+                persister.submit(
+                    SaveCallback(case.id, 1003.0, "customer_asked", None, {"n": 2}, 1400.0)
+                )
+                for n in range(3):
+                    persister.submit(KeepTranscript(case.id, 1004.0, "customer", f"line {n}"))
+                jobs += 5
+        await persister.flush()
+        transactions = len(begins)
+
+    assert transactions == -(-jobs // MAX_BATCH_JOBS)  # ceil: one per full batch
+    rows = await repo.list_cases()
+    assert [(r["id"], r["state"]) for r in rows] == [(f"p-{i:03}", "queued") for i in range(total)]
+    async with db.connect() as conn:
+        events = (await conn.execute(
+            sa.select(case_events.c.case_id, case_events.c.seq)
+            .order_by(case_events.c.case_id, case_events.c.seq)
+        )).all()
+        callbacks = (await conn.execute(
+            sa.select(callback_requests.c.case_id, callback_requests.c.reason,
+                      callback_requests.c.cart_snapshot)
+            .order_by(callback_requests.c.case_id)
+        )).all()
+        lines = (await conn.execute(
+            sa.select(transcript_messages.c.case_id, transcript_messages.c.text)
+            .order_by(transcript_messages.c.id)
+        )).all()
+    assert [tuple(e) for e in events] == [(case_id, seq) for case_id in live for seq in (0, 1)]
+    assert [tuple(c) for c in callbacks] == [
+        (case_id, "customer_asked", {"n": 2}) for case_id in sorted(live)[::10]
+    ]
+    assert [tuple(line) for line in lines] == [
+        (case_id, f"line {n}") for case_id in sorted(live)[::10] for n in range(3)
+    ]
+
+
+async def test_a_failing_job_does_not_lose_the_others_of_its_batch(
+    db: Database, make_case: MakeCase
+) -> None:
+    repo = CaseRepository(db)
+    live = {f"ok-{i}": make_case(f"ok-{i}") for i in range(5)}
+    with capture_logs() as logs:
+        async with running(Persister(repo, live.get)) as persister:
+            for i, case_id in enumerate(live):
+                persister.submit(SaveCase(case_id))
+                if i == 2:  # no such case: the foreign key refuses it
+                    persister.submit(
+                        SaveCallback("ghost", 1.0, "no_agent", "+46700000000", {}, 2.0)
+                    )
+                persister.submit(KeepTranscript(case_id, 1001.0, "agent", "hello"))
+            await persister.flush()
+
+    assert [r["id"] for r in await repo.list_cases()] == sorted(live)
+    for case_id in live:
+        assert len(await repo.events(case_id)) == 1
+        assert [line["text"] for line in await repo.transcript(case_id)] == ["hello"]
+    failures = [entry for entry in logs if entry["event"] == "persist_failed"]
+    assert [entry.get("jobs") for entry in failures] == [11, None]
+    assert failures[1]["job"] == "SaveCallback"
+    assert "+46700000000" not in repr(logs)  # no personal data in the log
+
+
+async def test_saves_after_a_save_store_each_new_event_exactly_once(
+    db: Database, make_case: MakeCase
+) -> None:
+    repo = CaseRepository(db)
+    case = make_case("again")
+    async with running(Persister(repo, {case.id: case}.get)) as persister:
+        for i in range(6):
+            case.record("note", at=1001.0 + i, n=i)
+            persister.submit(SaveCase(case.id))
+            if i % 2:
+                await persister.flush()
+        await persister.flush()
+    events = await repo.events(case.id)
+    assert [e["seq"] for e in events] == list(range(7))
+    assert [e["detail"].get("n") for e in events[1:]] == list(range(6))
+
+
+class _HeldRepository(CaseRepository):
+    """Holds its first batch open until the test lets it go."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(db)
+        self.writing = asyncio.Event()
+        self.release = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def batch(self) -> AsyncIterator[CaseBatch]:
+        async with super().batch() as batch:
+            yield batch
+            if not self.release.is_set():
+                self.writing.set()
+                await self.release.wait()
+
+
+async def test_flush_waits_for_the_batch_in_progress(db: Database, make_case: MakeCase) -> None:
+    repo = _HeldRepository(db)
+    live = {f"h-{i}": make_case(f"h-{i}") for i in range(3)}
+    async with running(Persister(repo, live.get)) as persister:
+        for case_id in live:
+            persister.submit(SaveCase(case_id))
+        await repo.writing.wait()  # the batch is written but not committed yet
+        flushed = asyncio.create_task(persister.flush())
+        for _ in range(20):
+            await asyncio.sleep(0)  # let the flush run as far as it can
+        assert not flushed.done()
+        repo.release.set()
+        await flushed
+        assert [r["id"] for r in await repo.list_cases()] == sorted(live)
