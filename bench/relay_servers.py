@@ -7,6 +7,7 @@ Server output goes to a log file in the run's temporary folder, never to the ter
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import os
 import secrets
@@ -43,7 +44,7 @@ def wait_http(url: str, process: subprocess.Popen[bytes], deadline: float) -> No
         time.sleep(0.05)
 
 
-class ServerProcess:
+class ServerProcess(abc.ABC):
     """A child process in its own process group, stopped with SIGTERM, then SIGKILL."""
 
     name = "server"
@@ -69,9 +70,9 @@ class ServerProcess:
                                         stdin=subprocess.DEVNULL, start_new_session=True)
         return self.process
 
+    @abc.abstractmethod
     def start(self) -> None:
-        """Start the server and return once it answers (subclasses)."""
-        raise NotImplementedError
+        """Start the server and return once it answers."""
 
     def log_tail(self) -> str:
         path = self.workdir / f"{self.name}.log"
