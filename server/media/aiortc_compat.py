@@ -3,7 +3,7 @@
 aiortc decodes everything it receives and encodes everything it sends. To forward media as it
 arrives, without decoding, re-encoding or a jitter buffer of the server's own:
 
-1. **Receiver tap** (`tap_receiver`). aiortc calls the receiver's jitter buffer
+1. **Receiver tap** (`ReceiverTap`). aiortc calls the receiver's jitter buffer
    (`RTCRtpReceiver._RTCRtpReceiver__jitter_buffer`) with every RTP packet *after* SRTP, receive
    statistics, RTX unwrapping, NACK generation and depayloading — exactly where a packet is ready to
    forward. The tap wraps that jitter buffer: each packet is handed to the callback, and goes on to
@@ -98,7 +98,10 @@ def check(receiver: RTCRtpReceiver | None = None, sender: RTCRtpSender | None = 
 
 
 class ReceiverTap:
-    """What a tapped receiver does with each packet; see the module docstring, point 1."""
+    """Hands every RTP packet a receiver gets to `on_packet`; decodes only while `decode` is on.
+
+    See the module docstring, point 1.
+    """
 
     def __init__(self, receiver: RTCRtpReceiver, on_packet: PacketHandler) -> None:
         self.decode = False
@@ -136,11 +139,6 @@ class ReceiverTap:
     @property
     def capacity(self) -> int:
         return self._jitter.capacity  # type: ignore[no-any-return]
-
-
-def tap_receiver(receiver: RTCRtpReceiver, on_packet: PacketHandler) -> ReceiverTap:
-    """Hand every RTP packet `receiver` gets to `on_packet`; decode only while `tap.decode`."""
-    return ReceiverTap(receiver, on_packet)
 
 
 class RtpOutlet:
@@ -227,8 +225,6 @@ def release(pc: Any) -> None:
         if id(item) in seen or not hasattr(item, "__dict__"):
             continue
         seen.add(id(item))
-        if isinstance(item, ReceiverTap | _EncodedFrames):
-            continue
         item.__dict__.clear()
 
 

@@ -244,7 +244,7 @@ class CaseRelay:
         source = Source(role, label, track, receiver, gate=gate)
         self.sources[key] = source
         if receiver is not None:
-            source.tap = aiortc_compat.tap_receiver(
+            source.tap = aiortc_compat.ReceiverTap(
                 receiver, lambda packet, codec: self._forward(source, packet, codec))
         source.task = asyncio.create_task(self._pump(source),
                                           name=f"relay:{self.case_id}:{role}:{label}")
@@ -352,9 +352,6 @@ class CaseRelay:
     async def close(self) -> None:
         for role in {k[0] for k in (*self.sources, *self.consumers)}:
             await self.remove_role(role)
-
-    def paths(self) -> dict[tuple[str, str], str | None]:
-        return {key: consumer.path for key, consumer in self.consumers.items()}
 
 
 def _let_go(source: Source) -> None:
