@@ -20,6 +20,7 @@ from .media.sessions import MediaSessions
 from .runtime.hub import AGENT_NS, CUSTOMER_NS, KIOSK_NS, Hub
 from .runtime.loop_monitor import LoopMonitor
 from .runtime.persister import Persister
+from .runtime.resume import resume_live_cases
 from .runtime.services import Services
 from .runtime.tuning import CollectorTuning
 from .security.tokens import TokenSigner
@@ -95,7 +96,7 @@ def create_app(
         await database.start()
         cases = CaseRepository(database)
         engine = CaseEngine(engine_config(settings), rules, clock or SystemClock())
-        persister = Persister(cases, engine.cases.get)
+        persister = Persister(cases, engine.cases.get, settings.durability)
         hub = Hub(sio, engine, persister, settings.tick_seconds,
               finished_case_memory_seconds=settings.finished_case_memory_seconds)
         services = Services(
@@ -118,6 +119,8 @@ def create_app(
         sio.register_namespace(AgentNamespace(AGENT_NS, services))
         insights = Insights(app, sio, services)
         persister.start()
+        await resume_live_cases(cases, services.agents, engine, hub,
+                                settings.durability.restart_grace_seconds)
         hub.start()
         media.start()
         insights.start()

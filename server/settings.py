@@ -50,6 +50,27 @@ DEFAULT_QUICK_REPLIES = [
 ]
 
 
+class DurabilitySettings(BaseModel):
+    """How writes are made durable before they are acknowledged (server/runtime/persister.py)."""
+
+    model_config = {"extra": "forbid"}
+
+    #: most queued writes committed in one transaction (group commit)
+    max_batch_jobs: int = Field(200, ge=1)
+    #: a write (one transaction) that takes longer counts as failed and is retried
+    write_timeout_seconds: float = Field(5.0, gt=0)
+    #: the first wait before a failed write is retried; doubled each time up to the cap
+    retry_initial_seconds: float = Field(0.1, gt=0)
+    retry_max_seconds: float = Field(5.0, gt=0)
+    #: writes queued or being retried at most; at this many, new state-changing events are
+    #: refused with storage_unavailable (memory stays bounded during a long outage)
+    max_pending_writes: int = Field(10_000, ge=1)
+    #: how long a graceful shutdown waits for queued writes to be committed
+    shutdown_flush_seconds: float = Field(10.0, ge=0)
+    #: after a restart, how long the participants of a resumed case have to reconnect
+    restart_grace_seconds: float = Field(30.0, ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="HELPWIRE_",
@@ -67,8 +88,10 @@ class Settings(BaseSettings):
     data_dir: Path = Path("var")
     #: SQLAlchemy URL; empty means the embedded SQLite file <data_dir>/helpwire.sqlite3
     database_url: str = ""
-    #: keep chat text in the database (off: chat lives only in memory while the case is open)
+    #: keep chat text in the database after the case ends (off: the text of an open case is
+    #: kept only until the case finishes, so the conversation survives a restart)
     transcript_retention: bool = False
+    durability: DurabilitySettings = Field(default_factory=DurabilitySettings)
 
     # --- secrets -----------------------------------------------------------
     #: signs case and agent tokens; empty means one is generated and kept in <data_dir>/secret.key

@@ -35,8 +35,16 @@ class AgentStatus:
     #: when the agent last became free; the longest-idle agent is offered first
     idle_since: float = 0.0
     cases: set[str] = field(default_factory=set)
-    #: when a disconnected agent's cases go back to the queue
+    #: when the agent's connection was lost; their cases go back to the queue after the grace
     lost_at: float | None = None
+    #: a grace period longer than the configured one (after a server restart), if any
+    lost_grace_until: float | None = None
+
+    def grace_until(self, grace_seconds: float) -> float:
+        """When a lost agent's cases go back to the queue."""
+        assert self.lost_at is not None
+        own = self.lost_at + grace_seconds
+        return own if self.lost_grace_until is None else max(own, self.lost_grace_until)
 
     @property
     def has_capacity(self) -> bool:

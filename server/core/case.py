@@ -40,7 +40,16 @@ TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     S.CALLBACK_REQUESTED: frozenset({S.CLOSED}),
 }
 
+#: States a case can still be closed from by the system (``Case.close_by_system``): a case that
+#: cannot be resumed after a restart is closed with its reason, never left open in the store.
+SYSTEM_CLOSABLE: frozenset[CaseState] = frozenset(
+    {S.CREATED, S.QUEUED, S.OFFERED, S.ACTIVE, S.WRAP_UP, S.CALLBACK_REQUESTED}
+)
+
 TERMINAL: frozenset[CaseState] = frozenset({S.CLOSED, S.ABANDONED})
+#: Over for its participants: nothing more happens live. A callback request is finished (the
+#: call back happens outside Helpwire), so it never blocks the next Help press on that screen.
+FINISHED: frozenset[CaseState] = frozenset({S.CLOSED, S.ABANDONED, S.CALLBACK_REQUESTED})
 WAITING: frozenset[CaseState] = frozenset({S.CREATED, S.QUEUED, S.OFFERED})
 
 
@@ -100,6 +109,15 @@ class Case:
         self.events.append(event)
         return event
 
+    def close_by_system(self, at: float, reason: str) -> CaseEvent:
+        """Close a case nobody can carry on (e.g. not resumable after a restart), with the reason."""
+        if self.state not in SYSTEM_CLOSABLE:
+            raise InvalidTransition(self.id, self.state.value, S.CLOSED.value)
+        event = CaseEvent(at, "transition", self.state, S.CLOSED, {"by": "system", "reason": reason})
+        self.state = S.CLOSED
+        self.events.append(event)
+        return event
+
     def record(self, kind: str, at: float, **detail: Any) -> CaseEvent:
         """Record a fact that is not a transition (overflow, callback offer, drop, …)."""
         event = CaseEvent(at, kind, None, None, dict(detail))
@@ -126,3 +144,7 @@ class Case:
     @property
     def is_terminal(self) -> bool:
         return self.state in TERMINAL
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in FINISHED

@@ -40,6 +40,13 @@ class ChatHistory:
     def add(self, message: ChatMessage) -> None:
         self._messages.setdefault(message.case_id, deque(maxlen=self._per_case)).append(message)
 
+    def by_client_id(self, case_id: str, sender: str, client_id: str) -> ChatMessage | None:
+        """The line this client already sent under this id, if it is still kept."""
+        for message in reversed(self._messages.get(case_id, ())):
+            if message.client_id == client_id and message.sender == sender:
+                return message
+        return None
+
     def of(self, case_id: str) -> list[ChatMessage]:
         return list(self._messages.get(case_id, ()))
 

@@ -55,10 +55,30 @@ class KeepTranscript:
 
 
 @dataclass(frozen=True)
+class KeepChatText:
+    """The text of a line of an open case, kept so the conversation survives a restart.
+
+    Deleted when the case finishes (``ForgetCase``); only transcript retention keeps text longer.
+    """
+
+    case_id: str
+    message_id: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ForgetCase:
-    """The case is over for its participants: the adapter may drop its live resources."""
+    """The case is over for its participants: the adapter drops its live resources and the
+    stored text of its open conversation."""
 
     case_id: str
 
 
-Effect = ToCustomer | ToAgent | ToAllAgents | SaveCase | SaveCallback | KeepTranscript | ForgetCase
+Effect = (
+    ToCustomer | ToAgent | ToAllAgents | SaveCase | SaveCallback | KeepTranscript | KeepChatText
+    | ForgetCase
+)
+
+#: the effects the persister writes; acknowledgements wait until they are committed
+Stored = SaveCase | SaveCallback | KeepTranscript | KeepChatText | ForgetCase
+STORED_TYPES = (SaveCase, SaveCallback, KeepTranscript, KeepChatText, ForgetCase)

@@ -20,6 +20,7 @@ from .context import CaseContext
 from .effects import (
     Effect,
     ForgetCase,
+    KeepChatText,
     KeepTranscript,
     SaveCallback,
     SaveCase,
@@ -75,6 +76,8 @@ class _Waiting:
 
     declined_by: set[str] = field(default_factory=set)
     customer_lost_at: float | None = None
+    #: when the lost customer's case is given up (their grace period ends)
+    customer_grace_until: float | None = None
 
 
 class CaseEngine:
@@ -260,7 +263,9 @@ class CaseEngine:
     def customer_disconnected(self, case_id: str) -> list[Effect]:
         case = self.case(case_id)
         if case.state in (S.CREATED, S.QUEUED, S.OFFERED, S.ACTIVE):
-            self._memo_of(case_id).customer_lost_at = self.clock.now()
+            memo = self._memo_of(case_id)
+            memo.customer_lost_at = self.clock.now()
+            memo.customer_grace_until = memo.customer_lost_at + self.config.customer_grace_seconds
             if case.state is S.ACTIVE and case.agent_id:
                 self._emit(ToAgent(case.agent_id, "customer_connection",
                                    {"case_id": case_id, "connected": False}))
@@ -271,6 +276,7 @@ class CaseEngine:
         memo = self._memo_of(case_id)
         if memo.customer_lost_at is not None:
             memo.customer_lost_at = None
+            memo.customer_grace_until = None
             if case.state is S.ACTIVE and case.agent_id:
                 self._emit(ToAgent(case.agent_id, "customer_connection",
                                    {"case_id": case_id, "connected": True}))
@@ -281,6 +287,8 @@ class CaseEngine:
         """The customer closed the overlay for good: abandon a waiting case, end an active one."""
         case = self.case(case_id)
         now = self.clock.now()
+        if case.is_finished:
+            return self._take()  # already over (e.g. a callback was requested): nothing to end
         if case.is_waiting:
             self._abandon(case, "customer_cancelled")
         elif case.state is S.ACTIVE:
@@ -337,7 +345,8 @@ class CaseEngine:
         case.rating = rating
         case.feedback_text = text or None
         case.record("feedback", self.clock.now(), rating=rating)
-        if case.agent_id and case.state is S.WRAP_UP:
+        if case.agent_id:
+            # also after case_close: the rating often arrives after the agent closed the case
             self._emit(ToAgent(case.agent_id, "feedback", {"case_id": case.id, "rating": rating}))
         self._save(case)
         return self._flush()
@@ -363,11 +372,22 @@ class CaseEngine:
             allowed = (S.CREATED, S.QUEUED, S.OFFERED, S.ACTIVE)
         if case.state not in allowed:
             raise InvalidTransition(case.id, case.state.value, "chat")
+        if client_id is not None:
+            sent = self.chats.by_client_id(case.id, sender, client_id)
+            if sent is not None:
+                # a client re-sending a line whose acknowledgement it never got: the same line,
+                # acknowledged once it is stored (the save is a no-op when it already is)
+                self._save(case)
+                return sent, self._take()
         message = ChatMessage(
             id=self._new_id(), case_id=case.id, sender=sender, text=text,
             at=self.clock.now(), client_id=client_id, quick_reply=quick_reply,
         )
         self.chats.add(message)
+        case.record("chat_line", message.at, message_id=message.id, sender=sender,
+                    client_id=client_id, quick_reply=quick_reply)
+        self._save(case)
+        self._emit(KeepChatText(case.id, message.id, text))
         payload = message.as_payload()
         if sender == "agent":
             self._emit(ToCustomer(case.id, "chat_message", payload))
@@ -416,6 +436,7 @@ class CaseEngine:
             status = AgentStatus(profile=profile, presence=Presence.AWAY, idle_since=now)
         status.online = True
         status.lost_at = None
+        status.lost_grace_until = None
         self.state.put_agent(status)
         self._emit(ToAgent(profile.id, "presence", {"presence": status.presence.value}))
         for case_id in sorted(status.cases):
@@ -424,6 +445,64 @@ class CaseEngine:
         if offer is not None:
             self._emit(ToAgent(profile.id, "offer", self._offer_payload(offer)))
         self._overview = None
+        self._dispatch()
+        return self._flush()
+
+    # ------------------------------------------------------------------ restart
+
+    def restore(
+        self,
+        cases: Iterable[Case],
+        messages: dict[str, list[ChatMessage]],
+        agents: dict[str, AgentProfile],
+        grace_seconds: float,
+    ) -> list[Effect]:
+        """Take back the live cases a previous process stored, after a restart.
+
+        Nobody is connected yet: every customer and agent gets ``grace_seconds`` to come back
+        (customers resume with their token, agents with agent_hello) before the usual rules for
+        a lost participant apply. Queued cases keep their place and their promise clock; an
+        offer does not survive (its agent is not connected), so the case waits again, first.
+        A case that cannot go on (its queue is gone) is closed with the reason.
+        """
+        now = self.clock.now()
+        until = now + grace_seconds
+        for case in sorted(cases, key=lambda c: c.created_at):
+            if case.is_finished or case.id in self.cases:
+                continue
+            self.cases[case.id] = case
+            for message in messages.get(case.id, ()):
+                self.chats.add(message)
+            if case.queue not in self.rules.queues or case.state is S.CREATED:
+                case.close_by_system(now, "not_resumable")
+                self._save(case)
+                self._finish(case)
+                continue
+            memo = self._memo_of(case.id)
+            memo.customer_lost_at = now
+            memo.customer_grace_until = until
+            self._save(case)
+            if case.state is S.OFFERED:
+                case.transition(S.QUEUED, now, reason="server_restarted")
+            if case.state is S.QUEUED:
+                self.state.enqueue(QueueEntry(case.id, case.queue, case.priority,
+                                              case.front_of_queue,
+                                              _promise_start(case) or case.created_at))
+                continue
+            profile = agents.get(case.agent_id or "")
+            if profile is None:
+                if case.state is S.ACTIVE:
+                    self._requeue_lost_agent_case(case, case.agent_id or "", now)
+                else:
+                    case.close_by_system(now, "agent_unknown")
+                    self._finish(case)
+                continue
+            status = self.state.agent(profile.id)
+            if status is None:
+                status = AgentStatus(profile=profile, presence=Presence.AWAY, online=False,
+                                     idle_since=now, lost_at=now, lost_grace_until=until)
+                self.state.put_agent(status)
+            status.cases.add(case.id)
         self._dispatch()
         return self._flush()
 
@@ -570,12 +649,13 @@ class CaseEngine:
                     self._emit(ToAgent(offer.agent_id, "presence",
                                        {"presence": "away", "reason": "missed_offer"}))
         for status in list(self.state.agents()):
-            if status.lost_at is not None and now - status.lost_at >= self.config.agent_grace_seconds:
+            if status.lost_at is not None and now >= status.grace_until(self.config.agent_grace_seconds):
                 self._agent_lost(status)
         for case_id, memo in list(self._memo.items()):
-            lost = memo.customer_lost_at
-            if lost is not None and now - lost >= self.config.customer_grace_seconds:
+            lost, until = memo.customer_lost_at, memo.customer_grace_until
+            if lost is not None and until is not None and now >= until:
                 memo.customer_lost_at = None
+                memo.customer_grace_until = None
                 self._customer_lost(self.case(case_id), lost)
         for case in [c for c in self.cases.values() if c.state is S.QUEUED]:
             self._keep_promise(case, now)
@@ -585,24 +665,26 @@ class CaseEngine:
     def _agent_lost(self, status: AgentStatus) -> None:
         now = self.clock.now()
         status.lost_at = None
+        status.lost_grace_until = None
         for case_id in sorted(status.cases):
             case = self.case(case_id)
             if case.state is S.ACTIVE:
-                case.transition(S.QUEUED, now, reason="agent_lost", agent_id=status.profile.id)
-                case.agent_id = None
-                case.agent_name = None
-                case.front_of_queue = True
-                self.state.enqueue(
-                    QueueEntry(case.id, case.queue, case.priority, True, now)
-                )
-                self._emit(ToCustomer(case.id, "agent_lost", {"case_id": case.id}))
-                self._save(case)
-                if self._first_queue_with_agents(case) is None:
-                    # nobody else can take over: the seed's technical-error path (callback)
-                    self._technical_error(case, "agent_connection_failed")
+                self._requeue_lost_agent_case(case, status.profile.id, now)
             # a case already in wrap-up stays with the agent's record; it is closed later
         status.cases = {c for c in status.cases if self.case(c).state is S.WRAP_UP}
         self._overview = None
+
+    def _requeue_lost_agent_case(self, case: Case, agent_id: str, now: float) -> None:
+        case.transition(S.QUEUED, now, reason="agent_lost", agent_id=agent_id)
+        case.agent_id = None
+        case.agent_name = None
+        case.front_of_queue = True
+        self.state.enqueue(QueueEntry(case.id, case.queue, case.priority, True, now))
+        self._emit(ToCustomer(case.id, "agent_lost", {"case_id": case.id}))
+        self._save(case)
+        if self._first_queue_with_agents(case) is None:
+            # nobody else can take over: the seed's technical-error path (callback)
+            self._technical_error(case, "agent_connection_failed")
 
     def _customer_lost(self, case: Case, lost_at: float) -> None:
         now = self.clock.now()
@@ -796,11 +878,11 @@ class CaseEngine:
         """Drop finished cases from memory once nobody can act on them any more."""
         for case_id, case in list(self.cases.items()):
             last = case.events[-1].at
-            if case.state in (S.CLOSED, S.ABANDONED, S.CALLBACK_REQUESTED) and last < older_than:
+            if case.is_finished and last < older_than:
                 del self.cases[case_id]
 
     def live_cases(self) -> Iterable[Case]:
-        return [c for c in self.cases.values() if not c.is_terminal]
+        return [c for c in self.cases.values() if not c.is_finished]
 
 
 #: a call that failed this close to the chat link's loss failed with it

@@ -56,3 +56,16 @@ class NoService(HelpwireError):
 
 class FeedbackNotAllowed(HelpwireError):
     code = "feedback_not_allowed"
+
+
+class StorageUnavailable(HelpwireError):
+    """The store cannot be written now: nothing was changed; send the event again shortly."""
+
+    code = "storage_unavailable"
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(
+            f"case changes cannot be stored right now ({reason}); nothing was changed,"
+            " send it again in a few seconds"
+        )
+        self.reason = reason

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
@@ -60,6 +60,25 @@ class LiveCollector(Collector):
         for state in CaseState:
             states.add_metric([state.value], by_state.get(state.value, 0))
         yield states
+        persister = self._services.persister
+        yield GaugeMetricFamily("helpwire_store_pending_writes",
+                                "Writes queued or being retried, not yet committed",
+                                value=persister.pending)
+        yield GaugeMetricFamily("helpwire_store_oldest_pending_write_seconds",
+                                "Age of the oldest write not yet committed",
+                                value=persister.oldest_pending_seconds())
+        health = persister.health
+        failed = CounterMetricFamily("helpwire_store_failed_writes",
+                                     "Write attempts that failed and were retried")
+        failed.add_metric([], health.failed_writes_total)
+        yield failed
+        rejected = CounterMetricFamily("helpwire_store_rejected_writes",
+                                       "Writes the database refused for good (logged)")
+        rejected.add_metric([], health.rejected_writes_total)
+        yield rejected
+        yield GaugeMetricFamily("helpwire_store_writable",
+                                "1 when case changes can be stored, 0 while they are refused",
+                                value=0 if persister.writable() else 1)
         media = self._services.media
         yield GaugeMetricFamily("helpwire_media_sessions_active",
                                 "Cases with voice or video under way",

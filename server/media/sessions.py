@@ -337,7 +337,7 @@ class MediaSessions:
                 await self.run(out)
             if case is None or case.state is not CaseState.ACTIVE:
                 self._end_consent(case_id, EndReason.CASE_CLOSED)
-            if case is None or case.is_terminal:
+            if case is None or case.is_finished:
                 self._locks.pop(case_id, None)
                 self.consent.forget(case_id)
         for case_id in voice_first:

@@ -1,6 +1,8 @@
-"""The hub carries out what the engine decided: emits to the right sockets, hands rows to the persister.
+"""The hub carries out what the engine decided: rows to the persister first, then the messages.
 
-It also owns the clock-driven loop that lets the engine apply its timers.
+Nothing is said to anyone before what it announces is committed: ``run`` waits for the
+persister to commit the batch's writes, then emits, so an acknowledgement sent after ``run``
+returns is a promise the store keeps. It also owns the clock-driven loop of the engine's timers.
 """
 
 from __future__ import annotations
@@ -12,11 +14,9 @@ from collections.abc import Awaitable, Callable, Iterable
 import socketio
 
 from ..core.effects import (
+    STORED_TYPES,
     Effect,
     ForgetCase,
-    KeepTranscript,
-    SaveCallback,
-    SaveCase,
     ToAgent,
     ToAllAgents,
     ToCustomer,
@@ -67,10 +67,18 @@ class Hub:
 
     async def run(self, effects: Iterable[Effect]) -> None:
         batch = list(effects)
+        await self.store(batch)
         for effect in batch:
             await self._apply(effect)
         for observer in self.observers:
             await observer(batch)
+
+    async def store(self, effects: Iterable[Effect]) -> None:
+        """Wait until the writes among ``effects`` are committed (raises if one is refused)."""
+        futures = [self.persister.submit(e) for e in effects if isinstance(e, STORED_TYPES)]
+        for future in futures:
+            # shielded: a shared save's future must survive one waiter being cancelled
+            await asyncio.shield(future)
 
     async def _apply(self, effect: Effect) -> None:
         if isinstance(effect, ToCustomer):
@@ -84,8 +92,6 @@ class Hub:
             )
         elif isinstance(effect, ToAllAgents):
             await self.sio.emit(effect.event, effect.payload, room=AGENTS_ROOM, namespace=AGENT_NS)
-        elif isinstance(effect, (SaveCase, SaveCallback, KeepTranscript)):
-            self.persister.submit(effect)
         elif isinstance(effect, ForgetCase):
             log.info("case_finished", case_id=effect.case_id)
 

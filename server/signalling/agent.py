@@ -29,13 +29,13 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
     routes = {
         "agent_hello": Route(Empty, "agent_hello"),
         "presence_set": Route(PresenceSet, "presence_set"),
-        "offer_accept": Route(CaseRef, "offer_accept"),
+        "offer_accept": Route(CaseRef, "offer_accept", writes=True),
         "offer_decline": Route(CaseRef, "offer_decline"),
-        "chat_send": Route(AgentChatSend, "chat_send"),
+        "chat_send": Route(AgentChatSend, "chat_send", writes=True),
         "typing": Route(AgentTyping, "typing"),
         "chat_received": Route(AgentChatReceived, "chat_received"),
-        "conversation_end": Route(CaseRef, "conversation_end"),
-        "case_close": Route(CaseClose, "case_close"),
+        "conversation_end": Route(CaseRef, "conversation_end", writes=True),
+        "case_close": Route(CaseClose, "case_close", writes=True),
         "queues_get": Route(Empty, "queues_get"),
         **AGENT_MEDIA_ROUTES,
     }

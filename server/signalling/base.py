@@ -14,7 +14,7 @@ from typing import Any
 import socketio
 from pydantic import ValidationError
 
-from ..core.errors import HelpwireError
+from ..core.errors import HelpwireError, StorageUnavailable
 from ..logs import get_logger
 from ..runtime.services import Services
 from .errors import InvalidPayload, PayloadTooDeep, UnknownEvent, error_payload
@@ -31,6 +31,9 @@ class Route:
     handler: str
     #: a Settings field (bytes) that this event may use on top of max_event_bytes (e.g. SDP)
     extra_bytes_setting: str | None = None
+    #: starts a change that must be stored: refused with storage_unavailable, nothing applied,
+    #: while the store cannot be written (every event's acknowledgement waits for its writes)
+    writes: bool = False
 
 
 Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
@@ -70,6 +73,10 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 payload = route.schema.model_validate(data if data is not None else {})
             except ValidationError as exc:
                 raise _invalid(event, exc) from None
+            if route.writes:
+                refusal = self.services.persister.writable()
+                if refusal is not None:
+                    raise StorageUnavailable(refusal)
             handler: Handler = getattr(self, route.handler)
             result = await handler(sid, payload)
             return {"ok": True, **(result or {})}

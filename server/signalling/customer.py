@@ -25,14 +25,14 @@ from .schemas import (
 
 class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
     routes = {
-        "help_request": Route(HelpRequest, "help_request"),
+        "help_request": Route(HelpRequest, "help_request", writes=True),
         "resume": Route(Resume, "resume"),
-        "chat_send": Route(ChatSend, "chat_send"),
+        "chat_send": Route(ChatSend, "chat_send", writes=True),
         "typing": Route(Typing, "typing"),
         "chat_received": Route(ChatReceived, "chat_received"),
-        "cancel": Route(Empty, "cancel"),
-        "callback_request": Route(CallbackRequest, "callback_request"),
-        "feedback": Route(Feedback, "feedback"),
+        "cancel": Route(Empty, "cancel", writes=True),
+        "callback_request": Route(CallbackRequest, "callback_request", writes=True),
+        "feedback": Route(Feedback, "feedback", writes=True),
         **CUSTOMER_MEDIA_ROUTES,
     }
     channel_override: str | None = None
@@ -85,7 +85,7 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
     async def help_request(self, sid: str, event: HelpRequest) -> dict[str, Any]:
         engine = self.services.engine
         current = self._case_of.get(sid)
-        if current is not None and current in engine.cases and not engine.case(current).is_terminal:
+        if current is not None and current in engine.cases and not engine.case(current).is_finished:
             raise CaseAlreadyOpen(
                 "this connection already has an open case; resume it or cancel it first"
             )

@@ -138,7 +138,7 @@ AGENT_MEDIA_ROUTES: dict[str, Route] = {
     "media_mark": Route(AgentMediaMark, "media_mark"),
     "consent_request": Route(AgentConsentRequest, "consent_request"),
     "consent_revoke": Route(AgentConsentRevoke, "consent_revoke"),
-    "age_check_decision": Route(AgentAgeCheckDecision, "age_check_decision"),
+    "age_check_decision": Route(AgentAgeCheckDecision, "age_check_decision", writes=True),
 }
 
 

@@ -1,23 +1,25 @@
 """Persisting cases: the row that reports read, the append-only event history, callback
 requests with their short-lived cart, and (only if the operator asked for it) chat text.
 
-The in-memory ``Case`` stays the source of truth while a case is open; ``save`` mirrors it.
+The in-memory ``Case`` is what the live process acts on; ``save`` mirrors it, and after a restart
+``live_cases`` rebuilds every case that was still open from its row, events and chat text.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..core.case import Case, CaseEvent
+from ..core.case import FINISHED, Case, CaseEvent, CaseState
+from ..core.chat import ChatMessage
 from .database import Database
-from .tables import callback_requests, case_events, cases, transcript_messages
+from .tables import callback_requests, case_events, cases, live_chat_text, transcript_messages
 
 SENDERS = frozenset({"customer", "agent"})
 
@@ -72,6 +74,18 @@ class CaseBatch:
 
     async def add_transcript_message(self, case_id: str, at: float, sender: str, text: str) -> None:
         await _add_transcript_message(self._conn, case_id, at, sender, text)
+
+    async def keep_chat_text(self, case_id: str, message_id: str, text: str) -> None:
+        """The text of an open case's line (kept once, also when a write is retried)."""
+        insert = _INSERT[self._conn.dialect.name](live_chat_text)
+        await self._conn.execute(
+            insert.values(case_id=case_id, message_id=message_id, text=text)
+            .on_conflict_do_nothing()
+        )
+
+    async def forget_chat_text(self, case_id: str) -> None:
+        """The case finished: its open-conversation text goes (transcripts are separate)."""
+        await self._conn.execute(sa.delete(live_chat_text).where(live_chat_text.c.case_id == case_id))
 
     async def _stored_counts(self, case_ids: Sequence[str]) -> dict[str, int]:
         """How many events each case has stored; asks the database only about unknown cases."""
@@ -179,6 +193,32 @@ class CaseRepository:
             result = await conn.execute(query)
             return [dict(row) for row in result.mappings()]
 
+    async def live_cases(self) -> tuple[list[Case], dict[str, list[ChatMessage]]]:
+        """Every stored case that was not finished, rebuilt, with its open conversation."""
+        finished = [state.value for state in FINISHED]
+        async with self._db.connect() as conn:
+            rows = (await conn.execute(
+                sa.select(cases).where(cases.c.state.not_in(finished)).order_by(cases.c.created_at)
+            )).mappings().all()
+            ids = [row["id"] for row in rows]
+            events: dict[str, list[CaseEvent]] = {case_id: [] for case_id in ids}
+            texts: dict[tuple[str, str], str] = {}
+            for start in range(0, len(ids), COUNT_CHUNK):
+                chunk = ids[start:start + COUNT_CHUNK]
+                result = await conn.execute(
+                    sa.select(case_events).where(case_events.c.case_id.in_(chunk))
+                    .order_by(case_events.c.case_id, case_events.c.seq))
+                for event in result.mappings():
+                    events[event["case_id"]].append(_event_of(event))
+                result = await conn.execute(
+                    sa.select(live_chat_text).where(live_chat_text.c.case_id.in_(chunk)))
+                for line in result.mappings():
+                    texts[(line["case_id"], line["message_id"])] = line["text"]
+        live = [_case_of(row, events[row["id"]]) for row in rows]
+        for case in live:
+            self._remember({case.id: len(case.events)})
+        return live, {case.id: _messages_of(case, texts) for case in live}
+
     # --- callbacks ----------------------------------------------------------------
 
     async def save_callback(
@@ -232,6 +272,11 @@ class CaseRepository:
                 .order_by(transcript_messages.c.at, transcript_messages.c.id)
             )
             return [dict(row) for row in result.mappings()]
+
+
+_INSERT: dict[str, Callable[[sa.Table], sqlite.Insert | postgresql.Insert]] = {
+    "sqlite": sqlite.insert, "postgresql": postgresql.insert,
+}
 
 
 def _make_upsert(insert: sqlite.Insert | postgresql.Insert) -> sa.Executable:
@@ -340,3 +385,51 @@ def _event_row(case_id: str, seq: int, event: CaseEvent) -> dict[str, Any]:
         "to_state": event.to_state.value if event.to_state is not None else None,
         "detail": dict(event.detail),
     }
+
+
+def _event_of(row: Any) -> CaseEvent:
+    return CaseEvent(
+        at=row["at"],
+        kind=row["kind"],
+        from_state=CaseState(row["from_state"]) if row["from_state"] is not None else None,
+        to_state=CaseState(row["to_state"]) if row["to_state"] is not None else None,
+        detail=dict(row["detail"] or {}),
+    )
+
+
+def _case_of(row: Any, events: list[CaseEvent]) -> Case:
+    """A stored case as the engine knew it (the flags not in the row follow from its events)."""
+    state = CaseState(row["state"])
+    last_queued = next((e for e in reversed(events)
+                        if e.kind == "transition" and e.to_state is CaseState.QUEUED), None)
+    return Case(
+        id=row["id"], store=row["store"], channel=row["channel"], context=dict(row["context"]),
+        queue=row["queue"], skills=frozenset(row["skills"]), language=row["language"],
+        first_channel=row["first_channel"], priority=row["priority"],
+        created_at=row["created_at"], rule=row["rule"], kiosk_id=row["kiosk_id"],
+        session_id=row["session_id"], state=state, agent_id=row["agent_id"],
+        agent_name=row["agent_name"], label=row["label"], resolved=row["resolved"],
+        rating=row["rating"], feedback_text=row["feedback_text"], events=list(events),
+        front_of_queue=state in (CaseState.QUEUED, CaseState.OFFERED) and last_queued is not None
+        and last_queued.detail.get("reason") == "agent_lost",
+        overflowed=bool(row["overflowed"]),
+        callback_offered=any(e.kind == "callback_offered" for e in events),
+        customer_dropped=bool(row["customer_dropped"]),
+    )
+
+
+def _messages_of(case: Case, texts: dict[tuple[str, str], str]) -> list[ChatMessage]:
+    messages = []
+    for event in case.events:
+        if event.kind != "chat_line":
+            continue
+        detail = event.detail
+        text = texts.get((case.id, str(detail.get("message_id"))))
+        if text is None:
+            continue
+        messages.append(ChatMessage(
+            id=str(detail["message_id"]), case_id=case.id, sender=str(detail["sender"]),
+            text=text, at=event.at, client_id=detail.get("client_id"),
+            quick_reply=detail.get("quick_reply"),
+        ))
+    return messages

@@ -127,6 +127,22 @@ transcript_messages = sa.Table(
     sa.CheckConstraint("sender IN ('customer', 'agent')", name="sender"),
 )
 
+#: The text of the chat lines of an open case, so the conversation survives a restart. Rows are
+#: deleted in the transaction that stores the case's end (closed, abandoned, callback); only
+#: ``transcript_messages`` (transcript retention) keeps text beyond that. Migration 0005.
+live_chat_text = sa.Table(
+    "live_chat_text",
+    metadata,
+    sa.Column(
+        "case_id",
+        sa.String(36),
+        sa.ForeignKey("cases.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("message_id", sa.String(36), primary_key=True),
+    sa.Column("text", sa.Text(), nullable=False),
+)
+
 #: Purchases reported by the shop or POS (POST /api/purchases), joined to cases by session id.
 #: Amounts are kept in minor units (öre, cents) so sums are exact on SQLite and PostgreSQL.
 purchases = sa.Table(

@@ -67,12 +67,38 @@ _HTTP_CODES = {
 
 @routes.get("/healthz")
 async def healthz(request: web.Request) -> web.Response:
+    """ok (200) only when the database answers AND the server's own writes are being committed."""
     services = request.app[SERVICES]
-    if await services.database.ping():
+    persister = services.persister
+    reasons: list[str] = []
+    if not await services.database.ping():
+        reasons.append("database_unreachable")
+    refusal = persister.writable()
+    if refusal is not None:
+        reasons.append(refusal)
+    if not reasons:
         return web.json_response({"status": "ok"})
     return web.json_response(
-        {"status": "unavailable", "reason": "the database cannot be reached"}, status=503
+        {
+            "status": "degraded",
+            "reasons": reasons,
+            "reason": _HEALTH_TEXT.get(reasons[0], reasons[0]),
+            "pending_writes": persister.pending,
+            "oldest_pending_write_seconds": round(persister.oldest_pending_seconds(), 3),
+            "last_error": persister.health.last_error,
+        },
+        status=503,
     )
+
+
+#: what each degraded reason means, for the operator reading /healthz
+_HEALTH_TEXT = {
+    "database_unreachable": "the database cannot be reached",
+    "writes_failing": "writes to the database fail; they are being retried",
+    "write_timeout": "writes to the database time out; they are being retried",
+    "disk_full": "the database's disk is full; free space, writes are being retried",
+    "too_many_pending_writes": "too many writes wait to be stored; new case changes are refused",
+}
 
 
 @routes.post("/api/agent/login")

@@ -15,7 +15,7 @@ from server.core.agents import AgentProfile, AgentStatus, Presence
 from server.core.case import Case
 from server.core.clock import ManualClock
 from server.core.context import Cart, CartLine, CaseContext
-from server.core.effects import Effect, ToAgent, ToCustomer
+from server.core.effects import STORED_TYPES, Effect, ToAgent, ToCustomer
 from server.core.engine import CaseEngine, EngineConfig
 from server.core.routing import RuleSet, load_rules, parse_rules
 from server.settings import DEFAULT_RULES
@@ -112,6 +112,11 @@ def to_customer(effects: Iterable[Effect], event: str, case_id: str | None = Non
 def to_agent(effects: Iterable[Effect], event: str, agent_id: str | None = None) -> list[ToAgent]:
     return [e for e in effects
             if isinstance(e, ToAgent) and e.event == event and agent_id in (None, e.agent_id)]
+
+
+def wire(effects: Iterable[Effect]) -> list[Effect]:
+    """The messages among the effects, without the writes the persister carries out."""
+    return [e for e in effects if not isinstance(e, STORED_TYPES)]
 
 
 def counter_ids() -> Callable[[], str]:

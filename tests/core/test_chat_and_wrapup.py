@@ -6,9 +6,9 @@ import pytest
 
 from server.core.agents import Presence
 from server.core.case import CaseState
-from server.core.effects import ForgetCase, KeepTranscript, SaveCase, ToAgent, ToCustomer
+from server.core.effects import ForgetCase, KeepChatText, KeepTranscript, SaveCase, ToAgent, ToCustomer
 from server.core.errors import FeedbackNotAllowed, InvalidTransition, NotYourCase, UnknownLabel
-from tests.core.conftest import T0, Desk, DeskFactory, to_agent, to_customer
+from tests.core.conftest import T0, Desk, DeskFactory, to_agent, to_customer, wire
 
 S = CaseState
 
@@ -28,7 +28,7 @@ def test_a_customer_message_goes_to_the_agent_only(desk: Desk) -> None:
 
     message, effects = desk.engine.chat(case_id, "customer", "Kortet nekas", client_id="m-1")
 
-    assert effects == [ToAgent("lisa", "chat_message", message.as_payload())]
+    assert wire(effects) == [ToAgent("lisa", "chat_message", message.as_payload())]
     assert message.as_payload() == {
         "id": message.id, "case_id": case_id, "sender": "customer", "text": "Kortet nekas",
         "at": T0 + 2, "client_id": "m-1", "quick_reply": None,
@@ -40,7 +40,7 @@ def test_an_agent_message_goes_to_the_customer_only(desk: Desk) -> None:
 
     message, effects = desk.engine.chat(case_id, "agent", "Hej! Jag ser din korg.", agent_id="lisa")
 
-    assert effects == [ToCustomer(case_id, "chat_message", message.as_payload())]
+    assert wire(effects) == [ToCustomer(case_id, "chat_message", message.as_payload())]
     assert message.sender == "agent"
 
 
@@ -58,12 +58,40 @@ def test_chat_typing_and_receipts_do_not_recompute_the_queues(
     monkeypatch.setattr(desk.engine, "_announce", recompute)
     monkeypatch.setattr(desk.engine, "queue_overview", recompute)
     message, effects = desk.engine.chat(case_id, "customer", "Kortet nekas")
-    assert effects == [ToAgent("lisa", "chat_message", message.as_payload())]
+    assert wire(effects) == [ToAgent("lisa", "chat_message", message.as_payload())]
     assert desk.engine.typing(case_id, "agent", True, agent_id="lisa") == [
         ToCustomer(case_id, "typing", {"case_id": case_id, "sender": "agent", "active": True})]
     assert desk.engine.delivered(case_id, message.id, "agent", agent_id="lisa") == [
         ToCustomer(case_id, "chat_delivered",
                    {"case_id": case_id, "message_id": message.id, "client_id": None})]
+
+
+def test_every_chat_line_is_stored_as_a_case_event_with_its_text_kept_apart(desk: Desk) -> None:
+    case_id = chatting(desk)
+
+    message, effects = desk.engine.chat(case_id, "customer", "Kortet nekas", client_id="m-1")
+
+    event = desk.engine.case(case_id).events[-1]
+    assert (event.kind, event.detail) == ("chat_line", {
+        "message_id": message.id, "sender": "customer", "client_id": "m-1", "quick_reply": None})
+    assert "Kortet nekas" not in repr(event)  # the text is not part of the lasting history
+    assert SaveCase(case_id) in effects
+    assert KeepChatText(case_id, message.id, "Kortet nekas") in effects
+
+
+def test_a_line_sent_again_under_the_same_client_id_is_the_same_line(desk: Desk) -> None:
+    """A client that never got its acknowledgement (a restart, a storage outage) sends again."""
+    case_id = chatting(desk)
+    first, _ = desk.engine.chat(case_id, "customer", "Kortet nekas", client_id="m-1")
+
+    again, effects = desk.engine.chat(case_id, "customer", "Kortet nekas", client_id="m-1")
+
+    assert again == first
+    assert wire(effects) == []  # the agent has it already
+    assert effects == [SaveCase(case_id)]  # acknowledged once it is stored
+    assert [m.id for m in desk.engine.chats.of(case_id)] == [first.id]
+    other, _ = desk.engine.chat(case_id, "agent", "Hej", client_id="m-1", agent_id="lisa")
+    assert other.id != first.id  # the id is the sender's own
 
 
 def test_an_agent_may_not_chat_on_a_case_that_is_not_theirs(desk: Desk) -> None:
@@ -89,7 +117,7 @@ def test_a_queued_customer_can_type_and_the_agent_sees_it_on_accepting(desk: Des
     desk.agent("lisa", presence=Presence.BUSY)
     case, _ = desk.press()
     first, effects = desk.engine.chat(case.id, "customer", "Hallå?")
-    assert effects == []  # nobody to tell yet
+    assert wire(effects) == []  # nobody to tell yet
     desk.engine.set_presence("lisa", Presence.AVAILABLE)
     assert case.state is S.OFFERED
     second, effects = desk.engine.chat(case.id, "customer", "Betalningen fastnar")
@@ -276,6 +304,8 @@ def test_feedback_after_closing_is_taken_once(desk: Desk) -> None:
 
     case = desk.engine.case(case_id)
     assert (case.rating, case.feedback_text) == (4, None)
-    assert to_agent(effects, "feedback") == []  # the agent has moved on
+    # the rating often comes after the agent closed the case: they are told all the same
+    (told,) = to_agent(effects, "feedback", "lisa")
+    assert told.payload == {"case_id": case_id, "rating": 4}
     with pytest.raises(FeedbackNotAllowed):
         desk.engine.feedback(case_id, 4, None)

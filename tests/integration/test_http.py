@@ -31,7 +31,8 @@ async def test_healthz_says_503_with_a_reason_when_the_database_is_gone(server: 
     async with aiohttp.ClientSession() as http, http.get(f"{server.url}/healthz") as answer:
         assert answer.status == 503
         body = await answer.json()
-    assert body["status"] == "unavailable"
+    assert body["status"] == "degraded"
+    assert "database_unreachable" in body["reasons"]
     assert "database" in body["reason"]
 
 

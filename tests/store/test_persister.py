@@ -1,9 +1,11 @@
-"""The background persister: batches in one transaction, in order; failures lose only themselves."""
+"""The persister: batches in one transaction, in order; a refused job loses only itself, and a
+submitter learns when its write is committed."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -12,12 +14,14 @@ from structlog.testing import capture_logs
 
 from server.core.case import Case, CaseState
 from server.core.effects import KeepTranscript, SaveCallback, SaveCase
-from server.runtime.persister import MAX_BATCH_JOBS, Persister
+from server.runtime.persister import Persister, StorageRejected
+from server.settings import DurabilitySettings
 from server.store import CaseRepository, Database
 from server.store.cases import CaseBatch
 from server.store.tables import callback_requests, case_events, transcript_messages
 
 MakeCase = Callable[..., Case]
+MAX_BATCH_JOBS = DurabilitySettings().max_batch_jobs
 
 
 @contextlib.asynccontextmanager
@@ -101,19 +105,21 @@ async def test_a_failing_job_does_not_lose_the_others_of_its_batch(
             for i, case_id in enumerate(live):
                 persister.submit(SaveCase(case_id))
                 if i == 2:  # no such case: the foreign key refuses it
-                    persister.submit(
+                    ghost = persister.submit(
                         SaveCallback("ghost", 1.0, "no_agent", "+46700000000", {}, 2.0)
                     )
                 persister.submit(KeepTranscript(case_id, 1001.0, "agent", "hello"))
             await persister.flush()
+            assert isinstance(ghost.exception(), StorageRejected)  # its submitter is told
+            assert persister.health.rejected_writes_total == 1
+            assert not persister.health.failing  # a refused job is not an outage
 
     assert [r["id"] for r in await repo.list_cases()] == sorted(live)
     for case_id in live:
         assert len(await repo.events(case_id)) == 1
         assert [line["text"] for line in await repo.transcript(case_id)] == ["hello"]
-    failures = [entry for entry in logs if entry["event"] == "persist_failed"]
-    assert [entry.get("jobs") for entry in failures] == [11, None]
-    assert failures[1]["job"] == "SaveCallback"
+    failures = [entry for entry in logs if entry["event"] == "persist_rejected"]
+    assert [entry["job"] for entry in failures] == ["SaveCallback"]
     assert "+46700000000" not in repr(logs)  # no personal data in the log
 
 
@@ -165,3 +171,54 @@ async def test_flush_waits_for_the_batch_in_progress(db: Database, make_case: Ma
         repo.release.set()
         await flushed
         assert [r["id"] for r in await repo.list_cases()] == sorted(live)
+
+
+async def test_a_submitter_is_told_only_once_its_write_is_committed(
+    db: Database, make_case: MakeCase
+) -> None:
+    repo = _HeldRepository(db)
+    case = make_case("acked")
+    async with running(Persister(repo, {case.id: case}.get)) as persister:
+        committed = persister.submit(SaveCase(case.id))
+        await repo.writing.wait()  # written, not committed
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not committed.done()
+        assert persister.pending == 1
+        repo.release.set()
+        await committed
+        assert persister.pending == 0
+        assert (await repo.get(case.id)) is not None
+
+
+async def test_a_write_that_times_out_is_retried_until_it_is_committed(
+    tmp_path: Any, make_case: MakeCase
+) -> None:
+    """Another writer holds the SQLite file locked: the batch times out, is retried with backoff
+    and lands once the lock is gone; meanwhile the store says it cannot take new changes."""
+    path = tmp_path / "locked.sqlite3"
+    db = Database(f"sqlite+aiosqlite:///{path.as_posix()}")
+    await db.start()
+    repo = CaseRepository(db)
+    case = make_case("retried")
+    settings = DurabilitySettings(write_timeout_seconds=0.2, retry_initial_seconds=0.05,
+                                  retry_max_seconds=0.1)
+    blocker = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        blocker.execute("BEGIN EXCLUSIVE")
+        with capture_logs() as logs:
+            async with running(Persister(repo, {case.id: case}.get, settings)) as persister:
+                committed = persister.submit(SaveCase(case.id))
+                await asyncio.wait_for(persister.health.degraded.wait(), 10)
+                assert persister.writable() == "write_timeout"
+                assert not committed.done()
+                blocker.execute("ROLLBACK")
+                await asyncio.wait_for(committed, 15)
+                assert persister.writable() is None
+        retries = [entry for entry in logs if entry["event"] == "persist_retrying"]
+        assert retries and all(entry["error"] == "TimeoutError" for entry in retries)
+        assert [entry["event"] for entry in logs][-1] == "persist_recovered"
+        assert (await repo.get(case.id)) is not None
+    finally:
+        blocker.close()
+        await db.close()

@@ -1,0 +1,43 @@
+"""After a restart: take back every case a previous process left open, from the store.
+
+The stored rows and events are the truth: each live case is rebuilt and handed to the engine,
+which gives its participants the restart grace to reconnect (customers with their case token,
+agents with agent_hello), or closes it with the reason when it cannot go on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from ..core.agents import AgentProfile
+from ..core.engine import CaseEngine
+from ..logs import get_logger
+from ..store import AgentRepository, CaseRepository
+from .hub import Hub
+
+log = get_logger("helpwire.resume")
+
+
+async def resume_live_cases(
+    cases: CaseRepository,
+    agents: AgentRepository,
+    engine: CaseEngine,
+    hub: Hub,
+    grace_seconds: float,
+) -> Counter[str]:
+    """Rebuild the live cases; returns how many are in each state afterwards."""
+    live, messages = await cases.live_cases()
+    if not live:
+        return Counter()
+    profiles: dict[str, AgentProfile] = {}
+    for agent_id in {c.agent_id for c in live if c.agent_id is not None}:
+        stored = await agents.by_id(agent_id)
+        if stored is not None:
+            profiles[agent_id] = AgentProfile(
+                id=stored.id, display_name=stored.display_name, skills=stored.skills,
+                languages=stored.languages, max_concurrent=stored.max_concurrent,
+            )
+    await hub.run(engine.restore(live, messages, profiles, grace_seconds))
+    states = Counter(engine.case(c.id).state.value for c in live)
+    log.info("cases_resumed", found=len(live), **{f"now_{k}": v for k, v in sorted(states.items())})
+    return states
