@@ -280,6 +280,8 @@ class CaseEngine:
             if case.state is S.ACTIVE and case.agent_id:
                 self._emit(ToAgent(case.agent_id, "customer_connection",
                                    {"case_id": case_id, "connected": True}))
+            elif case.state is S.QUEUED:
+                self._dispatch()  # it was held back while the customer was away
         self._announced.pop(case_id, None)  # announce the position again to the new socket
         return self._flush()
 
