@@ -49,6 +49,8 @@ class ServerSpec:
     name: str  #: shown in the tables
     kind: str  #: helpwire, python-socketio, node
     env: dict[str, str] = field(default_factory=dict)
+    #: the checkout the server runs from (a --baseline REF runs an earlier commit's Helpwire)
+    root: Path = ROOT
 
 
 def parse_variant(text: str) -> ServerSpec:
@@ -94,8 +96,8 @@ class ServerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("HELPWIRE_")}
         env.update(spec.env)
         self.log = open(out / f"server-{spec.name}.log", "w")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=self.log,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(command, cwd=spec.root, env=env, stdout=self.log,
+                                        stderr=self.log, start_new_session=True)
 
     def wait_ready(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
@@ -339,6 +341,51 @@ def ratios(summary: list[dict[str, Any]], names: list[str]) -> list[dict[str, An
     return table
 
 
+def baseline_checkout(ref: str) -> Path:
+    """A worktree of an earlier commit (var/bench/baseline-<sha>), made once and reused."""
+    sha = subprocess.run(["git", "rev-parse", "--short", ref], cwd=ROOT, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    path = ROOT / "var" / "bench" / f"baseline-{sha}"
+    if not (path / "server").is_dir():
+        subprocess.run(["git", "worktree", "add", "--detach", "--force", str(path), sha],
+                       cwd=ROOT, check=True, capture_output=True)
+    modules = path / "node_modules"
+    if not modules.exists():
+        modules.symlink_to(ROOT / "node_modules")
+    return path
+
+
+def with_baseline(specs: list[ServerSpec], ref: str) -> list[ServerSpec]:
+    """Each Helpwire run twice, this checkout's and ``ref``'s, one after the other."""
+    root = baseline_checkout(ref)
+    out: list[ServerSpec] = []
+    for spec in specs:
+        if spec.kind == "helpwire":
+            out.append(ServerSpec(f"{spec.name}@{ref}", spec.kind, dict(spec.env), root))
+        out.append(spec)
+    return out
+
+
+def before_after(steps: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Chat delivery of each Helpwire run against its --baseline twin, step by step."""
+    table = []
+    by = {(s["server"], s["idle"], s["rate"]): s for s in steps}
+    for (server, idle, rate), before in by.items():
+        name, at, ref = server.partition("@")
+        after = by.get((name, idle, rate)) if at else None
+        if after is None:
+            continue
+        table.append({
+            "server": name, "baseline": ref, "idle": idle, "rate": rate,
+            "p99_before_ms": before["p99_ms"], "p99_after_ms": after["p99_ms"],
+            "p99_change_ms": after["p99_ms"] - before["p99_ms"],
+            "p50_before_ms": before["p50_ms"], "p50_after_ms": after["p50_ms"],
+            "cpu_before": before["cpu_percent"], "cpu_after": after["cpu_percent"],
+            "lost_before": before["lost"], "lost_after": after["lost"],
+        })
+    return table
+
+
 def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
@@ -366,6 +413,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variant", action="append", default=[],
                         help="extra Helpwire run NAME:KEY=VALUE,... with HELPWIRE_* settings "
                              "(e.g. uvloop:event_loop=uvloop)")
+    parser.add_argument("--baseline", metavar="REF",
+                        help="also run every Helpwire server from this earlier commit (git ref), "
+                             "before the current one, in the same run")
     parser.add_argument("--out", type=Path, help="folder (default var/bench/signalling-<timestamp>)")
     args = parser.parse_args(argv)
     if args.smoke:
@@ -376,6 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     args.rates = [int(r) for r in args.rates.split(",")]
     specs = [ServerSpec(name, name) for name in args.servers.split(",") if name]
     specs += [parse_variant(v) for v in args.variant]
+    if args.baseline:
+        specs = with_baseline(specs, args.baseline)
     out = args.out or ROOT / "var" / "bench" / f"signalling-{time.strftime('%Y%m%d-%H%M%S')}"
     out.mkdir(parents=True, exist_ok=True)
     limit = raise_fd_limit()
@@ -399,6 +451,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{markdown(ratios(summary, names))}\n## Help presses (ack with queue position)\n\n"
             f"{markdown(helps)}\n## Disconnect storm (every idle kiosk closes at once)\n\n"
             f"{markdown(storms)}\n## Chat steps\n\n{markdown(steps)}")
+    compared = before_after(steps)
+    if compared:
+        text += f"\n## Before and after (--baseline {args.baseline})\n\n{markdown(compared)}"
+        write_csv(out / "before_after.csv", compared)
     (out / "results.md").write_text(text)
     write_csv(out / "steps.csv", steps)
     write_csv(out / "help.csv", helps)

@@ -24,6 +24,7 @@ from ..core.effects import (
 from ..core.engine import CaseEngine
 from ..logs import get_logger
 from .persister import Persister
+from .store_health import is_transient
 
 log = get_logger("helpwire.hub")
 
@@ -122,7 +123,15 @@ class Hub:
 
     async def housekeeping(self) -> None:
         now = self.engine.clock.now()
-        dropped = await self.persister.cases.purge_expired_carts(now)
+        self.engine.forget_finished(older_than=now - self._finished_case_memory_seconds)
+        try:
+            async with asyncio.timeout(self.persister.settings.write_timeout_seconds):
+                dropped = await self.persister.cases.purge_expired_carts(now)
+        except Exception as error:
+            if not is_transient(error):
+                raise
+            # the store is down: the persister reports that; the carts go at the next round
+            log.warning("cart_purge_postponed", error=type(error).__name__)
+            return
         if dropped:
             log.info("cart_snapshots_dropped", count=dropped)
-        self.engine.forget_finished(older_than=now - self._finished_case_memory_seconds)
