@@ -54,7 +54,7 @@ class Case:
                 closed.add(side.sio.eio.sid)
                 await side.close()
         # let the server finish forgetting these sockets before the fixture shuts it down
-        sockets = self.server.services.hub.sio.eio.sockets
+        sockets = self.server.services.sio.eio.sockets
         await until(lambda: not closed & set(sockets), 2, "sockets to close")
 
 

@@ -17,18 +17,20 @@ from .insights import Insights, setup_routes
 from .insights.wiring import METRICS
 from .logs import get_logger
 from .media.sessions import MediaSessions
-from .runtime.hub import AGENT_NS, CUSTOMER_NS, KIOSK_NS, Hub
+from .runtime.hub import Hub
 from .runtime.loop_monitor import LoopMonitor
 from .runtime.persister import Persister
 from .runtime.resume import resume_live_cases
-from .runtime.services import Services
 from .runtime.tuning import CollectorTuning
 from .security.tokens import TokenSigner
+from .services import Services
 from .settings import Settings
 from .signalling import safe_json
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
+from .signalling.emitter import SocketEmitter
 from .signalling.manager import IndexedManager
+from .signalling.rooms import AGENT_NS, CUSTOMER_NS, KIOSK_NS
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 from .web import api, cors, ingest, pages, widget_api
 from .web.keys import SERVICES, SETTINGS
@@ -97,8 +99,9 @@ def create_app(
         cases = CaseRepository(database)
         engine = CaseEngine(engine_config(settings), rules, clock or SystemClock())
         persister = Persister(cases, engine.cases.get, settings.durability)
-        hub = Hub(sio, engine, persister, settings.tick_seconds,
-              finished_case_memory_seconds=settings.finished_case_memory_seconds)
+        emitter = SocketEmitter(sio, lambda case_id: _channel(engine, case_id))
+        hub = Hub(engine, persister, emitter.send, settings.tick_seconds,
+                  finished_case_memory_seconds=settings.finished_case_memory_seconds)
         services = Services(
             settings=settings,
             database=database,
@@ -109,6 +112,8 @@ def create_app(
             persister=persister,
             signer=TokenSigner(settings.resolved_secret_key(), settings.agent_token_ttl_seconds),
             analytics=AnalyticsRepository(database),
+            sio=sio,
+            emitter=emitter,
         )
         media = MediaSessions(settings, engine, hub)
         hub.observers.append(media.after_effects)
@@ -159,6 +164,11 @@ def create_app(
     app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(disconnect_everyone)
     return app
+
+
+def _channel(engine: CaseEngine, case_id: str) -> str | None:
+    case = engine.cases.get(case_id)
+    return case.channel if case is not None else None
 
 
 def _track_websockets(sio: socketio.AsyncServer) -> set[web.WebSocketResponse]:

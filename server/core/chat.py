@@ -1,4 +1,4 @@
-"""Chat messages of a live case. Kept in memory while the case is open, bounded, then forgotten."""
+"""Chat messages of a live case, in memory for quick access; each line is also a stored case event."""
 
 from __future__ import annotations
 

@@ -18,15 +18,12 @@ from .chat import ChatHistory, ChatMessage
 from .clock import Clock
 from .context import CaseContext
 from .effects import (
-    Effect,
     ForgetCase,
     KeepChatText,
     KeepTranscript,
     SaveCallback,
     SaveCase,
-    ToAgent,
-    ToAllAgents,
-    ToCustomer,
+    Stored,
 )
 from .errors import (
     AgentNotFound,
@@ -39,10 +36,36 @@ from .errors import (
     UnknownLabel,
 )
 from .eta import EwmaEstimator
+from .events import (
+    AgentJoined,
+    AgentLost,
+    CallbackConfirmed,
+    CallbackOffered,
+    CaseAssigned,
+    CaseClosed,
+    ChatDelivered,
+    ChatLine,
+    CustomerConnection,
+    CustomerEnded,
+    CustomerLost,
+    DomainEvent,
+    FeedbackGiven,
+    OfferMade,
+    OfferWithdrawn,
+    PresenceChanged,
+    QueuePosition,
+    QueuesChanged,
+    TechnicalError,
+    Typing,
+    WrapUpStarted,
+)
 from .routing import RuleSet
 from .state import DispatchState, MemoryDispatchState, Offer, QueueEntry
 
 S = CaseState
+
+#: what the engine returns: what happened (domain events) and what must be stored (writes)
+Outcome = DomainEvent | Stored
 
 
 @dataclass(frozen=True)
@@ -100,18 +123,18 @@ class CaseEngine:
         self._announced: dict[str, _Announced] = {}
         self._memo: dict[str, _Waiting] = {}
         self._overview: object = None
-        self._out: list[Effect] = []
+        self._out: list[Outcome] = []
 
     # ------------------------------------------------------------------ helpers
 
-    def _emit(self, effect: Effect) -> None:
+    def _emit(self, effect: Outcome) -> None:
         self._out.append(effect)
 
-    def _flush(self) -> list[Effect]:
+    def _flush(self) -> list[Outcome]:
         self._announce()
         return self._take()
 
-    def _take(self) -> list[Effect]:
+    def _take(self) -> list[Outcome]:
         """The effects so far, without re-announcing queues: for steps that change no queue,
         position, ETA or presence (chat, typing, receipts), which are the busiest by far."""
         out, self._out = self._out, []
@@ -158,7 +181,7 @@ class CaseEngine:
         self,
         context: CaseContext,
         kiosk_id: str | None = None,
-    ) -> tuple[Case, list[Effect]]:
+    ) -> tuple[Case, list[Outcome]]:
         """A Help press: route, then queue, or take the technical-error path if nobody can serve."""
         now = self.clock.now()
         route = self.rules.route(context)
@@ -230,14 +253,7 @@ class CaseEngine:
         self._emit(
             SaveCallback(case.id, now, reason, None, cart, now + self.config.cart_hold_seconds)
         )
-        self._emit(
-            ToCustomer(
-                case.id,
-                "technical_error",
-                {"case_id": case.id, "reason": reason,
-                 "cart_hold_seconds": int(self.config.cart_hold_seconds)},
-            )
-        )
+        self._emit(TechnicalError(case.id, reason, int(self.config.cart_hold_seconds)))
         self._finish(case)
 
     def customer_view(self, case_id: str) -> dict[str, Any]:
@@ -260,32 +276,30 @@ class CaseEngine:
             "rating": case.rating,
         }
 
-    def customer_disconnected(self, case_id: str) -> list[Effect]:
+    def customer_disconnected(self, case_id: str) -> list[Outcome]:
         case = self.case(case_id)
         if case.state in (S.CREATED, S.QUEUED, S.OFFERED, S.ACTIVE):
             memo = self._memo_of(case_id)
             memo.customer_lost_at = self.clock.now()
             memo.customer_grace_until = memo.customer_lost_at + self.config.customer_grace_seconds
             if case.state is S.ACTIVE and case.agent_id:
-                self._emit(ToAgent(case.agent_id, "customer_connection",
-                                   {"case_id": case_id, "connected": False}))
+                self._emit(CustomerConnection(case_id, case.agent_id, connected=False))
         return self._flush()
 
-    def customer_reconnected(self, case_id: str) -> list[Effect]:
+    def customer_reconnected(self, case_id: str) -> list[Outcome]:
         case = self.case(case_id)
         memo = self._memo_of(case_id)
         if memo.customer_lost_at is not None:
             memo.customer_lost_at = None
             memo.customer_grace_until = None
             if case.state is S.ACTIVE and case.agent_id:
-                self._emit(ToAgent(case.agent_id, "customer_connection",
-                                   {"case_id": case_id, "connected": True}))
+                self._emit(CustomerConnection(case_id, case.agent_id, connected=True))
             elif case.state is S.QUEUED:
                 self._dispatch()  # it was held back while the customer was away
         self._announced.pop(case_id, None)  # announce the position again to the new socket
         return self._flush()
 
-    def cancel(self, case_id: str) -> list[Effect]:
+    def cancel(self, case_id: str) -> list[Outcome]:
         """The customer closed the overlay for good: abandon a waiting case, end an active one."""
         case = self.case(case_id)
         now = self.clock.now()
@@ -297,10 +311,8 @@ class CaseEngine:
             case.record("customer_ended", now)
             case.transition(S.WRAP_UP, now, by="customer")
             if case.agent_id:
-                self._emit(ToAgent(case.agent_id, "customer_ended", {"case_id": case.id}))
-            self._emit(ToCustomer(case.id, "wrap_up",
-                                  {"case_id": case.id,
-                                   "feedback_seconds": self.config.feedback_seconds}))
+                self._emit(CustomerEnded(case.id, case.agent_id))
+            self._emit(WrapUpStarted(case.id, self.config.feedback_seconds))
             self._save(case)
         else:
             raise InvalidTransition(case.id, case.state.value, "cancelled")
@@ -310,35 +322,31 @@ class CaseEngine:
         now = self.clock.now()
         offer = self.state.take_offer(case.id)
         if offer is not None:
-            self._emit(ToAgent(offer.agent_id, "offer_withdrawn",
-                               {"case_id": case.id, "reason": "customer_left"}))
+            self._emit(OfferWithdrawn(offer.agent_id, case.id, "customer_left"))
         self.state.dequeue(case.id)
         case.transition(S.ABANDONED, now, reason=reason)
         self._save(case)
         self._finish(case)
 
-    def request_callback(self, case_id: str, contact: str | None) -> list[Effect]:
+    def request_callback(self, case_id: str, contact: str | None) -> list[Outcome]:
         case = self.case(case_id)
         if not case.is_waiting:
             raise InvalidTransition(case.id, case.state.value, S.CALLBACK_REQUESTED.value)
         now = self.clock.now()
         offer = self.state.take_offer(case.id)
         if offer is not None:
-            self._emit(ToAgent(offer.agent_id, "offer_withdrawn",
-                               {"case_id": case.id, "reason": "callback_requested"}))
+            self._emit(OfferWithdrawn(offer.agent_id, case.id, "callback_requested"))
         self.state.dequeue(case.id)
         case.transition(S.CALLBACK_REQUESTED, now, reason="customer_asked")
         self._save(case)
         cart = dict(case.context.get("cart") or {})
         self._emit(SaveCallback(case.id, now, "customer_asked", contact, cart,
                                 now + self.config.cart_hold_seconds))
-        self._emit(ToCustomer(case.id, "callback_confirmed",
-                              {"case_id": case.id,
-                               "cart_hold_seconds": int(self.config.cart_hold_seconds)}))
+        self._emit(CallbackConfirmed(case.id, int(self.config.cart_hold_seconds)))
         self._finish(case)
         return self._flush()
 
-    def feedback(self, case_id: str, rating: int, text: str | None) -> list[Effect]:
+    def feedback(self, case_id: str, rating: int, text: str | None) -> list[Outcome]:
         case = self.case(case_id)
         if case.state not in (S.WRAP_UP, S.CLOSED):
             raise FeedbackNotAllowed("feedback can be given once the conversation has ended")
@@ -349,7 +357,7 @@ class CaseEngine:
         case.record("feedback", self.clock.now(), rating=rating)
         if case.agent_id:
             # also after case_close: the rating often arrives after the agent closed the case
-            self._emit(ToAgent(case.agent_id, "feedback", {"case_id": case.id, "rating": rating}))
+            self._emit(FeedbackGiven(case.id, case.agent_id, rating))
         self._save(case)
         return self._flush()
 
@@ -363,7 +371,7 @@ class CaseEngine:
         client_id: str | None = None,
         agent_id: str | None = None,
         quick_reply: str | None = None,
-    ) -> tuple[ChatMessage, list[Effect]]:
+    ) -> tuple[ChatMessage, list[Outcome]]:
         case = self.case(case_id)
         if sender == "agent":
             if agent_id is None or case.agent_id != agent_id:
@@ -390,17 +398,14 @@ class CaseEngine:
                     client_id=client_id, quick_reply=quick_reply)
         self._save(case)
         self._emit(KeepChatText(case.id, message.id, text))
-        payload = message.as_payload()
-        if sender == "agent":
-            self._emit(ToCustomer(case.id, "chat_message", payload))
-        elif case.state is S.ACTIVE and case.agent_id:
-            self._emit(ToAgent(case.agent_id, "chat_message", payload))
+        if sender == "agent" or (case.state is S.ACTIVE and case.agent_id):
+            self._emit(ChatLine(message, case.agent_id))
         if self.config.transcript_retention:
             self._emit(KeepTranscript(case.id, message.at, sender, text))
         return message, self._take()
 
     def delivered(self, case_id: str, message_id: str, reader: str,
-                  agent_id: str | None = None) -> list[Effect]:
+                  agent_id: str | None = None) -> list[Outcome]:
         """The other side's client has the message: tell its sender (a delivery receipt)."""
         case = self.case(case_id)
         if reader == "agent" and case.agent_id != agent_id:
@@ -408,29 +413,23 @@ class CaseEngine:
         message = next((m for m in self.chats.of(case_id) if m.id == message_id), None)
         if message is None or message.sender == reader:
             return self._take()
-        payload = {"case_id": case.id, "message_id": message.id, "client_id": message.client_id}
-        if message.sender == "agent" and case.agent_id:
-            self._emit(ToAgent(case.agent_id, "chat_delivered", payload))
-        elif message.sender == "customer":
-            self._emit(ToCustomer(case.id, "chat_delivered", payload))
+        if message.sender == "customer" or case.agent_id:
+            self._emit(ChatDelivered(case.id, message.id, message.client_id, message.sender,
+                                     case.agent_id))
         return self._take()
 
     def typing(self, case_id: str, sender: str, active: bool,
-               agent_id: str | None = None) -> list[Effect]:
+               agent_id: str | None = None) -> list[Outcome]:
         case = self.case(case_id)
         if sender == "agent" and case.agent_id != agent_id:
             raise NotYourCase(f"case {case_id} is not assigned to you")
         if case.state is S.ACTIVE and case.agent_id:
-            payload = {"case_id": case.id, "sender": sender, "active": active}
-            if sender == "agent":
-                self._emit(ToCustomer(case.id, "typing", payload))
-            else:
-                self._emit(ToAgent(case.agent_id, "typing", payload))
+            self._emit(Typing(case.id, sender, active, case.agent_id))
         return self._take()
 
     # ------------------------------------------------------------------ agent side
 
-    def agent_connected(self, profile: AgentProfile) -> list[Effect]:
+    def agent_connected(self, profile: AgentProfile) -> list[Outcome]:
         """Sign-in or reconnect. A reconnect within the grace period keeps presence and cases."""
         now = self.clock.now()
         status = self.state.agent(profile.id)
@@ -440,12 +439,12 @@ class CaseEngine:
         status.lost_at = None
         status.lost_grace_until = None
         self.state.put_agent(status)
-        self._emit(ToAgent(profile.id, "presence", {"presence": status.presence.value}))
+        self._emit(PresenceChanged(profile.id, status.presence.value))
         for case_id in sorted(status.cases):
-            self._emit(ToAgent(profile.id, "case_assigned", self.agent_view(case_id)))
+            self._emit(CaseAssigned(profile.id, self.agent_view(case_id)))
         offer = self.state.offer_for_agent(profile.id)
         if offer is not None:
-            self._emit(ToAgent(profile.id, "offer", self._offer_payload(offer)))
+            self._emit(self._offer_made(offer))
         self._overview = None
         self._dispatch()
         return self._flush()
@@ -458,7 +457,7 @@ class CaseEngine:
         messages: dict[str, list[ChatMessage]],
         agents: dict[str, AgentProfile],
         grace_seconds: float,
-    ) -> list[Effect]:
+    ) -> list[Outcome]:
         """Take back the live cases a previous process stored, after a restart.
 
         Nobody is connected yet: every customer and agent gets ``grace_seconds`` to come back
@@ -508,7 +507,7 @@ class CaseEngine:
         self._dispatch()
         return self._flush()
 
-    def agent_disconnected(self, agent_id: str) -> list[Effect]:
+    def agent_disconnected(self, agent_id: str) -> list[Outcome]:
         status = self.state.agent(agent_id)
         if status is None:
             return []
@@ -524,7 +523,7 @@ class CaseEngine:
         self._dispatch()
         return self._flush()
 
-    def set_presence(self, agent_id: str, presence: Presence) -> list[Effect]:
+    def set_presence(self, agent_id: str, presence: Presence) -> list[Outcome]:
         status = self._agent(agent_id)
         now = self.clock.now()
         if presence is Presence.AVAILABLE and status.presence is not Presence.AVAILABLE:
@@ -535,12 +534,12 @@ class CaseEngine:
             offer = self.state.offer_for_agent(agent_id)
             if offer is not None:
                 self._withdraw(offer, "presence_changed")
-        self._emit(ToAgent(agent_id, "presence", {"presence": presence.value}))
+        self._emit(PresenceChanged(agent_id, presence.value))
         self._overview = None
         self._dispatch()
         return self._flush()
 
-    def accept(self, agent_id: str, case_id: str) -> list[Effect]:
+    def accept(self, agent_id: str, case_id: str) -> list[Outcome]:
         offer = self.state.offer_for_case(case_id)
         now = self.clock.now()
         if offer is None or offer.agent_id != agent_id or offer.expires_at <= now:
@@ -560,15 +559,13 @@ class CaseEngine:
             if queued is not None:
                 self.eta.observe(case.queue, now - queued)
         self._announced.pop(case.id, None)
-        self._emit(ToCustomer(case.id, "agent_joined",
-                              {"case_id": case.id, "agent_name": case.agent_name,
-                               "first_channel": case.first_channel}))
-        self._emit(ToAgent(agent_id, "case_assigned", self.agent_view(case.id)))
+        self._emit(AgentJoined(case.id, agent_id, case.agent_name, case.first_channel))
+        self._emit(CaseAssigned(agent_id, self.agent_view(case.id)))
         self._save(case)
         self._dispatch()
         return self._flush()
 
-    def decline(self, agent_id: str, case_id: str) -> list[Effect]:
+    def decline(self, agent_id: str, case_id: str) -> list[Outcome]:
         offer = self.state.offer_for_case(case_id)
         if offer is None or offer.agent_id != agent_id:
             raise OfferNotFound(f"there is no open offer of case {case_id} to you")
@@ -576,17 +573,15 @@ class CaseEngine:
         self._dispatch()
         return self._flush()
 
-    def end_conversation(self, agent_id: str, case_id: str) -> list[Effect]:
+    def end_conversation(self, agent_id: str, case_id: str) -> list[Outcome]:
         case = self._own(agent_id, case_id)
         now = self.clock.now()
         case.transition(S.WRAP_UP, now, by="agent")
-        self._emit(ToCustomer(case.id, "wrap_up",
-                              {"case_id": case.id,
-                               "feedback_seconds": self.config.feedback_seconds}))
+        self._emit(WrapUpStarted(case.id, self.config.feedback_seconds))
         self._save(case)
         return self._flush()
 
-    def close(self, agent_id: str, case_id: str, label: str, resolved: bool) -> list[Effect]:
+    def close(self, agent_id: str, case_id: str, label: str, resolved: bool) -> list[Outcome]:
         case = self._own(agent_id, case_id)
         if label not in self.config.labels:
             raise UnknownLabel(
@@ -595,9 +590,7 @@ class CaseEngine:
         now = self.clock.now()
         if case.state is S.ACTIVE:
             case.transition(S.WRAP_UP, now, by="agent")
-            self._emit(ToCustomer(case.id, "wrap_up",
-                                  {"case_id": case.id,
-                                   "feedback_seconds": self.config.feedback_seconds}))
+            self._emit(WrapUpStarted(case.id, self.config.feedback_seconds))
         case.transition(S.CLOSED, now, label=label, resolved=resolved)
         case.label = label
         case.resolved = resolved
@@ -606,8 +599,7 @@ class CaseEngine:
             status.cases.discard(case.id)
             if not status.cases:
                 status.idle_since = now
-        self._emit(ToCustomer(case.id, "case_closed", {"case_id": case.id, "resolved": resolved}))
-        self._emit(ToAgent(agent_id, "case_closed", {"case_id": case.id}))
+        self._emit(CaseClosed(case.id, agent_id, resolved))
         self._save(case)
         self._finish(case)
         self._dispatch()
@@ -638,7 +630,7 @@ class CaseEngine:
 
     # ------------------------------------------------------------------ time
 
-    def tick(self) -> list[Effect]:
+    def tick(self) -> list[Outcome]:
         """Apply every timer that has run out: offers, grace periods, the 60-second promise."""
         now = self.clock.now()
         for offer in list(self.state.offers()):
@@ -648,8 +640,7 @@ class CaseEngine:
                 if status is not None and status.presence is Presence.AVAILABLE:
                     # an agent who lets an offer lapse is probably not at the desk
                     status.presence = Presence.AWAY
-                    self._emit(ToAgent(offer.agent_id, "presence",
-                                       {"presence": "away", "reason": "missed_offer"}))
+                    self._emit(PresenceChanged(offer.agent_id, "away", "missed_offer"))
         for status in list(self.state.agents()):
             if status.lost_at is not None and now >= status.grace_until(self.config.agent_grace_seconds):
                 self._agent_lost(status)
@@ -682,7 +673,7 @@ class CaseEngine:
         case.agent_name = None
         case.front_of_queue = True
         self.state.enqueue(QueueEntry(case.id, case.queue, case.priority, True, now))
-        self._emit(ToCustomer(case.id, "agent_lost", {"case_id": case.id}))
+        self._emit(AgentLost(case.id))
         self._save(case)
         if self._first_queue_with_agents(case) is None:
             # nobody else can take over: the seed's technical-error path (callback)
@@ -696,7 +687,7 @@ class CaseEngine:
             case.customer_dropped = True
             case.record("customer_dropped", now)
             if case.agent_id:
-                self._emit(ToAgent(case.agent_id, "customer_left", {"case_id": case.id}))
+                self._emit(CustomerLost(case.id, case.agent_id))
             self._save(case)
             if _call_broke_with_the_link(case, lost_at):
                 # media and chat both gone: the seed's technical-error path (we call back)
@@ -735,8 +726,7 @@ class CaseEngine:
         if not case.callback_offered:
             case.callback_offered = True
             case.record("callback_offered", now, reason="promise_at_risk")
-            self._emit(ToCustomer(case.id, "callback_offer",
-                                  {"case_id": case.id, "reason": "promise_at_risk"}))
+            self._emit(CallbackOffered(case.id, "promise_at_risk"))
             self._save(case)
 
     def _predicted_answer(self, case: Case, now: float) -> float:
@@ -762,20 +752,20 @@ class CaseEngine:
         case = self.case(offer.case_id)
         self._memo_of(case.id).declined_by.add(offer.agent_id)
         case.transition(S.QUEUED, now, reason=f"offer_{reason}", agent_id=offer.agent_id)
-        self._emit(ToAgent(offer.agent_id, "offer_withdrawn",
-                           {"case_id": case.id, "reason": reason}))
+        self._emit(OfferWithdrawn(offer.agent_id, case.id, reason))
         self._save(case)
 
-    def _offer_payload(self, offer: Offer) -> dict[str, Any]:
+    def _offer_made(self, offer: Offer) -> OfferMade:
         case = self.case(offer.case_id)
         queued = case.first_entered(S.QUEUED) or case.created_at
-        return {
-            "case_id": case.id,
-            "queue": case.queue,
-            "expires_in": max(0.0, round(offer.expires_at - self.clock.now(), 1)),
-            "waited_seconds": round(self.clock.now() - queued, 1),
-            "summary": _summary(case),
-        }
+        return OfferMade(
+            agent_id=offer.agent_id,
+            case_id=case.id,
+            queue=case.queue,
+            expires_in=max(0.0, round(offer.expires_at - self.clock.now(), 1)),
+            waited_seconds=round(self.clock.now() - queued, 1),
+            summary=_summary(case),
+        )
 
     def _dispatch(self) -> None:
         """Offer every waiting case, best first, to the longest-idle agent who can take it."""
@@ -810,7 +800,7 @@ class CaseEngine:
             self.state.put_offer(offer)
             busy.add(agent.profile.id)
             case.transition(S.OFFERED, now, agent_id=agent.profile.id)
-            self._emit(ToAgent(agent.profile.id, "offer", self._offer_payload(offer)))
+            self._emit(self._offer_made(offer))
             self._save(case)
 
     def _announce(self) -> None:
@@ -829,20 +819,14 @@ class CaseEngine:
                     continue
                 self._announced[case.id] = _Announced(queue, position, eta, now)
                 title = self.rules.queues[queue]
-                self._emit(ToCustomer(case.id, "queue_status", {
-                    "case_id": case.id,
-                    "queue": queue,
-                    "queue_title": {"sv": title.title_sv, "en": title.title_en},
-                    "position": position,
-                    "eta_seconds": eta,
-                    "promise_seconds": int(self.config.promise_seconds),
-                }))
+                self._emit(QueuePosition(case.id, queue, title.title_sv, title.title_en, position,
+                                         eta, int(self.config.promise_seconds)))
         overview = self.queue_overview()
         comparable = [(q["name"], q["waiting"], [c["case_id"] for c in q["cases"]],
                        q["agents_serving"]) for q in overview["queues"]]
         if comparable != self._overview:
             self._overview = comparable
-            self._emit(ToAllAgents("queues", overview))
+            self._emit(QueuesChanged(overview))
 
     def queue_overview(self) -> dict[str, Any]:
         now = self.clock.now()

@@ -17,11 +17,13 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from ..core.case import CaseState
-from ..core.effects import Effect, ToAgent, ToAllAgents, ToCustomer
+from ..core.effects import SaveCase, ToAgent, ToCustomer
 
 if TYPE_CHECKING:
+    from ..runtime.hub import Outgoing
     from ..runtime.loop_monitor import LoopMonitor
-    from ..runtime.services import Services
+    from ..services import Services
+    from ..signalling.wire import Message
 
 #: bucket bounds (seconds) for event-loop lag and collector pauses: fine below 20 ms, where the
 #: targets are, and up to the half-second stalls a full collection can cause
@@ -124,16 +126,17 @@ class Metrics:
             lambda generation, seconds: self.collector_pauses.labels(str(generation)).observe(seconds)
         )
 
-    async def observe(self, batch: list[Effect]) -> None:
-        for effect in batch:
-            if isinstance(effect, ToCustomer):
-                self.events.labels("customer", effect.event).inc()
-            elif isinstance(effect, ToAgent):
-                self.events.labels("agent", effect.event).inc()
-            elif isinstance(effect, ToAllAgents):
-                self.events.labels("all_agents", effect.event).inc()
-            elif type(effect).__name__ == "SaveCase":
-                self.case_saves.inc()
+    def message(self, message: Message) -> None:
+        """One Socket.IO message sent by the emitter."""
+        if isinstance(message, ToCustomer):
+            self.events.labels("customer", message.event).inc()
+        elif isinstance(message, ToAgent):
+            self.events.labels("agent", message.event).inc()
+        else:
+            self.events.labels("all_agents", message.event).inc()
+
+    async def observe(self, batch: list[Outgoing]) -> None:
+        self.case_saves.inc(sum(1 for item in batch if isinstance(item, SaveCase)))
 
     def error(self, code: str) -> None:
         self.errors.labels(code).inc()

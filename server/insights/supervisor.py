@@ -19,14 +19,14 @@ import socketio
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from ..core.case import Case
-from ..core.effects import Effect
 from ..core.kpi import CaseFacts, case_facts, compute, days_period
 from ..logs import get_logger
+from ..runtime.hub import Outgoing
 from ..security.tokens import InvalidToken
 from ..signalling.errors import error_payload
 
 if TYPE_CHECKING:
-    from ..runtime.services import Services
+    from ..services import Services
 
 log = get_logger("helpwire.supervisor")
 
@@ -82,7 +82,7 @@ class SupervisorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._watchers.discard(sid)
 
-    async def after_effects(self, batch: list[Effect]) -> None:
+    async def after_effects(self, batch: list[Outgoing]) -> None:
         if batch and self._watchers:
             self._wake.set()
 

@@ -15,7 +15,7 @@ from .supervisor import SupervisorNamespace
 
 if TYPE_CHECKING:
     from ..report.schedule import WeeklyScheduler
-    from ..runtime.services import Services
+    from ..services import Services
 
 log = get_logger("helpwire.insights")
 METRICS: web.AppKey[Metrics] = web.AppKey("metrics", Metrics)
@@ -45,6 +45,7 @@ class Insights:
         self.metrics = app[METRICS]
         self.metrics.attach(services)
         services.hub.observers.append(self.metrics.observe)
+        services.emitter.observers.append(self.metrics.message)
         services.error_observers.append(self.metrics.error)
         self.supervisor = SupervisorNamespace(services)
         sio.register_namespace(self.supervisor)

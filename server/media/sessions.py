@@ -22,11 +22,12 @@ from typing import Any
 from consent import EndReason
 
 from ..core.case import Case, CaseState
-from ..core.effects import Effect, ForgetCase, SaveCase, ToAgent, ToCustomer
+from ..core.effects import Effect, ToAgent, ToCustomer
 from ..core.engine import CaseEngine
+from ..core.events import AgentJoined, CustomerConnection, case_of
 from ..core.media import Channel, MediaDesk, MediaNotAllowed, MediaPolicy
 from ..logs import get_logger
-from ..runtime.hub import Hub
+from ..runtime.hub import Hub, Outgoing
 from ..settings import Settings
 from . import aioice_compat
 from .consent import ConsentService
@@ -304,26 +305,25 @@ class MediaSessions:
 
     # ------------------------------------------------------------------ case changes
 
-    async def after_effects(self, effects: list[Effect]) -> None:
-        """Called by the hub after each batch of effects: follow the case's life."""
+    async def after_effects(self, batch: list[Outgoing]) -> None:
+        """Called by the hub after each batch: follow the case's life (typed events, not wire)."""
         try:
-            await self._follow(effects)
+            await self._follow(batch)
         except Exception:
             log.exception("media_follow_failed")
 
-    async def _follow(self, effects: list[Effect]) -> None:
+    async def _follow(self, batch: list[Outgoing]) -> None:
         touched: list[str] = []
         voice_first: list[str] = []
         lost: list[str] = []
-        for effect in effects:
-            if isinstance(effect, (ToCustomer, SaveCase, ForgetCase)):
-                touched.append(effect.case_id)
-            if isinstance(effect, ToCustomer) and effect.event == "agent_joined" \
-                    and effect.payload.get("first_channel") == Channel.VOICE.value:
-                voice_first.append(effect.case_id)
-            if isinstance(effect, ToAgent) and effect.event == "customer_connection" \
-                    and effect.payload.get("connected") is False:
-                lost.append(str(effect.payload.get("case_id")))
+        for item in batch:
+            case_id = case_of(item)
+            if case_id is not None:
+                touched.append(case_id)
+            if isinstance(item, AgentJoined) and item.first_channel == Channel.VOICE.value:
+                voice_first.append(item.case_id)
+            if isinstance(item, CustomerConnection) and not item.connected:
+                lost.append(item.case_id)
         for case_id in lost:
             await self.participant_gone(case_id, "customer")
         for case_id in dict.fromkeys(touched):

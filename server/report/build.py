@@ -11,8 +11,8 @@ from ..core import abtest
 from ..core.kpi import Dataset, Kpis, Period, PeriodKpis, period_kpis
 from ..core.staffing import HourNeed, hourly_needs
 from ..settings import Settings
+from ..settings.reports import Targets
 from ..store.analytics import AnalyticsRepository
-from .config import Targets
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 
 from ..logs import get_logger
-from .config import ReportSettings
+from ..settings.reports import ReportSettings
 from .render import plain_summary
 from .run import Produced
 

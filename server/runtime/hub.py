@@ -9,92 +9,59 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 
-import socketio
-
-from ..core.effects import (
-    STORED_TYPES,
-    Effect,
-    ForgetCase,
-    ToAgent,
-    ToAllAgents,
-    ToCustomer,
-)
+from ..core.effects import STORED_TYPES, Effect, ForgetCase
 from ..core.engine import CaseEngine
+from ..core.events import DomainEvent
 from ..logs import get_logger
 from .persister import Persister
 from .store_health import is_transient
 
 log = get_logger("helpwire.hub")
 
-CUSTOMER_NS = "/customer"
-KIOSK_NS = "/kiosk"
-AGENT_NS = "/agent"
-AGENTS_ROOM = "agents"
-
-
-def case_room(case_id: str) -> str:
-    return f"case:{case_id}"
-
-
-def agent_room(agent_id: str) -> str:
-    return f"agent:{agent_id}"
+#: what the hub carries out: the engine's domain events and writes, the media desk's messages
+Outgoing = DomainEvent | Effect
+#: sends a batch's messages to the participants (server/signalling/emitter.py)
+Sender = Callable[[Sequence[Outgoing]], Awaitable[None]]
 
 
 class Hub:
     def __init__(
         self,
-        sio: socketio.AsyncServer,
         engine: CaseEngine,
         persister: Persister,
+        send: Sender,
         tick_seconds: float,
         housekeeping_seconds: float = 30.0,
         finished_case_memory_seconds: float = 3600.0,
     ) -> None:
-        self.sio = sio
         self.engine = engine
         self.persister = persister
+        self._send = send
         self._tick_seconds = tick_seconds
         self._housekeeping_seconds = housekeeping_seconds
         self._finished_case_memory_seconds = finished_case_memory_seconds
         self._ticker: asyncio.Task[None] | None = None
-        #: called with each batch of effects after it was carried out (the media layer follows cases)
-        self.observers: list[Callable[[list[Effect]], Awaitable[None]]] = []
+        #: called with each batch after it was carried out (media, metrics, the supervisor view)
+        self.observers: list[Callable[[list[Outgoing]], Awaitable[None]]] = []
 
-    def customer_namespace(self, case_id: str) -> str:
-        case = self.engine.cases.get(case_id)
-        return KIOSK_NS if case is not None and case.channel == "kiosk" else CUSTOMER_NS
-
-    async def run(self, effects: Iterable[Effect]) -> None:
-        batch = list(effects)
+    async def run(self, outgoing: Iterable[Outgoing]) -> None:
+        batch = list(outgoing)
         await self.store(batch)
-        for effect in batch:
-            await self._apply(effect)
+        await self._send(batch)
+        for item in batch:
+            if isinstance(item, ForgetCase):
+                log.info("case_finished", case_id=item.case_id)
         for observer in self.observers:
             await observer(batch)
 
-    async def store(self, effects: Iterable[Effect]) -> None:
-        """Wait until the writes among ``effects`` are committed (raises if one is refused)."""
-        futures = [self.persister.submit(e) for e in effects if isinstance(e, STORED_TYPES)]
+    async def store(self, outgoing: Iterable[Outgoing]) -> None:
+        """Wait until the writes among ``outgoing`` are committed (raises if one is refused)."""
+        futures = [self.persister.submit(e) for e in outgoing if isinstance(e, STORED_TYPES)]
         for future in futures:
             # shielded: a shared save's future must survive one waiter being cancelled
             await asyncio.shield(future)
-
-    async def _apply(self, effect: Effect) -> None:
-        if isinstance(effect, ToCustomer):
-            await self.sio.emit(
-                effect.event, effect.payload, room=case_room(effect.case_id),
-                namespace=self.customer_namespace(effect.case_id),
-            )
-        elif isinstance(effect, ToAgent):
-            await self.sio.emit(
-                effect.event, effect.payload, room=agent_room(effect.agent_id), namespace=AGENT_NS
-            )
-        elif isinstance(effect, ToAllAgents):
-            await self.sio.emit(effect.event, effect.payload, room=AGENTS_ROOM, namespace=AGENT_NS)
-        elif isinstance(effect, ForgetCase):
-            log.info("case_finished", case_id=effect.case_id)
 
     # ------------------------------------------------------------------ timers
 

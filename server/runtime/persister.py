@@ -23,7 +23,7 @@ from ..core.case import Case
 from ..core.effects import ForgetCase, KeepChatText, KeepTranscript, SaveCallback, SaveCase, Stored
 from ..core.errors import HelpwireError
 from ..logs import get_logger
-from ..settings import DurabilitySettings
+from ..settings.durability import DurabilitySettings
 from ..store import CaseRepository
 from .store_health import StoreHealth, is_transient
 

@@ -9,11 +9,11 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 from ..core.agents import AgentProfile, Presence
 from ..core.errors import HelpwireError
 from ..i18n import format_amount
-from ..runtime.hub import AGENTS_ROOM, agent_room
 from ..security.tokens import InvalidToken
 from .base import RoleNamespace, Route
 from .errors import InvalidPayload, NotAuthenticated, error_payload
 from .media import AGENT_MEDIA_ROUTES, AgentMediaMixin
+from .rooms import AGENTS_ROOM, agent_room
 from .schemas import (
     AgentChatReceived,
     AgentChatSend,

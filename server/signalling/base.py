@@ -9,18 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import socketio
 from pydantic import ValidationError
 
 from ..core.errors import HelpwireError, StorageUnavailable
 from ..logs import get_logger
-from ..runtime.services import Services
 from .errors import InvalidPayload, PayloadTooDeep, UnknownEvent, error_payload
 from .limits import check_limits
 from .safe_json import TOO_DEEP_EVENT
 from .schemas import Event
+
+if TYPE_CHECKING:
+    from ..services import Services
 
 log = get_logger("helpwire.signalling")
 

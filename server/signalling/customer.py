@@ -7,10 +7,10 @@ from typing import Any
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from ..core.errors import CaseNotFound
-from ..runtime.hub import case_room
 from .base import RoleNamespace, Route
 from .errors import CaseAlreadyOpen, InvalidPayload, NoOpenCase, error_payload
 from .media import CUSTOMER_MEDIA_ROUTES, CustomerMediaMixin
+from .rooms import case_room
 from .schemas import (
     CallbackRequest,
     ChatReceived,

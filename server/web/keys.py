@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..runtime.services import Services
+from ..services import Services
 from ..settings import Settings
 
 SETTINGS: web.AppKey[Settings] = web.AppKey("settings", Settings)

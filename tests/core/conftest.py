@@ -15,10 +15,11 @@ from server.core.agents import AgentProfile, AgentStatus, Presence
 from server.core.case import Case
 from server.core.clock import ManualClock
 from server.core.context import Cart, CartLine, CaseContext
-from server.core.effects import STORED_TYPES, Effect, ToAgent, ToCustomer
-from server.core.engine import CaseEngine, EngineConfig
+from server.core.effects import ToAgent, ToCustomer
+from server.core.engine import CaseEngine, EngineConfig, Outcome
 from server.core.routing import RuleSet, load_rules, parse_rules
 from server.settings import DEFAULT_RULES
+from server.signalling.wire import Message, wire_of
 
 #: the ManualClock's default start, so tests can say "T0 + 20"
 T0 = 1_800_000_000.0
@@ -49,12 +50,12 @@ class Desk:
     def now(self) -> float:
         return self.clock.now()
 
-    def tick_at(self, seconds_after_t0: float) -> list[Effect]:
+    def tick_at(self, seconds_after_t0: float) -> list[Outcome]:
         """Move the clock to T0 + seconds (never backwards) and apply the timers."""
         self.clock.advance(T0 + seconds_after_t0 - self.clock.now())
         return self.engine.tick()
 
-    def advance(self, seconds: float) -> list[Effect]:
+    def advance(self, seconds: float) -> list[Outcome]:
         self.clock.advance(seconds)
         return self.engine.tick()
 
@@ -68,7 +69,7 @@ class Desk:
         languages: Iterable[str] = (),
         max_concurrent: int = 3,
         presence: Presence | None = Presence.AVAILABLE,
-    ) -> list[Effect]:
+    ) -> list[Outcome]:
         """Sign an agent in and (by default) make them available."""
         profile = AgentProfile(
             id=agent_id,
@@ -93,7 +94,7 @@ class Desk:
 
     # --- customers
 
-    def press(self, **signals: Any) -> tuple[Case, list[Effect]]:
+    def press(self, **signals: Any) -> tuple[Case, list[Outcome]]:
         return self.engine.open_case(context(**signals))
 
     def answered(self, agent_id: str, **signals: Any) -> Case:
@@ -104,19 +105,20 @@ class Desk:
         return case
 
 
-def to_customer(effects: Iterable[Effect], event: str, case_id: str | None = None) -> list[ToCustomer]:
-    return [e for e in effects
+def wire(outcome: Iterable[Any]) -> list[Message]:
+    """What the participants would be sent: the domain events in their wire form (as the
+    signalling layer maps them), without the writes the persister carries out."""
+    return wire_of(list(outcome))
+
+
+def to_customer(outcome: Iterable[Any], event: str, case_id: str | None = None) -> list[ToCustomer]:
+    return [e for e in wire(outcome)
             if isinstance(e, ToCustomer) and e.event == event and case_id in (None, e.case_id)]
 
 
-def to_agent(effects: Iterable[Effect], event: str, agent_id: str | None = None) -> list[ToAgent]:
-    return [e for e in effects
+def to_agent(outcome: Iterable[Any], event: str, agent_id: str | None = None) -> list[ToAgent]:
+    return [e for e in wire(outcome)
             if isinstance(e, ToAgent) and e.event == event and agent_id in (None, e.agent_id)]
-
-
-def wire(effects: Iterable[Effect]) -> list[Effect]:
-    """The messages among the effects, without the writes the persister carries out."""
-    return [e for e in effects if not isinstance(e, STORED_TYPES)]
 
 
 def counter_ids() -> Callable[[], str]:

@@ -59,9 +59,9 @@ def test_chat_typing_and_receipts_do_not_recompute_the_queues(
     monkeypatch.setattr(desk.engine, "queue_overview", recompute)
     message, effects = desk.engine.chat(case_id, "customer", "Kortet nekas")
     assert wire(effects) == [ToAgent("lisa", "chat_message", message.as_payload())]
-    assert desk.engine.typing(case_id, "agent", True, agent_id="lisa") == [
+    assert wire(desk.engine.typing(case_id, "agent", True, agent_id="lisa")) == [
         ToCustomer(case_id, "typing", {"case_id": case_id, "sender": "agent", "active": True})]
-    assert desk.engine.delivered(case_id, message.id, "agent", agent_id="lisa") == [
+    assert wire(desk.engine.delivered(case_id, message.id, "agent", agent_id="lisa")) == [
         ToCustomer(case_id, "chat_delivered",
                    {"case_id": case_id, "message_id": message.id, "client_id": None})]
 
@@ -164,9 +164,9 @@ def test_with_transcript_retention_on_every_message_is_kept(make_desk: DeskFacto
 
 def test_typing_is_shown_to_the_other_side_only(desk: Desk) -> None:
     case_id = chatting(desk)
-    assert desk.engine.typing(case_id, "customer", True) == [
+    assert wire(desk.engine.typing(case_id, "customer", True)) == [
         ToAgent("lisa", "typing", {"case_id": case_id, "sender": "customer", "active": True})]
-    assert desk.engine.typing(case_id, "agent", False, agent_id="lisa") == [
+    assert wire(desk.engine.typing(case_id, "agent", False, agent_id="lisa")) == [
         ToCustomer(case_id, "typing", {"case_id": case_id, "sender": "agent", "active": False})]
     with pytest.raises(NotYourCase):
         desk.engine.typing(case_id, "agent", True, agent_id="omar")

@@ -59,7 +59,7 @@ async def test_shutdown_does_not_wait_forever_for_engine_io_to_say_goodbye(
         lisa = await agent(server, "lisa", "Lisa")
         shopper = await customer(server)
         await press_help(shopper)
-        engineio = server.services.hub.sio.eio
+        engineio = server.services.sio.eio
         sockets = list(engineio.sockets.values())
         assert len(sockets) == 1 + 1
         released = asyncio.Event()

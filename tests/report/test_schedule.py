@@ -12,10 +12,10 @@ from aiohttp import web
 from server.core.clock import ManualClock
 from server.core.kpi import iso_week_period
 from server.insights.wiring import INSIGHTS
-from server.report.config import ReportSettings
 from server.report.deliver import deliver, email_message
 from server.report.schedule import WeeklyScheduler, next_run
 from server.settings import load_settings
+from server.settings.reports import ReportSettings
 from server.store import Database
 from tests.support.live import live_server
 

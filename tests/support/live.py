@@ -17,7 +17,7 @@ from argon2 import PasswordHasher
 
 from server.app import create_app
 from server.core.clock import Clock
-from server.runtime.services import Services
+from server.services import Services
 from server.settings import Settings, load_settings
 from server.web.keys import SERVICES
 

@@ -1,4 +1,5 @@
-"""Everything a handler may use, passed in explicitly (no module-level state)."""
+"""Everything a handler may use, passed in explicitly (no module-level state): the composition
+root's record of the running components, so that none of them needs to import another's package."""
 
 from __future__ import annotations
 
@@ -6,15 +7,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..core.engine import CaseEngine
-from ..security.tokens import TokenSigner
-from ..settings import Settings
-from ..store import AgentRepository, AnalyticsRepository, CaseRepository, Database
-from .hub import Hub
-from .persister import Persister
+import socketio
+
+from .core.engine import CaseEngine
+from .runtime.hub import Hub
+from .runtime.persister import Persister
+from .security.tokens import TokenSigner
+from .settings import Settings
+from .signalling.emitter import SocketEmitter
+from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 
 if TYPE_CHECKING:
-    from ..media.sessions import MediaSessions
+    from .media.sessions import MediaSessions
 
 
 @dataclass
@@ -29,6 +33,9 @@ class Services:
     signer: TokenSigner
     #: purchases, shop-session exposures and the reads of the KPI reports
     analytics: AnalyticsRepository
+    sio: socketio.AsyncServer
+    #: sends the hub's batches to the sockets; its observers see every message sent
+    emitter: SocketEmitter
     #: voice and video (server/media); None until the app has started it
     media: MediaSessions | None = None
     #: told the code of every error answered to a Socket.IO client (the metrics count them)

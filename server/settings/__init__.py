@@ -18,10 +18,11 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from .core.display import DisplayRules
-from .report.config import AbTestSettings, ReportSettings
+from ..core.display import DisplayRules
+from .durability import DurabilitySettings
+from .reports import AbTestSettings, ReportSettings
 
-DEFAULT_RULES = Path(__file__).parent / "defaults" / "rules.toml"
+DEFAULT_RULES = Path(__file__).parent.parent / "defaults" / "rules.toml"
 
 
 class QuickReply(BaseModel):
@@ -48,27 +49,6 @@ DEFAULT_QUICK_REPLIES = [
         en="Done, it is unlocked now. Please continue to payment.",
     ),
 ]
-
-
-class DurabilitySettings(BaseModel):
-    """How writes are made durable before they are acknowledged (server/runtime/persister.py)."""
-
-    model_config = {"extra": "forbid"}
-
-    #: most queued writes committed in one transaction (group commit)
-    max_batch_jobs: int = Field(200, ge=1)
-    #: a write (one transaction) that takes longer counts as failed and is retried
-    write_timeout_seconds: float = Field(5.0, gt=0)
-    #: the first wait before a failed write is retried; doubled each time up to the cap
-    retry_initial_seconds: float = Field(0.1, gt=0)
-    retry_max_seconds: float = Field(5.0, gt=0)
-    #: writes queued or being retried at most; at this many, new state-changing events are
-    #: refused with storage_unavailable (memory stays bounded during a long outage)
-    max_pending_writes: int = Field(10_000, ge=1)
-    #: how long a graceful shutdown waits for queued writes to be committed
-    shutdown_flush_seconds: float = Field(10.0, ge=0)
-    #: after a restart, how long the participants of a resumed case have to reconnect
-    restart_grace_seconds: float = Field(30.0, ge=0)
 
 
 class Settings(BaseSettings):

@@ -1,0 +1,194 @@
+"""The wire form of every domain event: which Socket.IO event, to whom, with which payload.
+
+The one place that knows the event names and payload shapes of docs/protocol.md for what the case
+engine decides; the core only says what happened (server/core/events.py).
+"""
+
+from __future__ import annotations
+
+from functools import singledispatch
+from typing import Any
+
+from ..core.effects import STORED_TYPES, ToAgent, ToAllAgents, ToCustomer
+from ..core.events import (
+    AgentJoined,
+    AgentLost,
+    CallbackConfirmed,
+    CallbackOffered,
+    CaseAssigned,
+    CaseClosed,
+    ChatDelivered,
+    ChatLine,
+    CustomerConnection,
+    CustomerEnded,
+    CustomerLost,
+    FeedbackGiven,
+    OfferMade,
+    OfferWithdrawn,
+    PresenceChanged,
+    QueuePosition,
+    QueuesChanged,
+    TechnicalError,
+    Typing,
+    WrapUpStarted,
+)
+
+Message = ToCustomer | ToAgent | ToAllAgents
+
+
+@singledispatch
+def messages(event: object) -> list[Message]:
+    raise TypeError(f"no wire form for {type(event).__name__}")
+
+
+@messages.register
+def _(event: QueuePosition) -> list[Message]:
+    return [ToCustomer(event.case_id, "queue_status", {
+        "case_id": event.case_id,
+        "queue": event.queue,
+        "queue_title": {"sv": event.title_sv, "en": event.title_en},
+        "position": event.position,
+        "eta_seconds": event.eta_seconds,
+        "promise_seconds": event.promise_seconds,
+    })]
+
+
+@messages.register
+def _(event: QueuesChanged) -> list[Message]:
+    return [ToAllAgents("queues", event.overview)]
+
+
+@messages.register
+def _(event: CallbackOffered) -> list[Message]:
+    return [ToCustomer(event.case_id, "callback_offer",
+                       {"case_id": event.case_id, "reason": event.reason})]
+
+
+@messages.register
+def _(event: CallbackConfirmed) -> list[Message]:
+    return [ToCustomer(event.case_id, "callback_confirmed",
+                       {"case_id": event.case_id, "cart_hold_seconds": event.cart_hold_seconds})]
+
+
+@messages.register
+def _(event: TechnicalError) -> list[Message]:
+    return [ToCustomer(event.case_id, "technical_error", {
+        "case_id": event.case_id, "reason": event.reason,
+        "cart_hold_seconds": event.cart_hold_seconds,
+    })]
+
+
+@messages.register
+def _(event: OfferMade) -> list[Message]:
+    return [ToAgent(event.agent_id, "offer", {
+        "case_id": event.case_id,
+        "queue": event.queue,
+        "expires_in": event.expires_in,
+        "waited_seconds": event.waited_seconds,
+        "summary": event.summary,
+    })]
+
+
+@messages.register
+def _(event: OfferWithdrawn) -> list[Message]:
+    return [ToAgent(event.agent_id, "offer_withdrawn",
+                    {"case_id": event.case_id, "reason": event.reason})]
+
+
+@messages.register
+def _(event: AgentJoined) -> list[Message]:
+    return [ToCustomer(event.case_id, "agent_joined", {
+        "case_id": event.case_id, "agent_name": event.agent_name,
+        "first_channel": event.first_channel,
+    })]
+
+
+@messages.register
+def _(event: CaseAssigned) -> list[Message]:
+    return [ToAgent(event.agent_id, "case_assigned", event.view)]
+
+
+@messages.register
+def _(event: PresenceChanged) -> list[Message]:
+    payload: dict[str, Any] = {"presence": event.presence}
+    if event.reason is not None:
+        payload["reason"] = event.reason
+    return [ToAgent(event.agent_id, "presence", payload)]
+
+
+@messages.register
+def _(event: CustomerConnection) -> list[Message]:
+    return [ToAgent(event.agent_id, "customer_connection",
+                    {"case_id": event.case_id, "connected": event.connected})]
+
+
+@messages.register
+def _(event: CustomerLost) -> list[Message]:
+    return [ToAgent(event.agent_id, "customer_left", {"case_id": event.case_id})]
+
+
+@messages.register
+def _(event: AgentLost) -> list[Message]:
+    return [ToCustomer(event.case_id, "agent_lost", {"case_id": event.case_id})]
+
+
+@messages.register
+def _(event: ChatLine) -> list[Message]:
+    message = event.message
+    if message.sender == "agent":
+        return [ToCustomer(message.case_id, "chat_message", message.as_payload())]
+    if event.agent_id is None:
+        return []
+    return [ToAgent(event.agent_id, "chat_message", message.as_payload())]
+
+
+@messages.register
+def _(event: ChatDelivered) -> list[Message]:
+    payload = {"case_id": event.case_id, "message_id": event.message_id,
+               "client_id": event.client_id}
+    if event.sender == "customer":
+        return [ToCustomer(event.case_id, "chat_delivered", payload)]
+    return [] if event.agent_id is None else [ToAgent(event.agent_id, "chat_delivered", payload)]
+
+
+@messages.register
+def _(event: Typing) -> list[Message]:
+    payload = {"case_id": event.case_id, "sender": event.sender, "active": event.active}
+    if event.sender == "agent":
+        return [ToCustomer(event.case_id, "typing", payload)]
+    return [ToAgent(event.agent_id, "typing", payload)]
+
+
+@messages.register
+def _(event: CustomerEnded) -> list[Message]:
+    return [ToAgent(event.agent_id, "customer_ended", {"case_id": event.case_id})]
+
+
+@messages.register
+def _(event: WrapUpStarted) -> list[Message]:
+    return [ToCustomer(event.case_id, "wrap_up",
+                       {"case_id": event.case_id, "feedback_seconds": event.feedback_seconds})]
+
+
+@messages.register
+def _(event: CaseClosed) -> list[Message]:
+    return [
+        ToCustomer(event.case_id, "case_closed", {"case_id": event.case_id, "resolved": event.resolved}),
+        ToAgent(event.agent_id, "case_closed", {"case_id": event.case_id}),
+    ]
+
+
+@messages.register
+def _(event: FeedbackGiven) -> list[Message]:
+    return [ToAgent(event.agent_id, "feedback", {"case_id": event.case_id, "rating": event.rating})]
+
+
+def wire_of(batch: list[Any]) -> list[Message]:
+    """The messages of a batch, in order: domain events mapped, messages as they are, writes left out."""
+    out: list[Message] = []
+    for item in batch:
+        if isinstance(item, (ToCustomer, ToAgent, ToAllAgents)):
+            out.append(item)
+        elif not isinstance(item, STORED_TYPES):
+            out.extend(messages(item))
+    return out
