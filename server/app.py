@@ -19,6 +19,7 @@ from .logs import get_logger
 from .media.sessions import MediaSessions
 from .runtime.hub import AGENT_NS, CUSTOMER_NS, KIOSK_NS, Hub
 from .runtime.loop_monitor import LoopMonitor
+from .runtime.outbox import build_outbox
 from .runtime.persister import Persister
 from .runtime.services import Services
 from .runtime.tuning import CollectorTuning
@@ -109,6 +110,8 @@ def create_app(
             signer=TokenSigner(settings.resolved_secret_key(), settings.agent_token_ttl_seconds),
             analytics=AnalyticsRepository(database),
         )
+        outbox = services.outbox = build_outbox(settings, database, hub)
+        cases.delivery_listeners.append(outbox.wake)  # a committed row is attempted at once
         media = MediaSessions(settings, engine, hub)
         hub.observers.append(media.after_effects)
         services.media = media
@@ -118,6 +121,7 @@ def create_app(
         sio.register_namespace(AgentNamespace(AGENT_NS, services))
         insights = Insights(app, sio, services)
         persister.start()
+        outbox.start()
         hub.start()
         media.start()
         insights.start()
@@ -133,6 +137,7 @@ def create_app(
             await media.stop()
             await hub.stop()
             await persister.stop()
+            await outbox.stop()  # after the persister: its last commits stay queued for next time
             await database.close()
             log.info("server_stopped")
 

@@ -55,10 +55,26 @@ class KeepTranscript:
 
 
 @dataclass(frozen=True)
+class QueueWebhook:
+    """A delivery announcing a decision (an outbox row), stored in the decision's transaction.
+
+    ``payload`` is the whole JSON body; ``delivery_id`` is also sent as X-Helpwire-Delivery.
+    """
+
+    delivery_id: str
+    kind: str
+    target: str
+    payload: dict[str, Any]
+    created_at: float
+    case_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ForgetCase:
     """The case is over for its participants: the adapter may drop its live resources."""
 
     case_id: str
 
 
-Effect = ToCustomer | ToAgent | ToAllAgents | SaveCase | SaveCallback | KeepTranscript | ForgetCase
+Effect = (ToCustomer | ToAgent | ToAllAgents | SaveCase | SaveCallback | KeepTranscript
+          | QueueWebhook | ForgetCase)

@@ -15,6 +15,7 @@ from ..core.effects import (
     Effect,
     ForgetCase,
     KeepTranscript,
+    QueueWebhook,
     SaveCallback,
     SaveCase,
     ToAgent,
@@ -84,7 +85,7 @@ class Hub:
             )
         elif isinstance(effect, ToAllAgents):
             await self.sio.emit(effect.event, effect.payload, room=AGENTS_ROOM, namespace=AGENT_NS)
-        elif isinstance(effect, (SaveCase, SaveCallback, KeepTranscript)):
+        elif isinstance(effect, (SaveCase, SaveCallback, KeepTranscript, QueueWebhook)):
             self.persister.submit(effect)
         elif isinstance(effect, ForgetCase):
             log.info("case_finished", case_id=effect.case_id)

@@ -10,13 +10,13 @@ import asyncio
 from collections.abc import Callable, Sequence
 
 from ..core.case import Case
-from ..core.effects import KeepTranscript, SaveCallback, SaveCase
+from ..core.effects import KeepTranscript, QueueWebhook, SaveCallback, SaveCase
 from ..logs import get_logger
 from ..store import CaseRepository
 
 log = get_logger("helpwire.persister")
 
-Job = SaveCase | SaveCallback | KeepTranscript
+Job = SaveCase | SaveCallback | KeepTranscript | QueueWebhook
 
 #: the most queued jobs written in one transaction; the rest wait for the next one
 MAX_BATCH_JOBS = 200
@@ -102,6 +102,8 @@ class Persister:
                         job.case_id, job.requested_at, job.reason, job.contact, job.cart,
                         job.cart_expires_at,
                     )
+                elif isinstance(job, QueueWebhook):
+                    await batch.queue_delivery(job)
                 else:
                     await batch.add_transcript_message(job.case_id, job.at, job.sender, job.text)
             if run:

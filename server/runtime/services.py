@@ -15,6 +15,7 @@ from .persister import Persister
 
 if TYPE_CHECKING:
     from ..media.sessions import MediaSessions
+    from .outbox import OutboxWorker
 
 
 @dataclass
@@ -31,5 +32,7 @@ class Services:
     analytics: AnalyticsRepository
     #: voice and video (server/media); None until the app has started it
     media: MediaSessions | None = None
+    #: delivers the outbox (POS webhooks, the weekly report); None until the app has started it
+    outbox: OutboxWorker | None = None
     #: told the code of every error answered to a Socket.IO client (the metrics count them)
     error_observers: list[Callable[[str], None]] = field(default_factory=list)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,7 +16,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.case import Case, CaseEvent
+from ..core.effects import QueueWebhook
 from .database import Database
+from .outbox import insert_deliveries
 from .tables import callback_requests, case_events, cases, transcript_messages
 
 SENDERS = frozenset({"customer", "agent"})
@@ -39,6 +41,8 @@ class CaseBatch:
         self.counts: dict[str, int] = {}
         #: every case this batch tried to save, committed or not
         self.touched: set[str] = set()
+        #: outbox rows this batch inserted (the outbox worker is woken once they are committed)
+        self.queued = 0
 
     async def save_cases(self, case_list: Iterable[Case]) -> None:
         """Upsert the rows of the cases and append their events not stored yet (seq = index)."""
@@ -72,6 +76,11 @@ class CaseBatch:
 
     async def add_transcript_message(self, case_id: str, at: float, sender: str, text: str) -> None:
         await _add_transcript_message(self._conn, case_id, at, sender, text)
+
+    async def queue_delivery(self, job: QueueWebhook) -> None:
+        """An outbox row, committed together with the decision it announces."""
+        await insert_deliveries(self._conn, [job])
+        self.queued += 1
 
     async def _stored_counts(self, case_ids: Sequence[str]) -> dict[str, int]:
         """How many events each case has stored; asks the database only about unknown cases."""
@@ -112,6 +121,8 @@ class CaseRepository:
         self._save_lock = asyncio.Lock()
         #: events stored per case, as committed; insertion order = least recently saved first
         self._stored: dict[str, int] = {}
+        #: called after a commit that queued outbox rows (the outbox worker's wake-up)
+        self.delivery_listeners: list[Callable[[], None]] = []
 
     async def save(self, case: Case) -> None:
         """Upsert the case row and append the events not stored yet (seq = list index)."""
@@ -142,6 +153,9 @@ class CaseRepository:
                 raise
             assert batch is not None
             self._remember(batch.counts)
+            if batch.queued:
+                for listener in self.delivery_listeners:
+                    listener()
 
     def _remember(self, counts: dict[str, int]) -> None:
         stored = self._stored
