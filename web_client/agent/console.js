@@ -1587,6 +1587,7 @@ const handlers = {
   consent_state: (payload) => caseOf(payload)?.consent?.on("consent_state", payload),
   consent_ended: (payload) => caseOf(payload)?.consent?.on("consent_ended", payload),
   age_check_result: (payload) => caseOf(payload)?.consent?.on("age_check_result", payload),
+  webhook_status: (payload) => caseOf(payload)?.consent?.on("webhook_status", payload),
   error: () => {
     // every refused event is also answered in its acknowledgement, where it is shown
   },
