@@ -327,3 +327,28 @@ async def test_a_denied_check_is_told_kindly_keeps_the_item_locked_and_sends_no_
     assert stored["detail"] == {"sku": SKU, "agent": check.agent_id, "outcome": "denied", "method": "video"}
     assert no_image_data(events)
     assert check.customer_errors == [] and check.agent_errors == []
+
+
+async def test_the_agent_sees_each_retry_to_the_till_and_when_it_is_given_up(
+    tmp_path: Path, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    # a till that never accepts: three attempts, 1 s and 2 s apart, then given up
+    async with pos_server(fail_first=1_000) as refusing, live_server(
+        tmp_path / "refusing", media_host_addresses=["127.0.0.1"], pos_webhook_url=refusing.url,
+        pos_webhook_secret=SECRET, pos_webhook_attempts=3, pos_webhook_backoff_seconds=1.0,
+    ) as server:
+        check = await shop_check(server, browser, contexts)
+        panel = check.panel
+        await panel.locator(f"[data-action=propose-age-check][data-sku={SKU}]").click()
+        await camera_on_with_one_tap(check)
+        await panel.locator("[data-action=age-approve]").click()
+        status = panel.locator("[data-field=webhook-status]")
+        await expect(status).to_have_text("Skickas… (försök 2)", timeout=TIMEOUT_MS)
+        await expect(status).to_have_text("Skickas… (försök 3)", timeout=TIMEOUT_MS)
+        await expect(status).to_have_text("Inte levererat till kassan", timeout=TIMEOUT_MS)
+        await expect(status).to_have_attribute("data-status", "given_up")
+        assert len(refusing.deliveries) == 3
+        # in English too
+        await check.agent.click("#language-toggle")
+        await expect(status).to_have_text("Not delivered to the till")
+        assert check.customer_errors == [] and check.agent_errors == []

@@ -233,7 +233,10 @@ function applyLanguage(language) {
     h("span", { class: "visually-hidden", text: `${t("language.toggleLabel")} ` }),
     h("span", { lang: other, text: t("language.toggle") }));
   translateAll();
-  for (const view of state.cases.values()) view.renderQuickReplies();
+  for (const view of state.cases.values()) {
+    view.renderQuickReplies();
+    view.consent?.render();
+  }
 }
 
 // ------------------------------------------------------------------ login
