@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,9 @@ import aiohttp
 from aiohttp import web
 from structlog.testing import capture_logs
 
+from server.core.clock import ManualClock
+from server.core.effects import QueueWebhook
+from server.runtime.outbox import OutboxWorker
 from server.store import Database
 from server.store.outbox import Delivery, OutboxRepository
 from tests.integration.helpers import Agent, active_case, agent, context, ok
@@ -100,7 +104,7 @@ async def until_row(server: LiveServer, delivery_id: str, condition: Callable[[D
             await asyncio.sleep(0.02)
 
 
-async def stored_row(tmp_path: Path, settings_url: str, delivery_id: str) -> Delivery:
+async def stored_row(settings_url: str, delivery_id: str) -> Delivery:
     """The row as the stopped server left it in its database file."""
     database = Database(settings_url)
     await database.start()
@@ -151,7 +155,7 @@ async def test_a_webhook_failing_across_a_restart_reaches_the_pos_exactly_once(
                               "kind": "pos.item_unlocked", "status": "pending", "attempts": 1}
             await customer.close()
             await responder.client.close()
-        left = await stored_row(tmp_path, first.settings.resolved_database_url, delivery_id)
+        left = await stored_row(first.settings.resolved_database_url, delivery_id)
         assert left.status == "pending" and left.attempts >= refused.attempts
         assert left.claimed_until is None  # the stopped server gave its claim back
 
@@ -234,5 +238,41 @@ async def test_the_first_attempt_follows_the_commit_without_waiting_for_a_poll(
             await customer.close()
             await responder.client.close()
         assert pos.accepted == {delivery_id: 1}
+    finally:
+        await pos.stop()
+
+
+def test_the_wait_between_attempts_doubles_up_to_the_cap_and_the_last_attempt_gives_up() -> None:
+    worker = OutboxWorker(OutboxRepository(Database("sqlite+aiosqlite:///:memory:")), {},
+                          ManualClock(), attempts=6, backoff_seconds=1.0, backoff_cap_seconds=4.0,
+                          poll_seconds=2.0, lease_seconds=60.0)
+    assert [worker.retry_delay(n) for n in range(1, 7)] == [1.0, 2.0, 4.0, 4.0, 4.0, None]
+
+
+async def test_a_row_claimed_by_a_node_that_died_is_delivered_once_its_lease_runs_out(
+    tmp_path: Path,
+) -> None:
+    pos = Receiver(accept=True)
+    await pos.start()
+    try:
+        async with live_server(tmp_path, **FAST_RETRIES, pos_webhook_url=pos.url,
+                               outbox_poll_seconds=0.2) as server:
+            # another node queued a row and claimed it for 1 s, then died: nobody woke this one
+            other = Database(server.settings.resolved_database_url)
+            await other.start()
+            try:
+                repository = OutboxRepository(other)
+                now = time.time()
+                await repository.add([QueueWebhook("from-the-other-node", "pos.item_unlocked",
+                                                   pos.url, {"event": "item_unlocked"}, now)])
+                [claim] = await repository.claim_due(now, 1.0, 10)
+            finally:
+                await other.close()
+            assert claim.claimed_until is not None
+            await pos.wait(lambda: bool(pos.accepted), timeout=5)
+            assert time.time() >= claim.claimed_until  # not before the dead node's lease ended
+            row = await until_row(server, "from-the-other-node", lambda r: r.status == "delivered")
+            assert row.attempts == 1
+        assert pos.accepted == {"from-the-other-node": 1}
     finally:
         await pos.stop()

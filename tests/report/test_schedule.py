@@ -18,8 +18,8 @@ from server.core.kpi import iso_week_period
 from server.insights.wiring import INSIGHTS
 from server.report.config import ReportSettings
 from server.report.deliver import email_message, report_deliveries
-from server.report.sender import REPORT_WEEKLY, ReportSender
 from server.report.schedule import WeeklyScheduler, next_run
+from server.report.sender import REPORT_WEEKLY, ReportSender
 from server.settings import load_settings
 from server.store import Database
 from server.store.outbox import Delivery
