@@ -34,6 +34,8 @@ log = get_logger("helpwire.outbox")
 CLAIM_BATCH = 20
 #: the shortest wait between two rounds, so a row due "now" but not yet claimable never spins
 MIN_WAIT_SECONDS = 0.01
+#: how long a stop waits for a database call of the worker to finish before cancelling it
+STOP_SECONDS = 5.0
 
 StatusListener = Callable[[Delivery], Awaitable[None]]
 
@@ -74,6 +76,9 @@ class OutboxWorker:
         self.backlog = Backlog(0, None, None)
         self._wake = asyncio.Event()
         self._in_flight: dict[str, Delivery] = {}
+        #: the attempts' sends under way (a stop cuts them short)
+        self._sends: set[asyncio.Task[str | None]] = set()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -82,11 +87,22 @@ class OutboxWorker:
         self._task = asyncio.create_task(self._loop(), name="helpwire-outbox")
 
     async def stop(self) -> None:
-        """Stop attempting; claims of attempts cut short are given back for the next server."""
+        """Stop attempting; claims of attempts cut short are given back for the next server.
+
+        Only the sends are cut short: a database call is let finish (cancelling one can leave
+        its connection unclosed), unless it hangs longer than ``STOP_SECONDS``.
+        """
+        self._stopping = True
+        self._wake.set()
+        for send in list(self._sends):
+            send.cancel()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            try:
+                await asyncio.wait_for(asyncio.shield(self._task), STOP_SECONDS)
+            except TimeoutError:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._task
             self._task = None
         for delivery in list(self._in_flight.values()):
             try:
@@ -110,7 +126,7 @@ class OutboxWorker:
     # ------------------------------------------------------------------ rounds
 
     async def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()  # a commit during the round wakes the next one
             try:
                 await self.run_once()
@@ -124,6 +140,8 @@ class OutboxWorker:
 
     async def run_once(self) -> int:
         """Claim the due rows and make one attempt at each; returns how many were attempted."""
+        if self._stopping:
+            return 0
         claimed = await self.repository.claim_due(self.clock.now(), self.lease_seconds,
                                                   CLAIM_BATCH)
         if claimed:
@@ -140,27 +158,37 @@ class OutboxWorker:
     async def _attempt(self, delivery: Delivery) -> None:
         self._in_flight[delivery.id] = delivery
         try:
-            await self._attempt_claimed(delivery)
+            if not await self._attempt_claimed(delivery):
+                return  # cut short by stop(), which gives the claim back
         except Exception as error:  # the row stays claimed until its lease runs out
             log.error("outbox_attempt_crashed", delivery_id=delivery.id,
                       error=type(error).__name__)
-        del self._in_flight[delivery.id]  # not on cancellation: stop() gives the claim back
+        del self._in_flight[delivery.id]
 
-    async def _attempt_claimed(self, delivery: Delivery) -> None:
+    async def _attempt_claimed(self, delivery: Delivery) -> bool:
+        """One attempt and its outcome stored; False when a stop cut the send short."""
         attempt = delivery.attempts + 1
         sender = self.senders.get(delivery.kind)
         if sender is None:
             problem: str | None = "no_sender_for_kind"
         else:
+            send = asyncio.ensure_future(sender.send(delivery, self.clock.now()))
+            self._sends.add(send)
             try:
-                problem = await sender.send(delivery, self.clock.now())
+                problem = await send
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                return False
             except Exception as error:  # a sender's bug must not hold the row forever
                 problem = type(error).__name__
+            finally:
+                self._sends.discard(send)
         if problem is None:
             done = await self.repository.mark_delivered(delivery, self.clock.now())
             if done is None:
                 log.warning("outbox_claim_lost", delivery_id=delivery.id)
-                return
+                return True
             self.delivered += 1
             log.info("webhook_delivered", kind=delivery.kind, delivery_id=delivery.id,
                      attempt=attempt)
@@ -170,7 +198,7 @@ class OutboxWorker:
             done = await self.repository.mark_failed(delivery, problem, retry_at)
             if done is None:
                 log.warning("outbox_claim_lost", delivery_id=delivery.id)
-                return
+                return True
             self.failed_attempts += 1
             log.warning("webhook_attempt_failed", kind=delivery.kind, delivery_id=delivery.id,
                         attempt=attempt, problem=problem)
@@ -183,6 +211,7 @@ class OutboxWorker:
                 await listener(done)
             except Exception as error:
                 log.warning("outbox_status_listener_failed", error=type(error).__name__)
+        return True
 
 
 def agent_status(hub: Hub) -> StatusListener:
