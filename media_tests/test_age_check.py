@@ -58,17 +58,17 @@ async def test_an_approved_check_unlocks_the_item_and_signs_a_webhook_that_the_p
 ) -> None:
     verify = documented_verifier()
     async with pos_server(fail_first=1) as pos, media_server(
-        pos_webhook_url="placeholder", pos_webhook_secret=SECRET, pos_webhook_backoff_seconds=0.2,
+        pos_webhook_url=pos.url, pos_webhook_secret=SECRET, pos_webhook_backoff_seconds=0.2,
     ) as server:
-        # the POS URL is known only now: point the running sender at it
-        server.services.media.consent.webhook.url = pos.url  # type: ignore[union-attr]
         call = await open_case(server, "lisa", context=CART)
         try:
             grant_id, camera, agent = await camera_check(call, by_customer=True)
             result = ok(await call.agent.call("age_check_decision", {
                 "case_id": call.case_id, "grant_id": grant_id, "outcome": "approved"}))["result"]
+            delivery = result.pop("delivery")
             assert result == {"case_id": call.case_id, "grant_id": grant_id, "sku": "starkol-50",
                               "outcome": "approved"}
+            assert delivery["status"] == "pending" and delivery["attempts"] == 0
             unlocked = await call.customer.wait_for("item_unlocked")
             assert unlocked == {"case_id": call.case_id, "sku": "starkol-50"}
             ended = await call.agent.wait_for("consent_ended", lambda p: p["grant_id"] == grant_id)
@@ -78,6 +78,9 @@ async def test_an_approved_check_unlocks_the_item_and_signs_a_webhook_that_the_p
             await asyncio.wait_for(pos.arrived.wait(), 5)
             (h1, b1), (headers, body) = pos.deliveries
             assert h1["X-Helpwire-Delivery"] == headers["X-Helpwire-Delivery"] and b1 == body
+            assert headers["X-Helpwire-Delivery"] == delivery["delivery_id"]
+            status = await call.agent.wait_for("webhook_status", lambda s: s["status"] == "delivered")
+            assert status["attempts"] == 2
             payload = json.loads(body)
             assert payload["event"] == "item_unlocked" and payload["sku"] == "starkol-50"
             assert payload["case_id"] == call.case_id and payload["method"] == "video"
@@ -119,9 +122,8 @@ async def test_a_denied_check_tells_the_customer_kindly_and_unlocks_nothing(
     media_server: Callable[..., AbstractAsyncContextManager[LiveServer]],
 ) -> None:
     async with pos_server() as pos, media_server(
-        pos_webhook_url="placeholder", pos_webhook_secret=SECRET,
+        pos_webhook_url=pos.url, pos_webhook_secret=SECRET,
     ) as server:
-        server.services.media.consent.webhook.url = pos.url  # type: ignore[union-attr]
         call = await open_case(server, "lisa", context=CART)
         try:
             grant_id, _, _ = await camera_check(call, by_customer=False)
@@ -136,6 +138,8 @@ async def test_a_denied_check_tells_the_customer_kindly_and_unlocks_nothing(
             await asyncio.sleep(0.5)
             assert "item_unlocked" not in call.customer.received
             assert pos.deliveries == []
+            assert server.services.outbox is not None
+            assert await server.services.outbox.repository.of_case(call.case_id) == []
             [check] = [e for e in server.services.engine.case(call.case_id).events
                        if e.kind == "age_check"]
             assert check.detail["outcome"] == "denied" and "reason" not in check.detail

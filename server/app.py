@@ -19,6 +19,7 @@ from .logs import get_logger
 from .media.sessions import MediaSessions
 from .runtime.hub import Hub
 from .runtime.loop_monitor import LoopMonitor
+from .runtime.outbox import build_outbox
 from .runtime.persister import Persister
 from .runtime.resume import resume_live_cases
 from .runtime.tuning import CollectorTuning
@@ -115,6 +116,8 @@ def create_app(
             sio=sio,
             emitter=emitter,
         )
+        outbox = services.outbox = build_outbox(settings, database, hub)
+        cases.delivery_listeners.append(outbox.wake)  # a committed row is attempted at once
         media = MediaSessions(settings, engine, hub)
         hub.observers.append(media.after_effects)
         services.media = media
@@ -126,6 +129,7 @@ def create_app(
         persister.start()
         await resume_live_cases(cases, services.agents, engine, hub,
                                 settings.durability.restart_grace_seconds)
+        outbox.start()
         hub.start()
         media.start()
         insights.start()
@@ -141,6 +145,7 @@ def create_app(
             await media.stop()
             await hub.stop()
             await persister.stop()
+            await outbox.stop()  # after the persister: its last commits stay queued for next time
             await database.close()
             log.info("server_stopped")
 

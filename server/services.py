@@ -19,6 +19,7 @@ from .store import AgentRepository, AnalyticsRepository, CaseRepository, Databas
 
 if TYPE_CHECKING:
     from .media.sessions import MediaSessions
+    from .runtime.outbox import OutboxWorker
 
 
 @dataclass
@@ -38,5 +39,7 @@ class Services:
     emitter: SocketEmitter
     #: voice and video (server/media); None until the app has started it
     media: MediaSessions | None = None
+    #: delivers the outbox (POS webhooks, the weekly report); None until the app has started it
+    outbox: OutboxWorker | None = None
     #: told the code of every error answered to a Socket.IO client (the metrics count them)
     error_observers: list[Callable[[str], None]] = field(default_factory=list)

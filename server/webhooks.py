@@ -1,82 +1,69 @@
-"""Signed webhooks to the store's POS (an approved age check unlocks an item there).
+"""One attempt at an outbox row over HTTP: a JSON POST, signed when the receiver shares a secret.
 
-Each delivery is a JSON POST signed with HMAC-SHA256 (consent/webhook.py; the POS side's
-verification code is in docs/protocol.md). A POS that does not answer 2xx is tried again after
-`pos_webhook_backoff_seconds`, doubling each time, up to `pos_webhook_attempts` tries; every
-attempt has a fresh timestamp and signature and the same `X-Helpwire-Delivery` id.
+The POS webhook (an approved age check unlocks an item there) is signed with HMAC-SHA256
+(consent/webhook.py; the POS side's verification code is in docs/protocol.md). Every attempt has
+a fresh timestamp and signature and the same ``X-Helpwire-Delivery`` id, which is the outbox
+row's id: the body is the stored payload, encoded the same way every time. Retries, backoff and
+restarts are the outbox worker's business (server/runtime/outbox.py).
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-import uuid
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 
-from consent.webhook import backoff_delays, signed_headers
+from consent.webhook import DELIVERY_HEADER, signed_headers
 
-from .logs import get_logger
+from .store.outbox import Delivery
 
-log = get_logger("helpwire.webhooks")
+#: the outbox kind of an approved age check announced to the store's POS
+POS_ITEM_UNLOCKED = "pos.item_unlocked"
 
 
-class WebhookSender:
-    def __init__(self, url: str, secret: str, attempts: int, backoff_seconds: float,
-                 now: Callable[[], float], timeout_seconds: float = 5.0) -> None:
-        self.url = url
+class Sender(Protocol):
+    async def send(self, delivery: Delivery, now: float) -> str | None:
+        """Make one attempt: None when delivered, else a short problem label (no payload)."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
+def body_of(payload: dict[str, Any]) -> bytes:
+    """The bytes sent for a payload: compact, sorted keys, so every attempt sends the same."""
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True,
+                      ensure_ascii=False).encode()
+
+
+class HttpPoster:
+    """POSTs the row's payload to its target URL; 2xx means delivered."""
+
+    def __init__(self, secret: str, timeout_seconds: float) -> None:
+        #: empty = unsigned (the delivery id header is still sent)
         self.secret = secret
-        self.attempts = attempts
-        self.backoff_seconds = backoff_seconds
         self.timeout_seconds = timeout_seconds
-        self._now = now
-        self._tasks: set[asyncio.Task[bool]] = set()
+        self._http: aiohttp.ClientSession | None = None
 
-    @property
-    def enabled(self) -> bool:
-        return bool(self.url)
+    async def send(self, delivery: Delivery, now: float) -> str | None:
+        body = body_of(delivery.payload)
+        if self.secret:
+            headers = signed_headers(self.secret, body, now, delivery.id)
+        else:
+            headers = {"Content-Type": "application/json", DELIVERY_HEADER: delivery.id}
+        if self._http is None:
+            self._http = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout_seconds))
+        try:
+            async with self._http.post(delivery.target, data=body, headers=headers) as response:
+                if 200 <= response.status < 300:
+                    return None
+                return f"HTTP {response.status}"
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            # ValueError: a target that is not a URL at all (InvalidURL is one too)
+            return type(error).__name__
 
-    def send(self, event: str, payload: dict[str, Any]) -> asyncio.Task[bool] | None:
-        """Deliver in the background (retries included); None when no URL is configured."""
-        if not self.enabled:
-            return None
-        task = asyncio.ensure_future(self._deliver(event, payload))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    async def _deliver(self, event: str, payload: dict[str, Any]) -> bool:
-        delivery_id = uuid.uuid4().hex
-        body = json.dumps({"event": event, "delivery_id": delivery_id, **payload},
-                          separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode()
-        delays = backoff_delays(self.attempts, self.backoff_seconds)
-        timeout = aiohttp.ClientTimeout(total=self.timeout_seconds)
-        async with aiohttp.ClientSession(timeout=timeout) as http:
-            for attempt in range(1, self.attempts + 1):
-                headers = signed_headers(self.secret, body, self._now(), delivery_id)
-                try:
-                    async with http.post(self.url, data=body, headers=headers) as response:
-                        if 200 <= response.status < 300:
-                            log.info("webhook_delivered", webhook_event=event, attempt=attempt,
-                                     delivery_id=delivery_id)
-                            return True
-                        problem = f"HTTP {response.status}"
-                except (aiohttp.ClientError, TimeoutError) as error:
-                    problem = type(error).__name__
-                log.warning("webhook_attempt_failed", webhook_event=event, attempt=attempt,
-                            problem=problem, delivery_id=delivery_id)
-                if attempt <= len(delays):
-                    await asyncio.sleep(delays[attempt - 1])
-        log.error("webhook_gave_up", webhook_event=event, delivery_id=delivery_id)
-        return False
-
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        for task in list(self._tasks):
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks.clear()
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None

@@ -197,3 +197,25 @@ def test_event_loop_and_collector_defaults_and_limits() -> None:
         load_settings(event_loop="trio")
     with pytest.raises(ValidationError, match="loop_stall_warning_seconds"):
         load_settings(loop_stall_warning_seconds=0)
+
+
+def test_outbox_defaults_and_limits() -> None:
+    settings = load_settings()
+    assert (settings.pos_webhook_attempts, settings.pos_webhook_backoff_seconds) == (5, 1.0)
+    assert settings.outbox_backoff_cap_seconds == 30
+    assert settings.outbox_poll_seconds == 2
+    assert settings.outbox_attempt_timeout_seconds == 5
+    assert settings.outbox_lease_seconds == 60
+    assert load_settings(pos_webhook_attempts=50).pos_webhook_attempts == 50
+    with pytest.raises(ValidationError, match="pos_webhook_attempts"):
+        load_settings(pos_webhook_attempts=51)
+    with pytest.raises(ValidationError, match="pos_webhook_attempts"):
+        load_settings(pos_webhook_attempts=0)
+    for name in ("outbox_backoff_cap_seconds", "outbox_poll_seconds", "outbox_lease_seconds",
+                 "outbox_attempt_timeout_seconds"):
+        with pytest.raises(ValidationError, match=name):
+            load_settings(**{name: 0})
+    # a claim must outlast an attempt: just longer is accepted, as long is refused
+    assert load_settings(outbox_lease_seconds=5.001).outbox_lease_seconds == 5.001
+    with pytest.raises(ValidationError, match="outbox_lease_seconds must exceed"):
+        load_settings(outbox_lease_seconds=5)

@@ -67,6 +67,21 @@ class KeepChatText:
 
 
 @dataclass(frozen=True)
+class QueueWebhook:
+    """A delivery announcing a decision (an outbox row), stored in the decision's transaction.
+
+    ``payload`` is the whole JSON body; ``delivery_id`` is also sent as X-Helpwire-Delivery.
+    """
+
+    delivery_id: str
+    kind: str
+    target: str
+    payload: dict[str, Any]
+    created_at: float
+    case_id: str | None = None
+
+
+@dataclass(frozen=True)
 class ForgetCase:
     """The case is over for its participants: the adapter drops its live resources and the
     stored text of its open conversation."""
@@ -76,9 +91,9 @@ class ForgetCase:
 
 Effect = (
     ToCustomer | ToAgent | ToAllAgents | SaveCase | SaveCallback | KeepTranscript | KeepChatText
-    | ForgetCase
+    | QueueWebhook | ForgetCase
 )
 
 #: the effects the persister writes; acknowledgements wait until they are committed
-Stored = SaveCase | SaveCallback | KeepTranscript | KeepChatText | ForgetCase
-STORED_TYPES = (SaveCase, SaveCallback, KeepTranscript, KeepChatText, ForgetCase)
+Stored = SaveCase | SaveCallback | KeepTranscript | KeepChatText | QueueWebhook | ForgetCase
+STORED_TYPES = (SaveCase, SaveCallback, KeepTranscript, KeepChatText, QueueWebhook, ForgetCase)

@@ -61,20 +61,23 @@ class Insights:
             )
 
     async def weekly_report(self, due: float) -> None:
-        """Produce last week's report (relative to ``due``) and deliver it where configured."""
-        from ..report.deliver import deliver
+        """Produce last week's report (relative to ``due``) and queue its deliveries (the outbox)."""
+        from ..report.deliver import report_deliveries
         from ..report.run import produce
 
         settings = self.services.settings
         try:
             produced = await produce(self.services.database, settings,
                                      previous_week(due, settings.reports.timezone), due)
-            sent = await deliver(produced, settings.reports)
+            jobs = report_deliveries(produced, settings.reports, self.services.engine.clock.now())
+            if jobs and self.services.outbox is not None:
+                await self.services.outbox.enqueue(jobs)
         except Exception:
             self.metrics.reports.labels("failed").inc()
             raise
         self.metrics.reports.labels("produced").inc()
-        log.info("weekly_report_produced", html=str(produced.paths["html"]), sent=sent)
+        log.info("weekly_report_produced", html=str(produced.paths["html"]),
+                 queued=[job.delivery_id for job in jobs])
 
     def start(self) -> None:
         self.supervisor.start()

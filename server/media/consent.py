@@ -7,7 +7,9 @@ what happened (`consent_state`, `consent_ended`) and **enforces the end**: the r
 time is up (and drops any frame still waiting for the agent) within `TICK_SECONDS`.
 
 An age check's decision stores the minimum (consent/age_check.py) and, when approved, unlocks
-the item: `item_unlocked` to the customer's page and a signed webhook to the POS.
+the item: `item_unlocked` to the customer's page and a signed webhook to the POS. The webhook is
+an outbox row (`QueueWebhook`) committed in the same transaction as the decision; the outbox
+worker delivers it (server/runtime/outbox.py), also after a restart.
 """
 
 from __future__ import annotations
@@ -22,13 +24,14 @@ from consent import ConsentError, ConsentGrant, ConsentLedger, ConsentPolicy, En
 from consent.age_check import DENIAL_REASONS, AgeCheckRecord, Outcome, denial_text
 
 from ..core.case import Case, CaseState
-from ..core.effects import Effect, SaveCase, ToAgent, ToCustomer
+from ..core.effects import Effect, QueueWebhook, SaveCase, ToAgent, ToCustomer
 from ..core.engine import CaseEngine
 from ..core.errors import HelpwireError
 from ..logs import get_logger
 from ..runtime.hub import Hub
 from ..settings import Settings
-from ..webhooks import WebhookSender
+from ..store.outbox import PENDING
+from ..webhooks import POS_ITEM_UNLOCKED
 
 if TYPE_CHECKING:
     from .relay import CaseRelay
@@ -80,9 +83,6 @@ class ConsentService:
         #: grant id → the sku of an age check (in memory only; the decision stores it)
         self.skus: dict[str, str] = {}
         self.decided: set[str] = set()
-        self.webhook = WebhookSender(settings.pos_webhook_url, settings.pos_webhook_secret,
-                                     settings.pos_webhook_attempts,
-                                     settings.pos_webhook_backoff_seconds, self._now)
         self._timer: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -96,7 +96,6 @@ class ConsentService:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._timer
             self._timer = None
-        await self.webhook.stop()
 
     async def _timer_loop(self) -> None:
         while True:
@@ -310,15 +309,28 @@ class ConsentService:
         to_customer = dict(result)
         if verdict is Outcome.DENIED:
             to_customer["text"] = {lang: denial_text(reason, lang) for lang in ("sv", "en")}
-        effects: list[Effect] = [SaveCase(case.id), ToCustomer(case.id, "age_check_result", to_customer),
-                                 ToAgent(agent_id, "age_check_result", result)]
+        # the webhook's row goes right after the case save: both are committed together
+        effects: list[Effect] = [SaveCase(case.id)]
+        if verdict is Outcome.APPROVED and self.settings.pos_webhook_url:
+            job = self._unlock_webhook(case, sku, agent_id, now, record.method)
+            effects.append(job)
+            result["delivery"] = {"delivery_id": job.delivery_id, "status": PENDING, "attempts": 0}
+        effects += [ToCustomer(case.id, "age_check_result", to_customer),
+                    ToAgent(agent_id, "age_check_result", result)]
         if verdict is Outcome.APPROVED:
             effects.append(ToCustomer(case.id, "item_unlocked", {"case_id": case.id, "sku": sku}))
         await self.hub.run(effects)
-        if verdict is Outcome.APPROVED:
-            self.webhook.send("item_unlocked", {
-                "case_id": case.id, "store": case.store, "kiosk_id": case.kiosk_id, "sku": sku,
-                "agent_id": agent_id, "at": now, "method": record.method,
-            })
         log.info("age_check_decided", case_id=case.id, outcome=verdict.value)
         return result
+
+    def _unlock_webhook(self, case: Case, sku: str, agent_id: str, now: float,
+                        method: str) -> QueueWebhook:
+        """The POS webhook of an approved check: its body, with the delivery id in it."""
+        delivery_id = uuid.uuid4().hex
+        body = {
+            "event": "item_unlocked", "delivery_id": delivery_id, "case_id": case.id,
+            "store": case.store, "kiosk_id": case.kiosk_id, "sku": sku, "agent_id": agent_id,
+            "at": now, "method": method,
+        }
+        return QueueWebhook(delivery_id, POS_ITEM_UNLOCKED, self.settings.pos_webhook_url, body,
+                            now, case.id)

@@ -20,7 +20,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from ..core.case import Case
-from ..core.effects import ForgetCase, KeepChatText, KeepTranscript, SaveCallback, SaveCase, Stored
+from ..core.effects import (
+    ForgetCase,
+    KeepChatText,
+    KeepTranscript,
+    QueueWebhook,
+    SaveCallback,
+    SaveCase,
+    Stored,
+)
 from ..core.errors import HelpwireError
 from ..logs import get_logger
 from ..settings.durability import DurabilitySettings
@@ -231,6 +239,8 @@ class Persister:
                         job.case_id, job.requested_at, job.reason, job.contact, job.cart,
                         job.cart_expires_at,
                     )
+                elif isinstance(job, QueueWebhook):
+                    await batch.queue_delivery(job)
                 elif isinstance(job, KeepTranscript):
                     await batch.add_transcript_message(job.case_id, job.at, job.sender, job.text)
                 elif isinstance(job, KeepChatText):

@@ -158,9 +158,22 @@ class Settings(BaseSettings):
     pos_webhook_url: str = ""
     #: the HMAC-SHA256 secret shared with the POS (needed when pos_webhook_url is set)
     pos_webhook_secret: str = ""
-    #: delivery attempts per webhook, and the first wait between them (doubling each time)
-    pos_webhook_attempts: int = Field(5, ge=1, le=10)
+    #: delivery attempts per outbox row (POS webhook, weekly report), and the first wait between
+    #: them, doubling each time up to `outbox_backoff_cap_seconds` (server/runtime/outbox.py)
+    pos_webhook_attempts: int = Field(5, ge=1, le=50)
     pos_webhook_backoff_seconds: float = Field(1.0, gt=0)
+
+    # --- the outbox: deliveries that survive a restart (server/runtime/outbox.py) -----------
+    #: the longest wait between two attempts of one delivery
+    outbox_backoff_cap_seconds: float = Field(30.0, gt=0)
+    #: how often the worker looks for due rows it was not woken for (other nodes' rows, a
+    #: lease that ran out); a commit that queues a row wakes it at once
+    outbox_poll_seconds: float = Field(2.0, gt=0)
+    #: how long one attempt may take: the POST's total timeout, the SMTP socket timeout
+    outbox_attempt_timeout_seconds: float = Field(5.0, gt=0)
+    #: how long a claimed row is this node's alone; must exceed the attempt timeout. A node that
+    #: dies mid-attempt leaves its rows to the others (or to itself after a restart) this long
+    outbox_lease_seconds: float = Field(60.0, gt=0)
 
     # --- reports, purchases and the A/B test (server/report, docs/operations.md "Reports") --
     #: Bearer keys a shop or POS uses for POST /api/purchases and /api/sessions/exposure
@@ -223,6 +236,9 @@ class Settings(BaseSettings):
             raise ValueError(error.message) from None
         if self.pos_webhook_url and not self.pos_webhook_secret:
             raise ValueError("pos_webhook_url needs pos_webhook_secret (the HMAC key)")
+        if self.outbox_lease_seconds <= self.outbox_attempt_timeout_seconds:
+            raise ValueError("outbox_lease_seconds must exceed outbox_attempt_timeout_seconds,"
+                             " or a slow attempt could be made twice at once")
         return self
 
     @classmethod

@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.case import FINISHED, Case, CaseEvent, CaseState
 from ..core.chat import ChatMessage
+from ..core.effects import QueueWebhook
 from .database import Database
+from .outbox import insert_deliveries
 from .tables import callback_requests, case_events, cases, live_chat_text, transcript_messages
 
 SENDERS = frozenset({"customer", "agent"})
@@ -41,6 +43,8 @@ class CaseBatch:
         self.counts: dict[str, int] = {}
         #: every case this batch tried to save, committed or not
         self.touched: set[str] = set()
+        #: outbox rows this batch inserted (the outbox worker is woken once they are committed)
+        self.queued = 0
 
     async def save_cases(self, case_list: Iterable[Case]) -> None:
         """Upsert the rows of the cases and append their events not stored yet (seq = index)."""
@@ -86,6 +90,10 @@ class CaseBatch:
     async def forget_chat_text(self, case_id: str) -> None:
         """The case finished: its open-conversation text goes (transcripts are separate)."""
         await self._conn.execute(sa.delete(live_chat_text).where(live_chat_text.c.case_id == case_id))
+    async def queue_delivery(self, job: QueueWebhook) -> None:
+        """An outbox row, committed together with the decision it announces."""
+        await insert_deliveries(self._conn, [job])
+        self.queued += 1
 
     async def _stored_counts(self, case_ids: Sequence[str]) -> dict[str, int]:
         """How many events each case has stored; asks the database only about unknown cases."""
@@ -126,6 +134,8 @@ class CaseRepository:
         self._save_lock = asyncio.Lock()
         #: events stored per case, as committed; insertion order = least recently saved first
         self._stored: dict[str, int] = {}
+        #: called after a commit that queued outbox rows (the outbox worker's wake-up)
+        self.delivery_listeners: list[Callable[[], None]] = []
 
     async def save(self, case: Case) -> None:
         """Upsert the case row and append the events not stored yet (seq = list index)."""
@@ -156,6 +166,9 @@ class CaseRepository:
                 raise
             assert batch is not None
             self._remember(batch.counts)
+            if batch.queued:
+                for listener in self.delivery_listeners:
+                    listener()
 
     def _remember(self, counts: dict[str, int]) -> None:
         stored = self._stored

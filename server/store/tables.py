@@ -177,3 +177,31 @@ session_progress = sa.Table(
     sa.Column("store", sa.String(200), nullable=False),
     sa.Column("at", sa.Float(), nullable=False, index=True),
 )
+
+#: Deliveries announced by a committed decision (the transactional outbox): POS webhooks, the
+#: weekly report. Written in the same transaction as the decision; the outbox worker delivers
+#: due rows at least once, claiming each with a lease (``claimed_until``) so that two server
+#: nodes never deliver the same row at the same time. ``last_error`` holds the error's type or
+#: HTTP status only, never the payload.
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    #: the delivery id, sent as X-Helpwire-Delivery on every attempt
+    sa.Column("id", sa.String(36), primary_key=True),
+    #: what is announced, e.g. pos.item_unlocked, report.weekly
+    sa.Column("kind", sa.String(50), nullable=False),
+    #: where: an http(s) URL, or mailto:<address>,<address> for e-mail
+    sa.Column("target", sa.String(2000), nullable=False),
+    sa.Column("payload", sa.JSON(), nullable=False),
+    #: the case it belongs to, so its agent can be shown how the delivery went
+    sa.Column("case_id", sa.String(36), nullable=True, index=True),
+    sa.Column("created_at", sa.Float(), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("next_attempt_at", sa.Float(), nullable=False),
+    sa.Column("claimed_until", sa.Float(), nullable=True),
+    sa.Column("last_error", sa.String(200), nullable=True),
+    sa.Column("delivered_at", sa.Float(), nullable=True),
+    sa.CheckConstraint("status IN ('pending', 'delivered', 'given_up')", name="status"),
+    sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)

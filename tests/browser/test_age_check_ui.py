@@ -230,6 +230,10 @@ async def test_the_customer_asks_the_agent_approves_over_live_video_and_the_item
     await expect(panel.locator(".consent-notice")).to_have_text(f"Åldern godkänd – {SKU} är upplåst.",
                                                                 timeout=TIMEOUT_MS)
     await expect(panel.locator("video.consent-video")).to_have_count(0)
+    # the till heard of it: the outbox delivered the webhook and the agent is told
+    await expect(panel.locator("[data-field=webhook-status]")).to_have_text(
+        "Skickat till kassan", timeout=TIMEOUT_MS)
+    await expect(panel.locator("[data-field=webhook-status]")).to_have_attribute("data-attempts", "1")
     await expect(kiosk.locator(f"#scanned .age-unlocked[data-unlocked={SKU}]")).to_have_text(
         "18+ upplåst ✓", timeout=TIMEOUT_MS)
     await expect(kiosk.locator("#scanned .age:not(.age-unlocked)")).to_have_count(0)
@@ -311,9 +315,10 @@ async def test_a_denied_check_is_told_kindly_keeps_the_item_locked_and_sends_no_
     await expect(bar.locator(f"[data-action=age-check][data-sku={SKU}]")).to_be_visible()
     assert await shop.evaluate("() => window.HelpwireConsent.unlocked().size") == 0
 
-    # no webhook: none scheduled, and none arrives within a bounded wait
-    assert server.services.media is not None
-    assert not server.services.media.consent.webhook._tasks
+    # no webhook: none queued in the outbox, none shown, and none arrives within a bounded wait
+    assert server.services.outbox is not None
+    assert await server.services.outbox.repository.of_case(check.case_id) == []
+    await expect(panel.locator("[data-field=webhook-status]")).to_have_count(0)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(pos.arrived.wait(), 2.0)
     assert pos.deliveries == []
@@ -322,3 +327,28 @@ async def test_a_denied_check_is_told_kindly_keeps_the_item_locked_and_sends_no_
     assert stored["detail"] == {"sku": SKU, "agent": check.agent_id, "outcome": "denied", "method": "video"}
     assert no_image_data(events)
     assert check.customer_errors == [] and check.agent_errors == []
+
+
+async def test_the_agent_sees_each_retry_to_the_till_and_when_it_is_given_up(
+    tmp_path: Path, browser: Browser, contexts: list[BrowserContext]
+) -> None:
+    # a till that never accepts: three attempts, 1 s and 2 s apart, then given up
+    async with pos_server(fail_first=1_000) as refusing, live_server(
+        tmp_path / "refusing", media_host_addresses=["127.0.0.1"], pos_webhook_url=refusing.url,
+        pos_webhook_secret=SECRET, pos_webhook_attempts=3, pos_webhook_backoff_seconds=1.0,
+    ) as server:
+        check = await shop_check(server, browser, contexts)
+        panel = check.panel
+        await panel.locator(f"[data-action=propose-age-check][data-sku={SKU}]").click()
+        await camera_on_with_one_tap(check)
+        await panel.locator("[data-action=age-approve]").click()
+        status = panel.locator("[data-field=webhook-status]")
+        await expect(status).to_have_text("Skickas… (försök 2)", timeout=TIMEOUT_MS)
+        await expect(status).to_have_text("Skickas… (försök 3)", timeout=TIMEOUT_MS)
+        await expect(status).to_have_text("Inte levererat till kassan", timeout=TIMEOUT_MS)
+        await expect(status).to_have_attribute("data-status", "given_up")
+        assert len(refusing.deliveries) == 3
+        # in English too
+        await check.agent.click("#language-toggle")
+        await expect(status).to_have_text("Not delivered to the till")
+        assert check.customer_errors == [] and check.agent_errors == []

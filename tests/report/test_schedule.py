@@ -1,7 +1,11 @@
-"""The weekly report schedule under an injected clock, and its delivery (webhook, e-mail)."""
+"""The weekly report schedule under an injected clock, and its delivery (webhook, e-mail).
+
+Delivery goes through the outbox (rows of kind report.weekly), like the POS webhook.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -12,11 +16,13 @@ from aiohttp import web
 from server.core.clock import ManualClock
 from server.core.kpi import iso_week_period
 from server.insights.wiring import INSIGHTS
-from server.report.deliver import deliver, email_message
+from server.report.deliver import email_message, report_deliveries
 from server.report.schedule import WeeklyScheduler, next_run
+from server.report.sender import REPORT_WEEKLY, ReportSender
 from server.settings import load_settings
 from server.settings.reports import ReportSettings
 from server.store import Database
+from server.store.outbox import Delivery
 from tests.support.live import live_server
 
 STHLM = ZoneInfo("Europe/Stockholm")
@@ -53,9 +59,11 @@ def test_next_run_keeps_local_time_across_dst() -> None:
 
 async def test_scheduled_report_in_the_server_is_written_and_posted(tmp_path: Path) -> None:
     received: list[Any] = []
+    arrived = asyncio.Event()
 
     async def hook(request: web.Request) -> web.Response:
-        received.append(await request.json())
+        received.append((request.headers["X-Helpwire-Delivery"], await request.json()))
+        arrived.set()
         return web.json_response({"ok": True})
 
     receiver = web.Application()
@@ -76,11 +84,17 @@ async def test_scheduled_report_in_the_server_is_written_and_posted(tmp_path: Pa
             assert await scheduler.check() is False
             clock.advance(60)
             assert await scheduler.check() is True
+            # queued in the outbox and delivered from there
+            await asyncio.wait_for(arrived.wait(), 10)
+            assert server.services.outbox is not None
+            [(delivery_id, body)] = received
+            row = await server.services.outbox.repository.get(delivery_id)
+            assert row is not None and row.kind == REPORT_WEEKLY
     finally:
         await runner.cleanup()
     assert (tmp_path / "weekly" / "helpwire-report-2026-W47.html").is_file()
-    assert len(received) == 1 and received[0]["event"] == "weekly_report"
-    assert received[0]["report"]["period"]["start"].startswith("2026-11-16T00:00:00+01:00")
+    assert body["event"] == "weekly_report" and body["delivery_id"] == delivery_id
+    assert body["report"]["period"]["start"].startswith("2026-11-16T00:00:00+01:00")
 
 
 async def test_email_message_carries_the_html_and_the_figures(tmp_path: Path) -> None:
@@ -100,7 +114,15 @@ async def test_email_message_carries_the_html_and_the_figures(tmp_path: Path) ->
     assert "2026-11-16" in message["Subject"]
     kinds = [part.get_content_type() for part in message.walk()]
     assert "text/html" in kinds and "text/csv" in kinds and "application/json" in kinds
-    # no SMTP server listening: delivery reports nothing sent, and does not raise
+    # no SMTP server listening: the attempt fails with the error's type, and does not raise
     config = ReportSettings(email_to=["drift@example.se"], smtp_host="127.0.0.1", smtp_port=1)
-    assert await deliver(produced, config) == []
+    [job] = report_deliveries(produced, config, now=at(2026, 11, 23, 8, 0))
+    assert job.kind == REPORT_WEEKLY and job.target == "mailto:drift@example.se"
+    row = Delivery(job.delivery_id, job.kind, job.target, job.payload, None, job.created_at,
+                   "pending", 0, job.created_at, None, None, None)
+    sender = ReportSender(config, timeout_seconds=5)
+    try:
+        assert await sender.send(row, job.created_at) == "ConnectionRefusedError"
+    finally:
+        await sender.close()
     assert date(2026, 11, 16).isoformat() in produced.report.period.label

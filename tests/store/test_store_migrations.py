@@ -16,7 +16,7 @@ from server.store.tables import metadata
 
 TABLES = {
     "cases", "case_events", "agents", "callback_requests", "transcript_messages",
-    "purchases", "session_exposures", "session_progress", "live_chat_text",
+    "purchases", "session_exposures", "session_progress", "outbox", "live_chat_text",
 }
 
 

@@ -1,7 +1,8 @@
 // Consented media in the agent console (docs/protocol.md, "Consent"): ask to see a kiosk's
 // screen, propose and decide a video age check. What the customer consented to arrives on its own
 // labelled m-line of the case's one connection (HelpwireCall) and is shown with the time left;
-// the server ends it at the deadline and says so (consent_ended).
+// the server ends it at the deadline and says so (consent_ended). An approved check's webhook to
+// the till (POS) is delivered from the server's outbox: its status follows webhook_status.
 
 import { getLanguage } from "./messages.js";
 
@@ -27,6 +28,7 @@ const TEXT = {
     reasons: { looks_underage: "Ser ut att vara under 18", no_id_shown: "Ingen legitimation visad", poor_video: "Otydlig bild", other: "Annat" },
     screenLabel: "Kundens kassaskärm",
     cameraLabel: "Kundens kamera",
+    delivery: { delivered: "Skickat till kassan", pending: "Skickas… (försök {n})", given_up: "Inte levererat till kassan" },
   },
   en: {
     title: "Consents",
@@ -49,6 +51,7 @@ const TEXT = {
     reasons: { looks_underage: "Looks under 18", no_id_shown: "No ID shown", poor_video: "Picture unclear", other: "Other" },
     screenLabel: "Customer's checkout screen",
     cameraLabel: "Customer's camera",
+    delivery: { delivered: "Sent to the till", pending: "Sending… (attempt {n})", given_up: "Not delivered to the till" },
   },
 };
 
@@ -77,6 +80,7 @@ export class ConsentPanel {
     this.view = view;
     this.grants = new Map(); // scope → {grant_id, state, deadline, sku}
     this.notice = "";
+    this.delivery = null; // {delivery_id, status, attempts} of the approved check's POS webhook
     this.video = el("video", { class: "consent-video", autoplay: true, playsinline: true, muted: true });
     this.video.muted = true;
     this.body = el("div", { class: "consent-body" });
@@ -157,6 +161,13 @@ export class ConsentPanel {
       this.notice = T.ended[payload.reason] ?? payload.reason;
     } else if (event === "age_check_result") {
       this.notice = payload.outcome === "approved" ? fill(T.approved, { sku: payload.sku }) : T.deniedResult;
+      if (payload.delivery) this.delivery = { ...payload.delivery };
+    } else if (event === "webhook_status") {
+      // the event may overtake the decision's answer: the newest attempt count wins
+      if (!this.delivery || this.delivery.delivery_id !== payload.delivery_id
+          || payload.status !== "pending" || payload.attempts >= this.delivery.attempts) {
+        this.delivery = { delivery_id: payload.delivery_id, status: payload.status, attempts: payload.attempts };
+      }
     }
     this.render();
   }
@@ -208,6 +219,12 @@ export class ConsentPanel {
       this.video.srcObject = null;
     }
     if (this.notice) items.push(el("p", { class: "consent-notice hint", role: "status", text: this.notice }));
+    if (this.delivery) {
+      const { status, attempts } = this.delivery;
+      items.push(el("p", { class: `consent-delivery delivery-${status}`, role: "status", "data-field": "webhook-status",
+        "data-status": status, "data-attempts": String(attempts) },
+      fill(T.delivery[status] ?? status, { n: String(attempts + 1) })));
+    }
     // keep the same nodes while only the time changes (a click must not land on a replaced button)
     const signature = JSON.stringify([items.map((n) => n.outerHTML.replace(/data-seconds="\d+"|\d+:\d\d/g, "")), this.notice]);
     if (this.body.dataset.signature !== signature) {

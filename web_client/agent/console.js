@@ -233,7 +233,10 @@ function applyLanguage(language) {
     h("span", { class: "visually-hidden", text: `${t("language.toggleLabel")} ` }),
     h("span", { lang: other, text: t("language.toggle") }));
   translateAll();
-  for (const view of state.cases.values()) view.renderQuickReplies();
+  for (const view of state.cases.values()) {
+    view.renderQuickReplies();
+    view.consent?.render();
+  }
 }
 
 // ------------------------------------------------------------------ login
@@ -1587,6 +1590,7 @@ const handlers = {
   consent_state: (payload) => caseOf(payload)?.consent?.on("consent_state", payload),
   consent_ended: (payload) => caseOf(payload)?.consent?.on("consent_ended", payload),
   age_check_result: (payload) => caseOf(payload)?.consent?.on("age_check_result", payload),
+  webhook_status: (payload) => caseOf(payload)?.consent?.on("webhook_status", payload),
   error: () => {
     // every refused event is also answered in its acknowledgement, where it is shown
   },
