@@ -1,0 +1,211 @@
+"""The engine's shared state and vocabulary: its configuration, the cases it holds, the helpers
+every part uses, and the hooks by which the parts call one another.
+
+The engine is one object (``CaseEngine``) assembled from one module per concept; each part
+reads and changes this shared state and returns what happened through ``_emit``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..agents import AgentStatus, Presence
+from ..case import Case, CaseState
+from ..chat import ChatHistory
+from ..clock import Clock
+from ..effects import ForgetCase, SaveCase, Stored
+from ..errors import AgentNotFound, CaseNotFound, NotYourCase
+from ..eta import EwmaEstimator
+from ..events import DomainEvent
+from ..routing import RuleSet
+from ..state import DispatchState, MemoryDispatchState, Offer
+
+S = CaseState
+
+#: what the engine returns: what happened (domain events) and what must be stored (writes)
+Outcome = DomainEvent | Stored
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    promise_seconds: float = 60.0
+    #: act (overflow or offer a callback) this long before the promise would be broken
+    promise_guard_seconds: float = 10.0
+    offer_timeout_seconds: float = 20.0
+    max_queue_length: int = 200
+    customer_grace_seconds: float = 30.0
+    agent_grace_seconds: float = 10.0
+    cart_hold_seconds: float = 300.0
+    eta_prior_seconds: float = 20.0
+    eta_alpha: float = 0.3
+    labels: tuple[str, ...] = ("betalningsfråga", "produkt saknas", "tekniskt fel")
+    transcript_retention: bool = False
+    feedback_seconds: int = 10
+
+
+@dataclass
+class Announced:
+    queue: str
+    position: int
+    eta: int | None
+    at: float
+
+
+@dataclass
+class Waiting:
+    """Per-case dispatch memory that is not part of the stored case."""
+
+    declined_by: set[str] = field(default_factory=set)
+    customer_lost_at: float | None = None
+    #: when the lost customer's case is given up (their grace period ends)
+    customer_grace_until: float | None = None
+
+
+class EngineBase:
+    def __init__(
+        self,
+        config: EngineConfig,
+        rules: RuleSet,
+        clock: Clock,
+        state: DispatchState | None = None,
+        new_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self.config = config
+        self.rules = rules
+        self.clock = clock
+        self.state: DispatchState = state if state is not None else MemoryDispatchState()
+        self._new_id = new_id
+        self.cases: dict[str, Case] = {}
+        self.chats = ChatHistory()
+        self.eta = EwmaEstimator(config.eta_prior_seconds, config.eta_alpha)
+        self._announced: dict[str, Announced] = {}
+        self._memo: dict[str, Waiting] = {}
+        self._overview: object = None
+        self._out: list[Outcome] = []
+
+    def _emit(self, effect: Outcome) -> None:
+        self._out.append(effect)
+
+    def _flush(self) -> list[Outcome]:
+        self._announce()
+        return self._take()
+
+    def _take(self) -> list[Outcome]:
+        """The effects so far, without re-announcing queues: for steps that change no queue,
+        position, ETA or presence (chat, typing, receipts), which are the busiest by far."""
+        out, self._out = self._out, []
+        return out
+
+    def case(self, case_id: str) -> Case:
+        case = self.cases.get(case_id)
+        if case is None:
+            raise CaseNotFound(f"no case {case_id}")
+        return case
+
+    def _agent(self, agent_id: str) -> AgentStatus:
+        status = self.state.agent(agent_id)
+        if status is None:
+            raise AgentNotFound("this agent is not online; send agent_hello first")
+        return status
+
+    def _own(self, agent_id: str, case_id: str) -> Case:
+        case = self.case(case_id)
+        if case.agent_id != agent_id:
+            raise NotYourCase(f"case {case_id} is not assigned to you")
+        return case
+
+    def _memo_of(self, case_id: str) -> Waiting:
+        return self._memo.setdefault(case_id, Waiting())
+
+    def _online_for(self, queue: str, case: Case) -> list[AgentStatus]:
+        skills = self.rules.queues[queue].skills | (case.skills if queue == case.queue else frozenset())
+        return [
+            a
+            for a in self.state.agents()
+            if a.online and a.profile.can_serve(skills, case.language)
+        ]
+
+    def _serving(self, queue: str, case: Case) -> int:
+        return sum(1 for a in self._online_for(queue, case) if a.presence is not Presence.AWAY)
+
+    def _save(self, case: Case) -> None:
+        self._emit(SaveCase(case.id))
+
+    def _first_queue_with_agents(self, case: Case) -> str | None:
+        for queue in [case.queue, *self.rules.fallback_chain(case.queue)]:
+            if self._online_for(queue, case):
+                return queue
+        return None
+
+    def _move_to_queue(self, case: Case, queue: str) -> None:
+        case.queue = queue
+        case.skills = self.rules.queues[queue].skills
+
+    def _position(self, case: Case) -> int:
+        for index, entry in enumerate(self.state.waiting(case.queue)):
+            if entry.case_id == case.id:
+                return index + 1
+        return 0
+
+    def _finish(self, case: Case) -> None:
+        self._announced.pop(case.id, None)
+        self._memo.pop(case.id, None)
+        self.chats.forget(case.id)
+        self._emit(ForgetCase(case.id))
+
+    # ------------------------------------------------------------------ hooks (implemented by the parts)
+
+    def _dispatch(self) -> None:
+        """Offer waiting cases to free agents (dispatch.py)."""
+        raise NotImplementedError
+
+    def _withdraw(self, offer: Offer, reason: str) -> None:
+        """Take an offer back; the case waits again (dispatch.py)."""
+        raise NotImplementedError
+
+    def _announce(self) -> None:
+        """Tell customers and agents what changed in the queues (queueing.py)."""
+        raise NotImplementedError
+
+    def _technical_error(self, case: Case, reason: str) -> None:
+        """Nobody can serve the case: we call back (promise.py)."""
+        raise NotImplementedError
+
+    def _abandon(self, case: Case, reason: str) -> None:
+        """The customer left before an answer (participants.py)."""
+        raise NotImplementedError
+
+    def _requeue_lost_agent_case(self, case: Case, agent_id: str, now: float) -> None:
+        """The agent is gone: the case waits again, first (dispatch.py)."""
+        raise NotImplementedError
+
+    def agent_view(self, case_id: str) -> dict[str, Any]:
+        """What an agent sees of a case (dispatch.py)."""
+        raise NotImplementedError
+
+
+def promise_start(case: Case) -> float | None:
+    """When the answer promise started: the first queueing, or the re-queueing after a lost agent."""
+    for event in reversed(case.events):
+        if event.to_state is S.QUEUED and event.detail.get("reason") == "agent_lost":
+            return event.at
+    return case.first_entered(S.QUEUED)
+
+
+def summary(case: Case) -> dict[str, Any]:
+    context = case.context
+    lines = context.get("cart", {}).get("lines", [])
+    return {
+        "store": case.store,
+        "channel": case.channel,
+        "language": case.language,
+        "position": context.get("position"),
+        "payment_step": context.get("payment_step"),
+        "cart_total": round(sum(li["unit_price"] * li["quantity"] for li in lines), 2),
+        "currency": context.get("cart", {}).get("currency", "SEK"),
+        "first_channel": case.first_channel,
+        "rule": case.rule,
+    }

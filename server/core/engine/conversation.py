@@ -1,0 +1,143 @@
+"""The conversation itself: chat lines (stored, de-duplicated by client id), typing, delivery
+receipts, the end of the conversation, wrap-up with a label, and the customer's feedback."""
+
+from __future__ import annotations
+
+from ..case import CaseState
+from ..chat import ChatMessage
+from ..effects import KeepChatText, KeepTranscript
+from ..errors import FeedbackNotAllowed, InvalidTransition, NotYourCase, UnknownLabel
+from ..events import CaseClosed, ChatDelivered, ChatLine, CustomerEnded, FeedbackGiven, Typing, WrapUpStarted
+from .base import EngineBase, Outcome, S
+
+
+class Conversation(EngineBase):
+    def chat(
+        self,
+        case_id: str,
+        sender: str,
+        text: str,
+        client_id: str | None = None,
+        agent_id: str | None = None,
+        quick_reply: str | None = None,
+    ) -> tuple[ChatMessage, list[Outcome]]:
+        case = self.case(case_id)
+        if sender == "agent":
+            if agent_id is None or case.agent_id != agent_id:
+                raise NotYourCase(f"case {case_id} is not assigned to you")
+            allowed: tuple[CaseState, ...] = (S.ACTIVE,)
+        else:
+            # a waiting customer may already type their question; the agent sees it on accept
+            allowed = (S.CREATED, S.QUEUED, S.OFFERED, S.ACTIVE)
+        if case.state not in allowed:
+            raise InvalidTransition(case.id, case.state.value, "chat")
+        if client_id is not None:
+            sent = self.chats.by_client_id(case.id, sender, client_id)
+            if sent is not None:
+                # a client re-sending a line whose acknowledgement it never got: the same line,
+                # acknowledged once it is stored (the save is a no-op when it already is)
+                self._save(case)
+                return sent, self._take()
+        message = ChatMessage(
+            id=self._new_id(), case_id=case.id, sender=sender, text=text,
+            at=self.clock.now(), client_id=client_id, quick_reply=quick_reply,
+        )
+        self.chats.add(message)
+        case.record("chat_line", message.at, message_id=message.id, sender=sender,
+                    client_id=client_id, quick_reply=quick_reply)
+        self._save(case)
+        self._emit(KeepChatText(case.id, message.id, text))
+        if sender == "agent" or (case.state is S.ACTIVE and case.agent_id):
+            self._emit(ChatLine(message, case.agent_id))
+        if self.config.transcript_retention:
+            self._emit(KeepTranscript(case.id, message.at, sender, text))
+        return message, self._take()
+
+    def delivered(self, case_id: str, message_id: str, reader: str,
+                  agent_id: str | None = None) -> list[Outcome]:
+        """The other side's client has the message: tell its sender (a delivery receipt)."""
+        case = self.case(case_id)
+        if reader == "agent" and case.agent_id != agent_id:
+            raise NotYourCase(f"case {case_id} is not assigned to you")
+        message = next((m for m in self.chats.of(case_id) if m.id == message_id), None)
+        if message is None or message.sender == reader:
+            return self._take()
+        if message.sender == "customer" or case.agent_id:
+            self._emit(ChatDelivered(case.id, message.id, message.client_id, message.sender,
+                                     case.agent_id))
+        return self._take()
+
+    def typing(self, case_id: str, sender: str, active: bool,
+               agent_id: str | None = None) -> list[Outcome]:
+        case = self.case(case_id)
+        if sender == "agent" and case.agent_id != agent_id:
+            raise NotYourCase(f"case {case_id} is not assigned to you")
+        if case.state is S.ACTIVE and case.agent_id:
+            self._emit(Typing(case.id, sender, active, case.agent_id))
+        return self._take()
+
+    def cancel(self, case_id: str) -> list[Outcome]:
+        """The customer closed the overlay for good: abandon a waiting case, end an active one."""
+        case = self.case(case_id)
+        now = self.clock.now()
+        if case.is_finished:
+            return self._take()  # already over (e.g. a callback was requested): nothing to end
+        if case.is_waiting:
+            self._abandon(case, "customer_cancelled")
+        elif case.state is S.ACTIVE:
+            case.record("customer_ended", now)
+            case.transition(S.WRAP_UP, now, by="customer")
+            if case.agent_id:
+                self._emit(CustomerEnded(case.id, case.agent_id))
+            self._emit(WrapUpStarted(case.id, self.config.feedback_seconds))
+            self._save(case)
+        else:
+            raise InvalidTransition(case.id, case.state.value, "cancelled")
+        return self._flush()
+
+    def end_conversation(self, agent_id: str, case_id: str) -> list[Outcome]:
+        case = self._own(agent_id, case_id)
+        now = self.clock.now()
+        case.transition(S.WRAP_UP, now, by="agent")
+        self._emit(WrapUpStarted(case.id, self.config.feedback_seconds))
+        self._save(case)
+        return self._flush()
+
+    def close(self, agent_id: str, case_id: str, label: str, resolved: bool) -> list[Outcome]:
+        case = self._own(agent_id, case_id)
+        if label not in self.config.labels:
+            raise UnknownLabel(
+                f"label {label!r} is not configured; use one of: {', '.join(self.config.labels)}"
+            )
+        now = self.clock.now()
+        if case.state is S.ACTIVE:
+            case.transition(S.WRAP_UP, now, by="agent")
+            self._emit(WrapUpStarted(case.id, self.config.feedback_seconds))
+        case.transition(S.CLOSED, now, label=label, resolved=resolved)
+        case.label = label
+        case.resolved = resolved
+        status = self.state.agent(agent_id)
+        if status is not None:
+            status.cases.discard(case.id)
+            if not status.cases:
+                status.idle_since = now
+        self._emit(CaseClosed(case.id, agent_id, resolved))
+        self._save(case)
+        self._finish(case)
+        self._dispatch()
+        return self._flush()
+
+    def feedback(self, case_id: str, rating: int, text: str | None) -> list[Outcome]:
+        case = self.case(case_id)
+        if case.state not in (S.WRAP_UP, S.CLOSED):
+            raise FeedbackNotAllowed("feedback can be given once the conversation has ended")
+        if case.rating is not None:
+            raise FeedbackNotAllowed("feedback for this case has already been given")
+        case.rating = rating
+        case.feedback_text = text or None
+        case.record("feedback", self.clock.now(), rating=rating)
+        if case.agent_id:
+            # also after case_close: the rating often arrives after the agent closed the case
+            self._emit(FeedbackGiven(case.id, case.agent_id, rating))
+        self._save(case)
+        return self._flush()
