@@ -18,7 +18,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import aiohttp
 from argon2 import PasswordHasher
@@ -198,8 +198,8 @@ class ServerProcess:
         self._write_config()
         self.runs += 1
         run = self.runs
-        with open(self.log_path(run, "stdout"), "wb") as out, \
-                open(self.log_path(run, "stderr"), "wb") as err:
+        out, err = self._open_logs(run)
+        with out, err:
             self.process = await asyncio.create_subprocess_exec(
                 self.python, "-m", "server", "--config", str(self.config_path), "serve",
                 "--port", str(self.port),
@@ -207,6 +207,9 @@ class ServerProcess:
                 stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
             )
         return await self.wait_answering(timeout)
+
+    def _open_logs(self, run: int) -> tuple[BinaryIO, BinaryIO]:
+        return open(self.log_path(run, "stdout"), "wb"), open(self.log_path(run, "stderr"), "wb")
 
     async def wait_answering(self, timeout: float = START_TIMEOUT) -> float:
         """Wait (bounded) until /healthz gives any HTTP answer; returns when it did."""
@@ -297,3 +300,49 @@ class ServerProcess:
                 text = path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
                 parts.append(f"--- {path.name} (last {len(text)} lines)\n" + "\n".join(text))
         return "\n".join(parts)
+
+
+class HealthWatch:
+    """Asks /healthz every ``every`` seconds in the background and keeps every answer."""
+
+    def __init__(self, url: str, every: float = 0.25) -> None:
+        self.url = url
+        self.every = every
+        self.answers: list[Health] = []
+        self._task: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> HealthWatch:
+        self._task = asyncio.ensure_future(self._run())
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            self.answers.append(await health(self.url))
+            await asyncio.sleep(self.every)  # a polling rate, not a wait for an event
+
+    def sent_between(self, start: float, end: float) -> list[Health]:
+        return [a for a in self.answers if start <= a.sent_at < end]
+
+    @staticmethod
+    def describe(answers: list[Health]) -> str:
+        """e.g. "200 ok ×3, 503 degraded [writes_failing] ×8, no answer ×1"."""
+        labels: list[str] = []
+        for answer in answers:
+            if answer.status is None:
+                label = "no answer"
+            else:
+                label = f"{answer.status} {(answer.body or {}).get('status')}"
+                if answer.reasons:
+                    label += f" {answer.reasons}"
+            if labels and labels[-1].rsplit(" ×", 1)[0] == label:
+                head, _, n = labels[-1].rpartition(" ×")
+                labels[-1] = f"{head} ×{int(n) + 1}"
+            else:
+                labels.append(f"{label} ×1")
+        return ", ".join(labels) or "no requests"
