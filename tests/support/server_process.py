@@ -322,9 +322,23 @@ class HealthWatch:
                 await self._task
 
     async def _run(self) -> None:
-        while True:
-            self.answers.append(await health(self.url))
-            await asyncio.sleep(self.every)  # a polling rate, not a wait for an event
+        # one request every `every` seconds, each on its own: a hanging answer delays no other
+        pending: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                task = asyncio.ensure_future(self._ask())
+                pending.add(task)
+                task.add_done_callback(pending.discard)
+                await asyncio.sleep(self.every)  # a polling rate, not a wait for an event
+        finally:
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    async def _ask(self) -> None:
+        answer = await health(self.url)
+        self.answers.append(answer)
+        self.answers.sort(key=lambda a: a.sent_at)
 
     def sent_between(self, start: float, end: float) -> list[Health]:
         return [a for a in self.answers if start <= a.sent_at < end]
