@@ -7,7 +7,7 @@ so it is never silently lost (as in tests/store).
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 import sqlalchemy as sa
@@ -15,6 +15,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from server.store.tables import metadata
+from tests.support.server_process import kill_leftovers
+from tests.support.verdict import FIGURES
 
 DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 HOW_TO_START_POSTGRES = (
@@ -52,3 +54,21 @@ async def postgres_url() -> AsyncIterator[str]:
         yield url
     finally:
         await _drop_helpwire_tables(url)
+
+
+@pytest.fixture(autouse=True)
+def no_server_left_behind() -> Iterator[None]:
+    """A test interrupted before its ``finally`` (e.g. by its timeout) leaves no server running."""
+    yield
+    left = kill_leftovers()
+    assert not left, f"server processes {left} were still running after the test (killed)"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The measured figures of the fault tests, shown in CI logs whether they passed or not."""
+    if not FIGURES:
+        return
+    terminalreporter.section("fault test figures")
+    for title, text in FIGURES:
+        for number, line in enumerate(text.splitlines()):
+            terminalreporter.write_line(f"[{title}] {line}" if number == 0 else f"    {line}")

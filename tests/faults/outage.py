@@ -86,11 +86,17 @@ async def run_outage(
         verdict.figure("acked vs stored: " + check.summary())
         for problem in check.problems():
             verdict.check(False, problem)
-        acked_during = [e for e in during if e.outcome == "ok" and e.kind == "chat_send"]
-        missing = set(check.missing.get("chat_send", []))
-        lost_during = [e.ref for e in acked_during if e.ref in missing]
-        verdict.figure(f"chat lines acked during the fault: {len(acked_during)}, of those "
-                       f"missing: {len(lost_during)}")
+        acked_during = [e for e in during if e.outcome == "ok"]
+        missing = {i for ids in check.missing.values() for i in ids}
+        lost_during = [f"{e.kind} {e.ref or e.case_id}" for e in acked_during
+                       if (e.ref or e.case_id) in missing]
+        verdict.figure(f"acked ok during the fault: {len(acked_during)}, of those missing from "
+                       f"the database: {len(lost_during)}")
+        verdict.check(not lost_during,
+                      f"{len(lost_during)} of the {len(acked_during)} events acknowledged while the"
+                      f" database could not be written are not in it (an ack while the fault "
+                      f"lasts must wait for the commit, or be storage_unavailable), e.g. "
+                      f"{lost_during[:5]}")
 
         before = watch.sent_between(0, fault_at)
         in_fault = watch.sent_between(fault_at, cleared_at)

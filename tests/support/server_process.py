@@ -9,6 +9,7 @@ key is fixed, so case and agent tokens stay valid across restarts. Every run's s
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import json
 import os
@@ -37,6 +38,26 @@ HEALTH_REQUEST_TIMEOUT = 3.0
 PASSWORD = "fault-test-password"
 #: cheapest Argon2id parameters: the server verifies with the parameters stored in the hash
 _TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
+#: pids of every server process started and not yet reaped: ``kill_leftovers`` ends them even when
+#: a test was interrupted (pytest-timeout) before its ``finally`` could run
+_LIVE_PIDS: set[int] = set()
+
+
+def kill_leftovers() -> list[int]:
+    """SIGKILL every server process a test left running (synchronous); returns their pids."""
+    killed = []
+    for pid in list(_LIVE_PIDS):
+        _LIVE_PIDS.discard(pid)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+            os.waitpid(pid, 0)
+    return killed
+
+
+atexit.register(kill_leftovers)
 
 
 class ServerFailed(AssertionError):
@@ -154,10 +175,6 @@ class ServerProcess:
         return f"http://127.0.0.1:{self.port}"
 
     @property
-    def data_dir(self) -> Path:
-        return Path(self.settings.get("data_dir", self.workdir / "data"))
-
-    @property
     def config_path(self) -> Path:
         return self.workdir / "helpwire.toml"
 
@@ -206,6 +223,7 @@ class ServerProcess:
                 cwd=REPO, env=self._environment(), stdout=out, stderr=err,
                 stdin=asyncio.subprocess.DEVNULL, start_new_session=True,
             )
+        _LIVE_PIDS.add(self.process.pid)
         return await self.wait_answering(timeout)
 
     def _open_logs(self, run: int) -> tuple[BinaryIO, BinaryIO]:
@@ -271,8 +289,10 @@ class ServerProcess:
         except TimeoutError:
             process.kill()
             await process.wait()
+            _LIVE_PIDS.discard(process.pid)
             raise ServerFailed(f"the server did not exit within {timeout} s of {signum.name}"
                                f" (killed)\n{self.log_tail()}") from None
+        _LIVE_PIDS.discard(process.pid)
         self.exit_codes.append(code)
         return code
 

@@ -7,6 +7,9 @@ show them whether the test passes or fails.
 
 from __future__ import annotations
 
+#: every figure measured in this test run, (title, text), for the terminal summary
+FIGURES: list[tuple[str, str]] = []
+
 
 class Verdict:
     def __init__(self, title: str) -> None:
@@ -16,6 +19,7 @@ class Verdict:
 
     def figure(self, text: str) -> None:
         self.figures.append(text)
+        FIGURES.append((self.title, text))
         print(f"[{self.title}] {text}", flush=True)
 
     def check(self, holds: bool, failure: str) -> bool:
