@@ -118,6 +118,10 @@ class TcpProxy:
         except OSError:
             _reset(client_writer)
             return
+        if self.mode == "cut":  # cut while this connection was being opened upstream
+            _reset(client_writer)
+            _reset(upstream_writer)
+            return
         link = _Link(client_writer, upstream_writer)
         self._links.add(link)
         pumps = [
