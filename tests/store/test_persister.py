@@ -222,3 +222,23 @@ async def test_a_write_that_times_out_is_retried_until_it_is_committed(
     finally:
         blocker.close()
         await db.close()
+
+
+async def test_new_changes_are_refused_from_the_pending_limit_on(
+    db: Database, make_case: MakeCase
+) -> None:
+    """max_pending_writes bounds memory during a long outage: at the limit the store says no."""
+    repo = _HeldRepository(db)
+    live = {f"l-{i}": make_case(f"l-{i}") for i in range(3)}
+    settings = DurabilitySettings(max_pending_writes=3)
+    async with running(Persister(repo, live.get, settings)) as persister:
+        persister.submit(SaveCase("l-0"))
+        await repo.writing.wait()  # held in its transaction: still pending
+        persister.submit(SaveCase("l-1"))
+        assert persister.pending == 2
+        assert persister.writable() is None  # one below the limit
+        persister.submit(SaveCase("l-2"))
+        assert persister.writable() == "too_many_pending_writes"  # at the limit
+        repo.release.set()
+        await persister.flush()
+        assert persister.writable() is None
