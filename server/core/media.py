@@ -25,8 +25,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .case import Case, CaseState
-from .effects import Effect, SaveCase, ToAgent, ToCustomer
+from .effects import SaveCase
 from .errors import HelpwireError
+from .media_events import MediaDeclined, MediaEvent, MediaHint, MediaProposed, MediaStateChanged
+
+#: what the media desk returns: what happened in the call, and the case to store
+Outcome = MediaEvent | SaveCase
 
 # ---------------------------------------------------------------------- errors
 
@@ -170,26 +174,10 @@ class MediaDesk:
         }
 
     @staticmethod
-    def _to(case: Case, role: str, event: str, payload: dict[str, Any]) -> Effect | None:
-        if role == "customer":
-            return ToCustomer(case.id, event, payload)
-        if case.agent_id is not None:
-            return ToAgent(case.agent_id, event, payload)
-        return None
-
-    def _both(self, case: Case, event: str, payload: dict[str, Any]) -> list[Effect]:
-        out = [self._to(case, role, event, dict(payload)) for role in ROLES]
-        return [e for e in out if e is not None]
-
-    def _state_event(self, case: Case, call: MediaCall, reason: str | None = None,
-                     by: str | None = None) -> list[Effect]:
-        payload: dict[str, Any] = {"case_id": case.id, "channel": call.channel.value,
-                                   "state": call.state.value}
-        if reason is not None:
-            payload["reason"] = reason
-        if by is not None:
-            payload["by"] = by
-        return self._both(case, "media_state", payload)
+    def _state_event(case: Case, call: MediaCall, reason: str | None = None,
+                     by: str | None = None) -> list[Outcome]:
+        return [MediaStateChanged(case.id, case.agent_id, call.channel.value, call.state.value,
+                                  reason, by)]
 
     @staticmethod
     def _require_active(case: Case, what: str) -> None:
@@ -219,7 +207,7 @@ class MediaDesk:
 
     # ------------------------------------------------------------------ escalation policy
 
-    def start_voice_first(self, case: Case, now: float) -> list[Effect]:
+    def start_voice_first(self, case: Case, now: float) -> list[Outcome]:
         """A voice-first case (e.g. offline mode, 24/7 on-call) starts in voice when accepted."""
         self._require_active(case, "a voice-first start")
         call = self.call(case, now)
@@ -230,7 +218,7 @@ class MediaDesk:
         self._start(case, call, now, "voice_first")
         return [SaveCase(case.id), *self._state_event(case, call, reason="voice_first", by="rule")]
 
-    def propose(self, case: Case, by: str, channel: Channel, now: float) -> list[Effect]:
+    def propose(self, case: Case, by: str, channel: Channel, now: float) -> list[Outcome]:
         """Ask for a channel. Upwards needs the other side's consent; downwards happens at once."""
         self._require_active(case, "a call")
         call = self.call(case, now)
@@ -248,11 +236,10 @@ class MediaDesk:
             raise MediaNotAllowed(f"a customer may ask for {allowed}; the agent proposes the rest")
         call.proposal = Proposal(channel, by, now)
         case.record("media_proposed", now, channel=channel.value, by=by)
-        effect = self._to(case, other(by), "media_proposed",
-                          {"case_id": case.id, "channel": channel.value, "by": by})
-        return [SaveCase(case.id), *([effect] if effect else [])]
+        return [SaveCase(case.id),
+                MediaProposed(case.id, case.agent_id, other(by), channel.value, by)]
 
-    def accept(self, case: Case, by: str, now: float) -> list[Effect]:
+    def accept(self, case: Case, by: str, now: float) -> list[Outcome]:
         """The side that did not propose accepts: the channel changes and negotiation starts."""
         self._require_active(case, "a call")
         call = self.call(case, now)
@@ -266,20 +253,19 @@ class MediaDesk:
             self._start(case, call, now, reason)
         return [SaveCase(case.id), *self._state_event(case, call, reason=reason, by=by)]
 
-    def decline(self, case: Case, by: str, now: float) -> list[Effect]:
+    def decline(self, case: Case, by: str, now: float) -> list[Outcome]:
         call = self.call(case, now)
         proposal = call.proposal
         if proposal is None or proposal.by == by:
             raise NoMediaProposal(f"there is no proposal from the other side of case {case.id}")
         call.proposal = None
         case.record("media_declined", now, channel=proposal.channel.value, by=by)
-        effect = self._to(case, proposal.by, "media_declined",
-                          {"case_id": case.id, "channel": proposal.channel.value, "by": by})
-        return [SaveCase(case.id), *([effect] if effect else [])]
+        return [SaveCase(case.id),
+                MediaDeclined(case.id, case.agent_id, proposal.by, proposal.channel.value, by)]
 
     # ------------------------------------------------------------------ the session
 
-    def negotiate(self, case: Case, role: str, now: float, new_connection: bool) -> list[Effect]:
+    def negotiate(self, case: Case, role: str, now: float, new_connection: bool) -> list[Outcome]:
         """A participant sent an offer. A new connection during a call means negotiating again."""
         self._require_active(case, "a media offer")
         call = self.call(case, now)
@@ -297,7 +283,7 @@ class MediaDesk:
             return self._state_event(case, call, reason=f"{role}_reconnecting")
         return []
 
-    def peer_connected(self, case: Case, role: str, now: float) -> list[Effect]:
+    def peer_connected(self, case: Case, role: str, now: float) -> list[Outcome]:
         call = self.calls.get(case.id)
         if call is None or not call.live:
             return []
@@ -308,7 +294,7 @@ class MediaDesk:
             return [SaveCase(case.id), *self._state_event(case, call)]
         return []
 
-    def peer_failed(self, case: Case, role: str, reason: str, now: float) -> list[Effect]:
+    def peer_failed(self, case: Case, role: str, reason: str, now: float) -> list[Outcome]:
         """ICE/DTLS failed, media stopped, or the participant vanished: back to chat for both."""
         call = self.calls.get(case.id)
         if call is None or not call.live:
@@ -321,7 +307,7 @@ class MediaDesk:
         self._set_channel(case, call, Channel.CHAT, "system", now, reason=reason)
         return [SaveCase(case.id), *self._state_event(case, call, reason=reason)]
 
-    def hangup(self, case: Case, by: str, now: float, reason: str = "hangup") -> list[Effect]:
+    def hangup(self, case: Case, by: str, now: float, reason: str = "hangup") -> list[Outcome]:
         """Back to chat; the case goes on."""
         call = self.calls.get(case.id)
         if call is None or (not call.live and call.proposal is None):
@@ -334,12 +320,12 @@ class MediaDesk:
         self._set_channel(case, call, Channel.CHAT, by, now, reason=reason)
         return [SaveCase(case.id), *self._state_event(case, call, reason=reason, by=by)]
 
-    def case_over(self, case: Case, now: float) -> list[Effect]:
+    def case_over(self, case: Case, now: float) -> list[Outcome]:
         """The conversation ended (wrap-up, closed, agent lost): end the call, forget it."""
         call = self.calls.pop(case.id, None)
         if call is None:
             return []
-        out: list[Effect] = []
+        out: list[Outcome] = []
         if call.live:
             call.transition(M.ENDED, now, "case_ended")
             self._set_channel(case, call, Channel.CHAT, "system", now, reason="case_ended")
@@ -347,7 +333,7 @@ class MediaDesk:
         return out
 
     def relay_path(self, case: Case, role: str, kind: str, path: str, codec_in: str,
-                   codec_out: str, now: float) -> list[Effect]:
+                   codec_out: str, now: float) -> list[Outcome]:
         """How a stream crosses the server (forwarded as received, or transcoded), for operators:
         a transcoded stream costs many times the CPU of a forwarded one."""
         case.record("media_path", now, role=role, stream=kind, path=path, codec_in=codec_in,
@@ -356,23 +342,21 @@ class MediaDesk:
 
     # ------------------------------------------------------------------ hints
 
-    def mark(self, case: Case, mark: str, now: float) -> list[Effect]:
+    def mark(self, case: Case, mark: str, now: float) -> list[Outcome]:
         """The agent marked the case (needs_verification, visual_fault, …): maybe suggest video."""
         self._require_active(case, "a mark")
         call = self.call(case, now)
         case.record("mark", now, mark=mark)
-        out: list[Effect] = [SaveCase(case.id)]
+        out: list[Outcome] = [SaveCase(case.id)]
         if mark in self.policy.video_hint_marks and call.channel is not Channel.VIDEO:
             call.video_hinted = True
-            effect = self._to(case, "agent", "media_hint",
-                              {"case_id": case.id, "suggest": Channel.VIDEO.value, "reason": mark})
-            if effect is not None:
-                out.append(effect)
+            if case.agent_id is not None:
+                out.append(MediaHint(case.id, case.agent_id, Channel.VIDEO.value, mark))
         return out
 
-    def tick(self, cases: Iterable[Case], now: float) -> list[Effect]:
+    def tick(self, cases: Iterable[Case], now: float) -> list[Outcome]:
         """Suggest voice once per chat period that ran `voice_hint_after_seconds` unresolved."""
-        out: list[Effect] = []
+        out: list[Outcome] = []
         for case in cases:
             if case.state is not CaseState.ACTIVE or case.agent_id is None:
                 continue
@@ -381,10 +365,8 @@ class MediaDesk:
                 continue
             if now - call.chat_since >= self.policy.voice_hint_after_seconds:
                 call.voice_hinted = True
-                out.append(ToAgent(case.agent_id, "media_hint", {
-                    "case_id": case.id, "suggest": Channel.VOICE.value, "reason": "chat_duration",
-                    "after_seconds": int(self.policy.voice_hint_after_seconds),
-                }))
+                out.append(MediaHint(case.id, case.agent_id, Channel.VOICE.value, "chat_duration",
+                                     int(self.policy.voice_hint_after_seconds)))
         return out
 
     def forget(self, case_id: str) -> None:

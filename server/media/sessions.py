@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
 import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -22,10 +21,10 @@ from typing import Any
 from consent import EndReason
 
 from ..core.case import Case, CaseState
-from ..core.effects import Effect, ToAgent, ToCustomer
 from ..core.engine import CaseEngine
 from ..core.events import AgentJoined, CustomerConnection, case_of
-from ..core.media import Channel, MediaDesk, MediaNotAllowed, MediaPolicy
+from ..core.media import Channel, MediaDesk, MediaNotAllowed, MediaPolicy, other
+from ..core.media_events import MediaMuted, MediaProposed, MediaStateChanged, with_ice
 from ..logs import get_logger
 from ..runtime.hub import Hub, Outgoing
 from ..settings import Settings
@@ -121,21 +120,21 @@ class MediaSessions:
     def ice_servers(self, user_id: str) -> list[dict[str, Any]]:
         return self.ice.for_client(user_id, self._now())
 
-    def _decorate(self, effect: Effect) -> Effect:
+    def _decorate(self, item: Outgoing) -> Outgoing:
         """Hand fresh ICE servers to a participant exactly when they are about to need them."""
-        if not isinstance(effect, (ToCustomer, ToAgent)):
-            return effect
-        payload = effect.payload
-        wants = effect.event == "media_proposed" or (
-            effect.event == "media_state" and payload.get("state") == "negotiating"
-        )
-        if not wants:
-            return effect
-        user = effect.agent_id if isinstance(effect, ToAgent) else f"case-{effect.case_id}"
-        return dataclasses.replace(effect, payload={**payload, "ice_servers": self.ice_servers(user)})
+        if not isinstance(item, (MediaStateChanged, MediaProposed)) or not item.wants_ice:
+            return item
+        roles = [item.to_role] if isinstance(item, MediaProposed) else ["customer", "agent"]
+        ice = {}
+        for role in roles:
+            if role == "customer":
+                ice[role] = self.ice_servers(f"case-{item.case_id}")
+            elif item.agent_id is not None:
+                ice[role] = self.ice_servers(item.agent_id)
+        return with_ice(item, ice)
 
-    async def run(self, effects: Iterable[Effect]) -> None:
-        await self.hub.run([self._decorate(e) for e in effects])
+    async def run(self, items: Iterable[Outgoing]) -> None:
+        await self.hub.run([self._decorate(e) for e in items])
 
     # ------------------------------------------------------------------ the policy
 
@@ -174,11 +173,7 @@ class MediaSessions:
 
     async def mute(self, case_id: str, role: str, audio: bool | None, video: bool | None) -> None:
         case = self._active_case(case_id)
-        payload = {"case_id": case_id, "by": role, "audio": audio, "video": video}
-        target = self.desk._to(case, "agent" if role == "customer" else "customer",
-                               "media_muted", payload)
-        if target is not None:
-            await self.run([target])
+        await self.run([MediaMuted(case_id, case.agent_id, other(role), role, audio, video)])
 
     # ------------------------------------------------------------------ negotiation
 

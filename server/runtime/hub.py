@@ -14,14 +14,16 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from ..core.effects import STORED_TYPES, Effect, ForgetCase
 from ..core.engine import CaseEngine
 from ..core.events import DomainEvent
+from ..core.media_events import MediaEvent
 from ..logs import get_logger
 from .persister import Persister
 from .store_health import is_transient
 
 log = get_logger("helpwire.hub")
 
-#: what the hub carries out: the engine's domain events and writes, the media desk's messages
-Outgoing = DomainEvent | Effect
+#: what the hub carries out: the engine's and the media desk's events, writes, and the wire
+#: messages of adapters that speak for themselves (consent, outbox)
+Outgoing = DomainEvent | MediaEvent | Effect
 #: sends a batch's messages to the participants (server/signalling/emitter.py)
 Sender = Callable[[Sequence[Outgoing]], Awaitable[None]]
 

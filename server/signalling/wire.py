@@ -32,6 +32,14 @@ from ..core.events import (
     Typing,
     WrapUpStarted,
 )
+from ..core.media_events import (
+    IceServers,
+    MediaDeclined,
+    MediaHint,
+    MediaMuted,
+    MediaProposed,
+    MediaStateChanged,
+)
 
 Message = ToCustomer | ToAgent | ToAllAgents
 
@@ -181,6 +189,58 @@ def _(event: CaseClosed) -> list[Message]:
 @messages.register
 def _(event: FeedbackGiven) -> list[Message]:
     return [ToAgent(event.agent_id, "feedback", {"case_id": event.case_id, "rating": event.rating})]
+
+
+def _to_role(role: str, case_id: str, agent_id: str | None, event: str,
+             payload: dict[str, Any], ice: IceServers) -> list[Message]:
+    """A media message to one side of the case, with its ICE servers when it was given some."""
+    if role in ice:
+        payload = {**payload, "ice_servers": ice[role]}
+    if role == "customer":
+        return [ToCustomer(case_id, event, payload)]
+    return [] if agent_id is None else [ToAgent(agent_id, event, payload)]
+
+
+@messages.register
+def _(event: MediaStateChanged) -> list[Message]:
+    payload: dict[str, Any] = {"case_id": event.case_id, "channel": event.channel,
+                               "state": event.state}
+    if event.reason is not None:
+        payload["reason"] = event.reason
+    if event.by is not None:
+        payload["by"] = event.by
+    return [m for role in ("customer", "agent")
+            for m in _to_role(role, event.case_id, event.agent_id, "media_state", payload,
+                              event.ice_servers)]
+
+
+@messages.register
+def _(event: MediaProposed) -> list[Message]:
+    return _to_role(event.to_role, event.case_id, event.agent_id, "media_proposed",
+                    {"case_id": event.case_id, "channel": event.channel, "by": event.by},
+                    event.ice_servers)
+
+
+@messages.register
+def _(event: MediaDeclined) -> list[Message]:
+    return _to_role(event.to_role, event.case_id, event.agent_id, "media_declined",
+                    {"case_id": event.case_id, "channel": event.channel, "by": event.by}, {})
+
+
+@messages.register
+def _(event: MediaHint) -> list[Message]:
+    payload: dict[str, Any] = {"case_id": event.case_id, "suggest": event.suggest,
+                               "reason": event.reason}
+    if event.after_seconds is not None:
+        payload["after_seconds"] = event.after_seconds
+    return [ToAgent(event.agent_id, "media_hint", payload)]
+
+
+@messages.register
+def _(event: MediaMuted) -> list[Message]:
+    return _to_role(event.to_role, event.case_id, event.agent_id, "media_muted",
+                    {"case_id": event.case_id, "by": event.by, "audio": event.audio,
+                     "video": event.video}, {})
 
 
 def wire_of(batch: list[Any]) -> list[Message]:

@@ -19,6 +19,7 @@ from server.core.media import (
     MediaState,
     NoMediaProposal,
 )
+from server.signalling.wire import wire_of
 
 T0 = 1_800_000_000.0
 
@@ -40,7 +41,8 @@ def channel_history(case: Case) -> list[tuple[float, str, str, str]]:
 
 
 def events_named(effects: list[Any], name: str) -> list[Any]:
-    return [e for e in effects if isinstance(e, (ToAgent, ToCustomer)) and e.event == name]
+    """The wire messages named ``name`` that the desk's events become (signalling/wire.py)."""
+    return [e for e in wire_of(effects) if isinstance(e, (ToAgent, ToCustomer)) and e.event == name]
 
 
 def test_every_transition_is_in_one_table_and_others_raise_naming_the_state() -> None:
