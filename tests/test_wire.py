@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from server.core.consent_events import CONSENT_EVENT_TYPES
 from server.core.events import DOMAIN_EVENT_TYPES
 from server.core.media_events import MEDIA_EVENT_TYPES
 from server.signalling.wire import messages
@@ -13,7 +14,7 @@ CORE = Path(__file__).resolve().parent.parent / "server" / "core"
 
 
 def test_every_domain_event_has_a_wire_form() -> None:
-    for event_type in (*DOMAIN_EVENT_TYPES, *MEDIA_EVENT_TYPES):
+    for event_type in (*DOMAIN_EVENT_TYPES, *MEDIA_EVENT_TYPES, *CONSENT_EVENT_TYPES):
         assert event_type in messages.registry, f"{event_type.__name__} has no wire form"
 
 

@@ -1,32 +1,13 @@
-"""What the engine decided, for the adapters to carry out: messages to send, rows to store.
+"""The writes the core asks for: rows to store before anything is said about them.
 
-The engine never performs I/O; it returns these, and the signalling layer executes them in order.
+The core never performs I/O; it returns these beside its typed events, and the persister commits
+them (in order, group commit) before the hub lets the signalling layer speak.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
-
-
-@dataclass(frozen=True)
-class ToCustomer:
-    case_id: str
-    event: str
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ToAgent:
-    agent_id: str
-    event: str
-    payload: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ToAllAgents:
-    event: str
-    payload: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -89,11 +70,8 @@ class ForgetCase:
     case_id: str
 
 
-Effect = (
-    ToCustomer | ToAgent | ToAllAgents | SaveCase | SaveCallback | KeepTranscript | KeepChatText
-    | QueueWebhook | ForgetCase
-)
-
 #: the effects the persister writes; acknowledgements wait until they are committed
 Stored = SaveCase | SaveCallback | KeepTranscript | KeepChatText | QueueWebhook | ForgetCase
+#: kept as a name for what adapters hand the hub besides typed events
+Effect = Stored
 STORED_TYPES = (SaveCase, SaveCallback, KeepTranscript, KeepChatText, QueueWebhook, ForgetCase)

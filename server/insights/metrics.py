@@ -17,13 +17,14 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from ..core.case import CaseState
-from ..core.effects import SaveCase, ToAgent, ToCustomer
+from ..core.effects import SaveCase
+from ..signalling.messages import ToAgent, ToCustomer
 
 if TYPE_CHECKING:
     from ..runtime.hub import Outgoing
     from ..runtime.loop_monitor import LoopMonitor
     from ..services import Services
-    from ..signalling.wire import Message
+    from ..signalling.messages import Message
 
 #: bucket bounds (seconds) for event-loop lag and collector pauses: fine below 20 ms, where the
 #: targets are, and up to the half-second stalls a full collection can cause

@@ -24,11 +24,18 @@ from consent import ConsentError, ConsentGrant, ConsentLedger, ConsentPolicy, En
 from consent.age_check import DENIAL_REASONS, AgeCheckRecord, Outcome, denial_text
 
 from ..core.case import Case, CaseState
-from ..core.effects import Effect, QueueWebhook, SaveCase, ToAgent, ToCustomer
+from ..core.consent_events import (
+    AgeCheckDecided,
+    ConsentEnded,
+    ConsentPrompted,
+    ConsentStateChanged,
+    ItemUnlocked,
+)
+from ..core.effects import QueueWebhook, SaveCase
 from ..core.engine import CaseEngine
 from ..core.errors import HelpwireError
 from ..logs import get_logger
-from ..runtime.hub import Hub
+from ..runtime.hub import Hub, Outgoing
 from ..settings import Settings
 from ..store.outbox import PENDING
 from ..webhooks import POS_ITEM_UNLOCKED
@@ -148,13 +155,6 @@ class ConsentService:
             view["sku"] = self.skus[grant.id]
         return view
 
-    @staticmethod
-    def _both(case: Case, event: str, payload: dict[str, Any]) -> list[Effect]:
-        out: list[Effect] = [ToCustomer(case.id, event, dict(payload))]
-        if case.agent_id is not None:
-            out.append(ToAgent(case.agent_id, event, dict(payload)))
-        return out
-
     def _record(self, case: Case, grant: ConsentGrant, event: str, by: str, now: float,
                 **extra: Any) -> None:
         case.record("consent", now, scope=grant.scope.value, event=event, grant_id=grant.id,
@@ -206,14 +206,13 @@ class ConsentService:
         self._record(case, grant, "requested", by, now,
                      **({"sku": sku} if wanted is Scope.AGE_CHECK_VIDEO else {}))
         seconds = self.ledger.policy.duration(wanted)
-        prompt = {
-            **self._view(grant, now), "seconds": seconds,
-            "text": prompt_text(wanted, seconds, item.get("name") if item else None),
-            "by": by,
-        }
-        effects: list[Effect] = [SaveCase(case.id), ToCustomer(case.id, "consent_prompt", prompt)]
-        effects.append(ToAgent(case.agent_id, "consent_state", {**self._view(grant, now), "by": by}))
-        await self.hub.run(effects)
+        text = prompt_text(wanted, seconds, item.get("name") if item else None)
+        await self.hub.run([
+            SaveCase(case.id),
+            ConsentPrompted(case.id, self._view(grant, now), seconds, text, by),
+            ConsentStateChanged(case.id, case.agent_id, self._view(grant, now), by,
+                                customer_too=False),
+        ])
         log.info("consent_requested", case_id=case.id, scope=wanted.value, by=by)
         return self._view(grant, now)
 
@@ -232,11 +231,11 @@ class ConsentService:
             self._record(case, grant, "granted", "customer", now,
                          duration=self.ledger.policy.duration(grant.scope))
             await self.hub.run([SaveCase(case.id),
-                                *self._both(case, "consent_state", self._view(grant, now))])
+                                ConsentStateChanged(case.id, case.agent_id, self._view(grant, now))])
         else:
             self._record(case, grant, "denied", "customer", now)
-            await self.hub.run([SaveCase(case.id), *self._both(case, "consent_ended", {
-                **self._view(grant, now), "reason": "denied"})])
+            await self.hub.run([SaveCase(case.id), ConsentEnded(
+                case.id, case.agent_id, self._view(grant, now), "denied")])
         log.info("consent_answered", case_id=case.id, scope=grant.scope.value, approve=approve)
         return self._view(grant, now)
 
@@ -263,8 +262,8 @@ class ConsentService:
         if was_granted and grant.granted_at is not None:
             extra["duration"] = round(now - grant.granted_at, 3)
         self._record(case, grant, reason.value, by, now, **extra)
-        await self.hub.run([SaveCase(case.id), *self._both(case, "consent_ended", {
-            **self._view(grant, now), "reason": reason.value})])
+        await self.hub.run([SaveCase(case.id), ConsentEnded(
+            case.id, case.agent_id, self._view(grant, now), reason.value)])
         log.info("consent_ended", case_id=case.id, scope=grant.scope.value, reason=reason.value)
 
     async def end_case(self, case_id: str, reason: EndReason) -> None:
@@ -310,15 +309,14 @@ class ConsentService:
         if verdict is Outcome.DENIED:
             to_customer["text"] = {lang: denial_text(reason, lang) for lang in ("sv", "en")}
         # the webhook's row goes right after the case save: both are committed together
-        effects: list[Effect] = [SaveCase(case.id)]
+        effects: list[Outgoing] = [SaveCase(case.id)]
         if verdict is Outcome.APPROVED and self.settings.pos_webhook_url:
             job = self._unlock_webhook(case, sku, agent_id, now, record.method)
             effects.append(job)
             result["delivery"] = {"delivery_id": job.delivery_id, "status": PENDING, "attempts": 0}
-        effects += [ToCustomer(case.id, "age_check_result", to_customer),
-                    ToAgent(agent_id, "age_check_result", result)]
+        effects.append(AgeCheckDecided(case.id, agent_id, result, to_customer))
         if verdict is Outcome.APPROVED:
-            effects.append(ToCustomer(case.id, "item_unlocked", {"case_id": case.id, "sku": sku}))
+            effects.append(ItemUnlocked(case.id, sku))
         await self.hub.run(effects)
         log.info("age_check_decided", case_id=case.id, outcome=verdict.value)
         return result

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
+from ..core.consent_events import ConsentEvent
 from ..core.effects import STORED_TYPES, Effect, ForgetCase
 from ..core.engine import CaseEngine
 from ..core.events import DomainEvent
@@ -21,9 +22,8 @@ from .store_health import is_transient
 
 log = get_logger("helpwire.hub")
 
-#: what the hub carries out: the engine's and the media desk's events, writes, and the wire
-#: messages of adapters that speak for themselves (consent, outbox)
-Outgoing = DomainEvent | MediaEvent | Effect
+#: what the hub carries out: typed events (engine, media desk, consent, outbox) and writes
+Outgoing = DomainEvent | MediaEvent | ConsentEvent | Effect
 #: sends a batch's messages to the participants (server/signalling/emitter.py)
 Sender = Callable[[Sequence[Outgoing]], Awaitable[None]]
 

@@ -19,7 +19,8 @@ from typing import Any
 from consent.webhook import backoff_delays
 
 from ..core.clock import Clock
-from ..core.effects import QueueWebhook, ToAgent
+from ..core.consent_events import DeliveryStatusChanged
+from ..core.effects import QueueWebhook
 from ..logs import get_logger
 from ..report.sender import REPORT_WEEKLY, ReportSender
 from ..settings import Settings
@@ -226,7 +227,7 @@ def agent_status(hub: Hub) -> StatusListener:
             named = delivery.payload.get("agent_id")
             agent_id = named if isinstance(named, str) else None
         if agent_id is not None:
-            await hub.run([ToAgent(agent_id, "webhook_status", status_view(delivery))])
+            await hub.run([DeliveryStatusChanged(agent_id, status_view(delivery))])
 
     return tell
 

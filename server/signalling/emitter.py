@@ -7,9 +7,9 @@ from typing import Any
 
 import socketio
 
-from ..core.effects import ToAgent, ToAllAgents, ToCustomer
+from .messages import Message, ToAgent, ToAllAgents, ToCustomer
 from .rooms import AGENT_NS, AGENTS_ROOM, CUSTOMER_NS, KIOSK_NS, agent_room, case_room
-from .wire import Message, wire_of
+from .wire import wire_of
 
 
 class SocketEmitter:

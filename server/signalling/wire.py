@@ -9,7 +9,15 @@ from __future__ import annotations
 from functools import singledispatch
 from typing import Any
 
-from ..core.effects import STORED_TYPES, ToAgent, ToAllAgents, ToCustomer
+from ..core.consent_events import (
+    AgeCheckDecided,
+    ConsentEnded,
+    ConsentPrompted,
+    ConsentStateChanged,
+    DeliveryStatusChanged,
+    ItemUnlocked,
+)
+from ..core.effects import STORED_TYPES
 from ..core.events import (
     AgentJoined,
     AgentLost,
@@ -40,8 +48,7 @@ from ..core.media_events import (
     MediaProposed,
     MediaStateChanged,
 )
-
-Message = ToCustomer | ToAgent | ToAllAgents
+from .messages import Message, ToAgent, ToAllAgents, ToCustomer
 
 
 @singledispatch
@@ -241,6 +248,49 @@ def _(event: MediaMuted) -> list[Message]:
     return _to_role(event.to_role, event.case_id, event.agent_id, "media_muted",
                     {"case_id": event.case_id, "by": event.by, "audio": event.audio,
                      "video": event.video}, {})
+
+
+def _both(case_id: str, agent_id: str | None, event: str, payload: dict[str, Any]) -> list[Message]:
+    out: list[Message] = [ToCustomer(case_id, event, dict(payload))]
+    if agent_id is not None:
+        out.append(ToAgent(agent_id, event, dict(payload)))
+    return out
+
+
+@messages.register
+def _(event: ConsentPrompted) -> list[Message]:
+    return [ToCustomer(event.case_id, "consent_prompt", {
+        **event.view, "seconds": event.seconds, "text": event.text, "by": event.by})]
+
+
+@messages.register
+def _(event: ConsentStateChanged) -> list[Message]:
+    payload = dict(event.view) if event.by is None else {**event.view, "by": event.by}
+    if event.customer_too:
+        return _both(event.case_id, event.agent_id, "consent_state", payload)
+    return [] if event.agent_id is None else [ToAgent(event.agent_id, "consent_state", payload)]
+
+
+@messages.register
+def _(event: ConsentEnded) -> list[Message]:
+    return _both(event.case_id, event.agent_id, "consent_ended",
+                 {**event.view, "reason": event.reason})
+
+
+@messages.register
+def _(event: AgeCheckDecided) -> list[Message]:
+    return [ToCustomer(event.case_id, "age_check_result", event.customer_result),
+            ToAgent(event.agent_id, "age_check_result", event.result)]
+
+
+@messages.register
+def _(event: ItemUnlocked) -> list[Message]:
+    return [ToCustomer(event.case_id, "item_unlocked", {"case_id": event.case_id, "sku": event.sku})]
+
+
+@messages.register
+def _(event: DeliveryStatusChanged) -> list[Message]:
+    return [ToAgent(event.agent_id, "webhook_status", event.view)]
 
 
 def wire_of(batch: list[Any]) -> list[Message]:

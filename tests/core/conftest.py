@@ -15,10 +15,10 @@ from server.core.agents import AgentProfile, AgentStatus, Presence
 from server.core.case import Case
 from server.core.clock import ManualClock
 from server.core.context import Cart, CartLine, CaseContext
-from server.core.effects import ToAgent, ToCustomer
 from server.core.engine import CaseEngine, EngineConfig, Outcome
 from server.core.routing import RuleSet, load_rules, parse_rules
 from server.settings import DEFAULT_RULES
+from server.signalling.messages import ToAgent, ToCustomer
 from server.signalling.wire import Message, wire_of
 
 #: the ManualClock's default start, so tests can say "T0 + 20"

@@ -6,8 +6,9 @@ import pytest
 
 from server.core.agents import Presence
 from server.core.case import CaseState
-from server.core.effects import ForgetCase, KeepChatText, KeepTranscript, SaveCase, ToAgent, ToCustomer
+from server.core.effects import ForgetCase, KeepChatText, KeepTranscript, SaveCase
 from server.core.errors import FeedbackNotAllowed, InvalidTransition, NotYourCase, UnknownLabel
+from server.signalling.messages import ToAgent, ToCustomer
 from tests.core.conftest import T0, Desk, DeskFactory, to_agent, to_customer, wire
 
 S = CaseState

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from server.core.case import Case, CaseState
-from server.core.effects import SaveCase, ToAgent, ToCustomer
+from server.core.effects import SaveCase
 from server.core.media import (
     TRANSITIONS,
     Channel,
@@ -19,6 +19,7 @@ from server.core.media import (
     MediaState,
     NoMediaProposal,
 )
+from server.signalling.messages import ToAgent, ToCustomer
 from server.signalling.wire import wire_of
 
 T0 = 1_800_000_000.0

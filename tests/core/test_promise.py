@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from server.core.agents import Presence
 from server.core.case import Case, CaseState
-from server.core.effects import Effect, ForgetCase, SaveCallback, SaveCase, ToCustomer
+from server.core.effects import Effect, ForgetCase, SaveCallback, SaveCase
+from server.signalling.messages import ToCustomer
 from tests.core.conftest import T0, Desk, DeskFactory, cart_of, to_agent, to_customer
 
 S = CaseState

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from server.core.agents import Presence
-from server.core.effects import Effect, ToCustomer
+from server.core.effects import Effect
 from server.core.eta import EwmaEstimator
 from server.core.state import MemoryDispatchState, QueueEntry
+from server.signalling.messages import ToCustomer
 from tests.core.conftest import T0, DeskFactory, to_customer
 
 # --- the estimator --------------------------------------------------------------------------
