@@ -8,6 +8,8 @@ cannot be reached (refused, closed, failing) answers ``503 storage_unavailable``
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -71,8 +73,9 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
     limit = (None if request.path in UNBOUNDED_PATHS
              else request.app[SETTINGS].http_database_timeout_seconds)
     try:
-        async with asyncio.timeout(limit):
-            response: web.StreamResponse = await handler(request)
+        response = await _within(limit, handler(request))
+        if isinstance(response, web.FileResponse) and not await _is_file(response):
+            raise web.HTTPNotFound()  # a static file that is not there (found only when sent)
         return response
     except web.HTTPException as exc:
         if exc.status < 400 or exc.content_type == "application/json":
@@ -103,3 +106,39 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return error_response(500, "internal_error",
                               "the server could not handle this request; it has been logged, "
                               "try again")
+
+
+#: handlers that outlived their time limit, finishing their cancellation in the background
+_abandoned: set[asyncio.Future[web.StreamResponse]] = set()
+
+
+async def _within(limit: float | None, work: Awaitable[web.StreamResponse]) -> web.StreamResponse:
+    """The handler's response, or TimeoutError after ``limit`` seconds.
+
+    The caller is answered at the limit even when cancelling the handler takes longer: a driver
+    whose server hangs may wait on its own cancel request (asyncpg does), so the cancelled handler
+    finishes in the background.
+    """
+    task = asyncio.ensure_future(work)
+    try:
+        done, _ = await asyncio.wait({task}, timeout=limit)
+    except asyncio.CancelledError:  # the client went away: so does the handler
+        task.cancel()
+        raise
+    if task in done:
+        return task.result()
+    task.cancel()
+    _abandoned.add(task)
+    task.add_done_callback(_forget)
+    raise TimeoutError
+
+
+def _forget(task: asyncio.Future[web.StreamResponse]) -> None:
+    _abandoned.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("http_handler_failed_after_timeout", error=type(task.exception()).__name__)
+
+
+async def _is_file(response: web.FileResponse) -> bool:
+    path = getattr(response, "_path", None)
+    return path is None or await asyncio.to_thread(Path(path).is_file)
