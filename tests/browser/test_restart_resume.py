@@ -198,3 +198,22 @@ async def test_after_a_restart_the_widget_shows_the_conversation_and_chat_works_
     async with server_on(tmp_path, port):
         await both_reconnected(conversation)
         await the_conversation_goes_on(conversation, "skrivet under omstarten")
+
+
+async def test_a_case_the_restarted_server_does_not_know_ends_in_the_widget_instead_of_hanging(
+    browser: Browser, tmp_path: Path
+) -> None:
+    port = free_port()
+    async with server_on(tmp_path / "before", port) as first:
+        conversation = await start_conversation(browser, first)
+        await restart(first)
+        await both_show_the_notice(conversation)
+    # the same secret, a database without the case: resume answers case_not_found
+    async with server_on(tmp_path / "after", port):
+        widget = conversation.widget
+        await expect(widget.locator(f"{DIALOG} .hw-status-main")).to_have_text(
+            "Ärendet är avslutat.", timeout=WAIT_MS)
+        await expect(widget.locator(f"{DIALOG} .hw-alert")).to_be_hidden()
+        await widget.get_by_role("button", name="Stäng").click()
+        # the Help button works again: a new case can start
+        await expect(widget.locator(HELP_BUTTON)).to_be_visible()
