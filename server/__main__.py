@@ -1,12 +1,26 @@
 """Command line: `python -m server serve|create-agent|check-rules|report|demo-data` (see --help)."""
 
+# ruff: noqa: E402  (the signal handlers are installed before the slow imports)
+
 from __future__ import annotations
+
+import signal
+import sys
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    """SIGTERM or SIGINT before the event loop runs (imports, settings): nothing to save yet."""
+    raise SystemExit(0)
+
+
+if __name__ == "__main__":  # first of all: the imports below take seconds on a busy machine
+    signal.signal(signal.SIGTERM, _exit_quietly)
+    signal.signal(signal.SIGINT, _exit_quietly)
 
 import argparse
 import asyncio
 import getpass
 import os
-import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -14,9 +28,12 @@ from pathlib import Path
 from aiohttp import web
 from pydantic import ValidationError
 
-from .core.routing import RulesError, load_rules
+from .core.routing import RulesError, RuleSet, load_rules
 from .logs import configure_logging
 from .settings import Settings, load_settings
+
+#: how long a stopping server waits for open HTTP requests before it cancels them
+SHUTDOWN_TIMEOUT_SECONDS = 5.0
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -29,8 +46,6 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .app import create_app
-
     settings = _settings(args)
     configure_logging(settings.log_level, settings.log_json)
     try:
@@ -39,19 +54,78 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"helpwire: {error}", file=sys.stderr)
         print("helpwire: fix the rules file (see docs/rules.md) and start again", file=sys.stderr)
         return 2
-    if args.demo:
-        asyncio.run(_ensure_demo_agents(settings))
-        settings = settings.model_copy(update={"demo": True})
-        print("demo mode: the demo shop reports purchases with a per-process key"
-              " (GET /api/demo/ingest-key); never use --demo on a public server", flush=True)
-    app = create_app(settings, rules=rules)
-    print(f"Helpwire is serving on http://{settings.host}:{settings.port}/", flush=True)
-    print("  shop: /   kiosk: /kiosk   agent console: /agent", flush=True)
     from .runtime.tuning import new_event_loop
 
-    web.run_app(app, host=settings.host, port=settings.port, print=None,
-                shutdown_timeout=5.0, loop=new_event_loop(settings.event_loop))
+    loop = new_event_loop(settings.event_loop)
+    try:
+        return loop.run_until_complete(_serve_until_stopped(settings, rules, demo=args.demo))
+    finally:
+        _close_loop(loop)
+
+
+async def _serve_until_stopped(settings: Settings, rules: RuleSet, *, demo: bool) -> int:
+    """Serve until SIGTERM or SIGINT, then shut down in order (clients told, database last).
+
+    A signal only sets an event: start-up (migrations, demo agents) is never cancelled halfway,
+    which left a half-used database behind and printed the driver's CancelledError. A signal
+    during start-up stops the server as soon as it is up.
+    """
+    from .app import create_app
+
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    stopping = (signal.SIGTERM, signal.SIGINT)
+    for signum in stopping:
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        if demo:
+            await _ensure_demo_agents(settings)
+            settings = settings.model_copy(update={"demo": True})
+            print("demo mode: the demo shop reports purchases with a per-process key"
+                  " (GET /api/demo/ingest-key); never use --demo on a public server", flush=True)
+        runner = web.AppRunner(create_app(settings, rules=rules), handle_signals=False,
+                               shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, settings.host, settings.port)
+            await site.start()
+            port = _bound_port(site, settings.port)
+            print(f"Helpwire is serving on http://{settings.host}:{port}/", flush=True)
+            print("  shop: /   kiosk: /kiosk   agent console: /agent", flush=True)
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+    finally:
+        for signum in stopping:
+            loop.remove_signal_handler(signum)
     return 0
+
+
+def _bound_port(site: web.TCPSite, configured: int) -> int:
+    """The port really listened on (``--port 0`` picks a free one)."""
+    server = site._server
+    sockets = getattr(server, "sockets", None) or ()
+    for sock in sockets:
+        return int(sock.getsockname()[1])
+    return configured
+
+
+def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Let what is left (handlers of the last requests, the driver's threads) end, then close."""
+    try:
+        left = [task for task in asyncio.all_tasks(loop) if not task.done()]
+        for task in left:
+            task.cancel()
+        if left:
+            loop.run_until_complete(asyncio.gather(*left, return_exceptions=True))
+        for task in left:
+            if not task.cancelled() and task.exception() is not None:
+                loop.call_exception_handler({"message": "task failed during shutdown",
+                                             "exception": task.exception(), "task": task})
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
 
 
 DEMO_AGENTS = (
@@ -192,6 +266,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         args = parser.parse_args([*(argv or sys.argv[1:]), "serve"])
+    if args.func is not _serve and signal.getsignal(signal.SIGTERM) is _exit_quietly:
+        # only serve stops in order by itself; the other commands keep the usual signals
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         result: int = args.func(args)
     except (ValidationError, FileNotFoundError) as error:

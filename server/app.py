@@ -33,7 +33,7 @@ from .signalling.emitter import SocketEmitter
 from .signalling.manager import IndexedManager
 from .signalling.rooms import AGENT_NS, CUSTOMER_NS, KIOSK_NS
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
-from .web import api, cors, ingest, pages, widget_api
+from .web import api, cors, errors, ingest, pages, widget_api
 from .web.keys import SERVICES, SETTINGS
 
 log = get_logger("helpwire.app")
@@ -68,7 +68,7 @@ def create_app(
 ) -> web.Application:
     """Build the application. Rules are read now, so a broken rules file stops start-up at once."""
     rules = rules if rules is not None else load_rules(Path(settings.rules_file))
-    app = web.Application(client_max_size=64 * 1024, middlewares=[cors.widget_cors, api.json_errors])
+    app = web.Application(client_max_size=64 * 1024, middlewares=[cors.widget_cors, errors.json_errors])
     app[SETTINGS] = settings
     sio = socketio.AsyncServer(
         async_mode="aiohttp",
@@ -150,7 +150,8 @@ def create_app(
             log.info("server_stopped")
 
     async def disconnect_everyone(app: web.Application) -> None:
-        """Close every socket before aiohttp waits for them, so shutdown is prompt."""
+        """Say why, then close every socket before aiohttp waits for them, so shutdown is prompt."""
+        await announce_restart(sio, settings.restart_retry_after_ms, settings.restart_notice_seconds)
         # close(wait=False): Engine.IO's own disconnect-all waits forever on a socket whose
         # client left at this very moment, and fails outright when the last one just went
         closing = [
@@ -174,6 +175,28 @@ def create_app(
 def _channel(engine: CaseEngine, case_id: str) -> str | None:
     case = engine.cases.get(case_id)
     return case.channel if case is not None else None
+#: the event every connected client receives when the server shuts down gracefully
+SERVER_RESTARTING = "server_restarting"
+
+
+async def announce_restart(sio: socketio.AsyncServer, retry_after_ms: int,
+                           notice_seconds: float) -> None:
+    """Tell every connected client, on every namespace, that the server is going away and when
+    to come back, and give the words up to ``notice_seconds`` to reach the sockets."""
+    payload = {"reason": "shutdown", "retry_after_ms": retry_after_ms}
+    for namespace in list(sio.manager.get_namespaces()):
+        await sio.emit(SERVER_RESTARTING, payload, namespace=namespace)
+    # a websocket's writer takes each queued packet and writes it to the transport at once, so
+    # an empty queue means the words are on their way (long-polling waits for its next GET)
+    queues = [socket.queue.join() for socket in list(sio.eio.sockets.values()) if not socket.closed]
+    if not queues:
+        return
+    _, pending = await asyncio.wait([asyncio.ensure_future(q) for q in queues],
+                                     timeout=notice_seconds)
+    for waiting in pending:
+        waiting.cancel()
+    if pending:
+        log.warning("restart_notice_timeout", sockets=len(pending))
 
 
 def _track_websockets(sio: socketio.AsyncServer) -> set[web.WebSocketResponse]:

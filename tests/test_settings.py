@@ -219,3 +219,19 @@ def test_outbox_defaults_and_limits() -> None:
     assert load_settings(outbox_lease_seconds=5.001).outbox_lease_seconds == 5.001
     with pytest.raises(ValidationError, match="outbox_lease_seconds must exceed"):
         load_settings(outbox_lease_seconds=5)
+def test_restart_and_http_database_timeout_defaults_and_limits() -> None:
+    settings = load_settings()
+    assert settings.restart_retry_after_ms == 1500
+    assert settings.restart_notice_seconds == 0.5
+    assert settings.http_database_timeout_seconds == 3.0
+    at_the_limits = load_settings(restart_retry_after_ms=60_000, restart_notice_seconds=10,
+                                  http_database_timeout_seconds=60)
+    assert (at_the_limits.restart_retry_after_ms, at_the_limits.restart_notice_seconds,
+            at_the_limits.http_database_timeout_seconds) == (60_000, 10, 60)
+    assert load_settings(restart_retry_after_ms=0, restart_notice_seconds=0).restart_notice_seconds == 0
+    for name, past in (("restart_retry_after_ms", 60_001), ("restart_retry_after_ms", -1),
+                       ("restart_notice_seconds", 10.01), ("restart_notice_seconds", -0.01),
+                       ("http_database_timeout_seconds", 60.01),
+                       ("http_database_timeout_seconds", 0)):
+        with pytest.raises(ValidationError, match=name):
+            load_settings(**{name: past})

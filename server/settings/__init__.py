@@ -204,6 +204,16 @@ class Settings(BaseSettings):
     #: the collector's thresholds (gen0, gen1, gen2); empty = Python's own (700, 10, 10)
     gc_thresholds: list[int] = Field(default_factory=list)
 
+    # --- restarts and HTTP robustness (docs/operations.md "What a restart means") ---------
+    #: `server_restarting.retry_after_ms`: how long clients wait before reconnecting after a
+    #: graceful shutdown; they add a random 0–100 % of it as jitter so they do not return at once
+    restart_retry_after_ms: int = Field(1500, ge=0, le=60_000)
+    #: how long a graceful shutdown waits for `server_restarting` to be written to every socket
+    #: before it closes them
+    restart_notice_seconds: float = Field(0.5, ge=0, le=10)
+    #: longest an HTTP request waits for the database; past it the answer is 503 storage_timeout
+    http_database_timeout_seconds: float = Field(3.0, gt=0, le=60)
+
     # --- logging -------------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True

@@ -10,14 +10,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..logs import get_logger
 from ..security.passwords import verify_password
+from .errors import error_response
 from .keys import SERVICES
+
+__all__ = ["error_response", "read_json", "routes"]
 
 log = get_logger("helpwire.api")
 routes = web.RouteTableDef()
-
-
-def error_response(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
 
 class LoginRequest(BaseModel):
@@ -42,27 +41,6 @@ async def read_json(request: web.Request) -> Any:
                                        "message": "the body is not valid JSON"}}),
             content_type="application/json",
         ) from None
-
-
-@web.middleware
-async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
-    """API callers get every HTTP error as `{error: {code, message}}`, never an HTML page."""
-    try:
-        response: web.StreamResponse = await handler(request)
-        return response
-    except web.HTTPException as exc:
-        if not request.path.startswith("/api/") or exc.content_type == "application/json":
-            raise
-        code = _HTTP_CODES.get(exc.status, "http_error")
-        return error_response(exc.status, code, exc.reason if exc.status != 413 else
-                              "the request body is too large; the limit is 64 KiB")
-
-
-_HTTP_CODES = {
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "payload_too_large",
-}
 
 
 @routes.get("/healthz")

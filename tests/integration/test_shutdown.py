@@ -85,3 +85,56 @@ async def test_shutdown_does_not_wait_forever_for_engine_io_to_say_goodbye(
         # the websockets were closed all the same, so both clients know
         await asyncio.wait_for(asyncio.gather(shopper.disconnected.wait(),
                                               lisa.client.disconnected.wait()), 1)
+
+
+async def test_shutdown_says_server_restarting_to_every_client_before_closing(
+    server_factory: Any,
+) -> None:
+    async with server_factory(restart_retry_after_ms=1700) as server:
+        lisa = await agent(server, "lisa", "Lisa")
+        shopper = await customer(server)
+        await press_help(shopper)
+        kiosk = await customer(server, "/kiosk", {"kiosk_id": "kassa-1"})
+        await server.stop()
+        for client in (lisa.client, shopper, kiosk):
+            await asyncio.wait_for(client.disconnected.wait(), 1)
+            assert client.received["server_restarting"] == [
+                {"reason": "shutdown", "retry_after_ms": 1700}]
+
+
+async def test_shutdown_waits_for_the_restart_notice_at_most_restart_notice_seconds(
+    server_factory: Any,
+) -> None:
+    notice_seconds = 0.4
+    async with server_factory(restart_notice_seconds=notice_seconds) as server:
+        shopper = await customer(server)
+        await press_help(shopper)
+        released = asyncio.Event()
+        (socket,) = list(server.services.sio.eio.sockets.values())
+
+        async def never_written() -> None:
+            await released.wait()  # the notice sits in the socket's queue
+
+        socket.queue.join = never_written
+        started = time.monotonic()
+        try:
+            await server.stop()
+        finally:
+            released.set()
+        elapsed = time.monotonic() - started
+        # at the limit it gives up waiting, and closes the socket all the same
+        assert notice_seconds <= elapsed < notice_seconds + DISCONNECT_TIMEOUT_SECONDS + 1.0
+        await asyncio.wait_for(shopper.disconnected.wait(), 1)
+
+
+async def test_shutdown_does_not_wait_for_a_restart_notice_that_was_written(
+    server_factory: Any,
+) -> None:
+    notice_seconds = 5.0
+    async with server_factory(restart_notice_seconds=notice_seconds) as server:
+        shopper = await customer(server)
+        await press_help(shopper)
+        started = time.monotonic()
+        await server.stop()
+        assert time.monotonic() - started < notice_seconds
+        assert shopper.received["server_restarting"]

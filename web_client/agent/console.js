@@ -186,7 +186,21 @@ const state = {
   queuesReceivedAt: 0,
   assignedThisConnection: new Set(),
   offeredThisConnection: new Set(),
+  // what the agent chose (or the server set with a reason): said again after a reconnect,
+  // since a restarted server, or one that forgot an agent without cases, starts them as away
+  chosenPresence: null,
+  // client_id → {caseId, body}: the agent's messages whose acknowledgement never came
+  outbox: new Map(),
+  // server_restarting's retry_after_ms: where the reconnection backoff starts
+  retryAfterMs: 1000,
 };
+
+// a message whose acknowledgement did not come, or came back with one of these, is sent again
+// after the next agent_hello, with the same client_id (the server keeps one per client_id)
+const RETRY_CODES = ["timeout", "offline", "storage_unavailable", "agent_not_found"];
+
+/** retry_after_ms plus 0–100 % jitter, so every console does not come back at once. */
+const restartDelay = () => state.retryAfterMs * (1 + Math.random());
 
 function loadSession() {
   try {
@@ -310,6 +324,7 @@ async function onLoginSubmit(event) {
 
 function onLogout() {
   clearSession();
+  Object.assign(state, { hello: null, chosenPresence: null, outbox: new Map() });
   showLogin("login.loggedOut");
 }
 
@@ -374,11 +389,25 @@ function connect() {
   state.socket = socket;
   socket.on("connect", () => hello(socket));
   socket.on("connect_error", (error) => onConnectError(socket, error));
+  socket.on("server_restarting", (payload) => {
+    if (state.socket !== socket) return;
+    // the server is going away on purpose: reconnect with backoff + jitter from retry_after_ms
+    if (typeof payload?.retry_after_ms === "number") {
+      state.retryAfterMs = Math.max(100, payload.retry_after_ms);
+      // the Manager waits delay × 2^attempt ± randomization: this gives retry_after_ms … 2 × it
+      socket.io.reconnectionDelay(state.retryAfterMs * 1.5);
+      socket.io.randomizationFactor(1 / 3);
+      socket.io.reconnectionDelayMax(Math.max(5000, state.retryAfterMs * 4));
+    }
+    setConnection("connection.restarting");
+  });
   socket.on("disconnect", (reason) => {
     if (state.socket !== socket) return;
-    setConnection("connection.reconnecting");
+    if ($("#connection").dataset.state !== "restarting") setConnection("connection.reconnecting");
     // the client retries by itself after transport trouble, not after a server-side disconnect
-    if (reason === "io server disconnect") socket.connect();
+    if (reason === "io server disconnect") {
+      window.setTimeout(() => state.socket === socket && socket.connect(), restartDelay());
+    }
   });
   for (const [event, handler] of Object.entries(handlers)) {
     socket.on(event, (payload) => {
@@ -414,6 +443,7 @@ async function hello(socket) {
     setConnection("connection.error", { message: errorArg(ack?.error) });
     return;
   }
+  const reconnected = state.hello !== null;
   state.hello = ack;
   setConnection("connection.connected");
   setText($("#signed-in-as"), "header.signedInAs", { name: literal(ack.agent.display_name) });
@@ -428,6 +458,28 @@ async function hello(socket) {
     if (!state.assignedThisConnection.has(view.id) && view.state !== "closed") view.setState("lost");
     view.renderQuickReplies();
     view.renderLabels();
+  }
+  if (reconnected) await resumeAfterReconnect(socket, ack);
+}
+
+/** After a reconnect: the presence the agent had chosen, then the messages still unacknowledged. */
+async function resumeAfterReconnect(socket, ack) {
+  const wanted = state.chosenPresence;
+  if (wanted && ack.presence !== wanted) {
+    const answer = await emit("presence_set", { presence: wanted });
+    if (state.socket !== socket) return;
+    if (answer?.ok) applyPresence(answer.presence, null);
+  }
+  for (const [clientId, pending] of [...state.outbox]) {
+    const view = state.cases.get(pending.caseId);
+    if (!view || view.state !== "active") {
+      state.outbox.delete(clientId);
+      const item = view?.byClientId.get(clientId);
+      if (item) view.setReceipt(item, "failed");
+      continue;
+    }
+    await view.deliver(clientId, pending.body);
+    if (state.socket !== socket) return;
   }
 }
 
@@ -461,6 +513,7 @@ async function onPresenceChange(event) {
     setText($("#presence-note"), "presence.failed", { message: errorArg(ack?.error) });
     return;
   }
+  state.chosenPresence = ack.presence;
   applyPresence(ack.presence, null);
 }
 
@@ -1158,12 +1211,24 @@ class CaseView {
       id: null, case_id: this.id, sender: "agent", text: preview, at: Date.now() / 1000,
       client_id: clientId, quick_reply: body.quick_reply ?? null,
     }, { pending: true });
+    state.outbox.set(clientId, { caseId: this.id, body });
+    // while the line is down the message waits (shown as pending); the next agent_hello sends it
+    if (state.socket?.connected) await this.deliver(clientId, body);
+  }
+
+  /** Send (or send again, with the same client_id) one of the agent's messages. */
+  async deliver(clientId, body) {
     const ack = await emit("chat_send", { case_id: this.id, client_id: clientId, ...body });
+    if (!state.outbox.has(clientId)) return; // acknowledged meanwhile by a resend
+    const item = this.byClientId.get(clientId);
     if (!ack?.ok) {
+      if (RETRY_CODES.includes(ack?.error?.code)) return; // still pending: resent after reconnecting
+      state.outbox.delete(clientId);
       this.setReceipt(item, "failed");
       setText(this.chatError, "chat.failed", { message: errorArg(ack?.error) });
       return;
     }
+    state.outbox.delete(clientId);
     this.identify(item, ack.message);
     if (item.receiptState !== "delivered") this.setReceipt(item, "sent");
   }
@@ -1555,7 +1620,10 @@ function caseOf(payload) {
 }
 
 const handlers = {
-  presence: ({ presence, reason }) => applyPresence(presence, reason),
+  presence: ({ presence, reason }) => {
+    if (reason) state.chosenPresence = presence; // the server decided (e.g. a missed offer)
+    applyPresence(presence, reason);
+  },
   offer: onOffer,
   offer_withdrawn: onOfferWithdrawn,
   queues: setQueues,

@@ -23,6 +23,7 @@ export const catalogue = {
     "connection.connecting": "Ansluter…",
     "connection.connected": "Ansluten",
     "connection.reconnecting": "Anslutningen bröts – återansluter…",
+    "connection.restarting": "Servern startar om – vi återansluter dig…",
     "connection.offline": "Kan inte nå servern – försöker igen…",
     "connection.error": "Anslutningsfel: {message}",
 
@@ -292,6 +293,7 @@ export const catalogue = {
     "connection.connecting": "Connecting…",
     "connection.connected": "Connected",
     "connection.reconnecting": "Connection lost – reconnecting…",
+    "connection.restarting": "The server is restarting – reconnecting you…",
     "connection.offline": "Cannot reach the server – retrying…",
     "connection.error": "Connection error: {message}",
 

@@ -291,6 +291,7 @@
     feedbackSeconds: 10,
     unread: 0,
     pendingReceipts: [], // agent messages shown while minimised: confirmed when opened
+    outbox: new Map(),   // client_id → text: sent by the customer, not yet acknowledged
     lastContext: null,
     iceServers: [],    // for RTCPeerConnection: from help_request/resume, media_proposed, media_state
     media: freshMedia(),
@@ -326,7 +327,7 @@
       caseId: null, token: null, phase: "idle", intent: "help", position: null,
       etaDeadline: null, agentName: null, agentLost: false, callbackOffered: false,
       callbackDismissed: false, technical: false, errorText: null, notice: null, rating: null,
-      unread: 0, pendingReceipts: [], media: freshMedia(),
+      unread: 0, pendingReceipts: [], outbox: new Map(), media: freshMedia(),
     });
     endCall();
     if (el.log) el.log.replaceChildren();
@@ -1053,14 +1054,56 @@
     stopTyping();
     const clientId = randomId();
     addMessage({ sender: "customer", text, client_id: clientId, at: Date.now() / 1000 }, "sending");
+    S.outbox.set(clientId, text);
+    // while the line is down the message waits in the outbox; resume() sends it
+    if (socket && socket.connected && !resuming) await sendPending(clientId, text);
+  }
+
+  // a message whose acknowledgement did not come, or came back with one of these, is sent again
+  // after the next resume, with the same client_id (the server keeps one message per client_id)
+  const RETRY_CODES = ["timeout", "not_connected", "storage_unavailable", "no_open_case"];
+
+  async function sendPending(clientId, text) {
     const ack = await emit("chat_send", { text, client_id: clientId });
-    if (ack.ok) addMessage({ ...ack.message, client_id: clientId }, "sent");
-    else setTick(findMessage(null, clientId), "failed");
+    if (!S.outbox.has(clientId)) return; // acknowledged meanwhile (a resend, or the history)
+    if (ack.ok) {
+      S.outbox.delete(clientId);
+      addMessage({ ...ack.message, client_id: clientId }, "sent");
+    } else if (!RETRY_CODES.includes(ack.error && ack.error.code)) {
+      S.outbox.delete(clientId);
+      setTick(findMessage(null, clientId), "failed");
+    } else if (ack.error.code === "storage_unavailable" || (socket && socket.connected)) {
+      // the server is up but could not take it now: try again shortly (a drop resends anyway)
+      setTimeout(() => { if (socket && socket.connected && !resuming) flushOutbox(); }, restartDelay());
+    }
+  }
+
+  /** Send every unacknowledged message again (after a resume), oldest first. */
+  async function flushOutbox() {
+    for (const [clientId, text] of [...S.outbox]) {
+      if (!S.outbox.has(clientId)) continue;
+      await sendPending(clientId, text);
+    }
   }
 
   // ------------------------------------------------------------------ the socket
 
   let socket = null;
+  let resuming = false;
+  // how long to wait before reconnecting after server_restarting (its retry_after_ms)
+  let retryAfterMs = 1000;
+  /** retry_after_ms plus 0–100 % jitter, so every widget does not come back at once. */
+  const restartDelay = () => retryAfterMs * (1 + Math.random());
+
+  /** Reconnect with backoff and jitter starting at retry_after_ms (socket.io's own Manager). */
+  function setReconnectDelay(ms) {
+    retryAfterMs = Math.max(100, ms);
+    if (!socket) return;
+    // the Manager waits delay × 2^attempt ± randomization: this gives retry_after_ms … 2 × it
+    socket.io.reconnectionDelay(retryAfterMs * 1.5);
+    socket.io.randomizationFactor(1 / 3);
+    socket.io.reconnectionDelayMax(Math.max(5000, retryAfterMs * 4));
+  }
 
   async function ensureSocket() {
     if (socket) return socket;
@@ -1071,12 +1114,24 @@
       auth: kiosk ? { kiosk_id: String(read(config.kioskId) || "") } : undefined,
     });
     socket.on("connect", onConnect);
-    socket.on("disconnect", (reason) => {
-      // a reload or our own close needs no message; anything else is a lost line
-      if (inCase() && reason !== "io client disconnect") {
-        S.notice = t("reconnecting");
+    socket.on("server_restarting", (d) => {
+      // the server is going away on purpose: say so calmly, and come back when it is up again
+      if (typeof d.retry_after_ms === "number") setReconnectDelay(d.retry_after_ms);
+      if (inCase()) {
+        S.notice = t("restarting");
         render();
       }
+    });
+    socket.on("disconnect", (reason) => {
+      // a reload or our own close needs no message; anything else is a lost line
+      if (reason === "io client disconnect") return;
+      if (inCase()) {
+        if (S.notice !== t("restarting")) S.notice = t("reconnecting");
+        render();
+      }
+      // socket.io retries by itself after transport trouble, not after a server-side disconnect
+      const sock = socket;
+      if (reason === "io server disconnect") setTimeout(() => sock.connect(), restartDelay());
     });
     socket.on("connect_error", () => {
       if (S.phase === "connecting") {
@@ -1120,16 +1175,34 @@
 
   async function onConnect() {
     const hadNotice = S.notice;
-    S.notice = null;
     if (S.token) await resume();
-    else if (hadNotice) render();
+    else if (hadNotice) {
+      S.notice = null;
+      render();
+    }
   }
 
-  /** Re-attach to the case after a reload or a lost connection. */
+  // what resume may answer when the case cannot come back: the widget starts over
+  const GONE_CODES = ["case_not_found", "invalid_token", "token_expired"];
+
+  /** Re-attach to the case after a reload or a lost connection, then send what is pending. */
   async function resume() {
-    const ack = await emit("resume", { case_token: S.token });
+    resuming = true;
+    let ack;
+    try {
+      ack = await emit("resume", { case_token: S.token });
+    } finally {
+      resuming = false;
+    }
+    if (!ack.ok && !GONE_CODES.includes(ack.error && ack.error.code)) {
+      // the server is up but could not answer (busy, storage): ask again shortly
+      const sock = socket;
+      setTimeout(() => { if (sock.connected && S.token) resume(); }, restartDelay());
+      return;
+    }
+    S.notice = null;
     if (!ack.ok) {
-      // gone (finished long ago, server restarted): start over quietly, or say so if showing
+      // gone (finished long ago, server restarted without it): start over, or say so if showing
       const wasOpen = S.open;
       forgetCase();
       if (wasOpen) S.phase = "ended";
@@ -1142,7 +1215,14 @@
     const host = hostContext();
     S.lastContext = S.lastContext || { cart: cleanCart(host.cart), payment_step: oneOf(host.payment_step, STEPS) };
     applyCase(ack.case);
+    // messages the server kept although their acknowledgement was lost are not sent again
+    for (const message of ack.case.messages || []) {
+      if (message.client_id && S.outbox.delete(message.client_id)) {
+        addMessage(message, "sent", false);
+      }
+    }
     render();
+    flushOutbox().then(render);
     // a proposal made while the line was down is still waiting for an answer
     if (S.phase === "active" || S.phase === "joining") {
       const config = await emit("media_config", {});
