@@ -54,7 +54,15 @@ def engine_config(settings: Settings) -> EngineConfig:
         eta_alpha=settings.eta_alpha,
         labels=tuple(settings.labels),
         transcript_retention=settings.transcript_retention,
+        call_loss_window_seconds=call_loss_window(settings),
     )
+
+
+def call_loss_window(settings: Settings) -> float:
+    """How far apart a failed call and the lost chat link may be and still count as one loss:
+    a frozen device's media is noticed first (media_inactivity_seconds), its socket at most
+    interval + 2 × timeout after it froze (Engine.IO checks each socket once per timeout)."""
+    return max(5.0, settings.ping_interval_seconds + 2 * settings.ping_timeout_seconds)
 
 
 def create_app(
@@ -70,6 +78,8 @@ def create_app(
         async_mode="aiohttp",
         cors_allowed_origins=settings.cors_allowed_origins or None,
         max_http_buffer_size=settings.max_transport_bytes,
+        ping_interval=settings.ping_interval_seconds,
+        ping_timeout=settings.ping_timeout_seconds,
         json=safe_json,
         client_manager=IndexedManager(),
         logger=False,

@@ -59,6 +59,9 @@ class EngineConfig:
     labels: tuple[str, ...] = ("betalningsfråga", "produkt saknas", "tekniskt fel")
     transcript_retention: bool = False
     feedback_seconds: int = 10
+    #: a call that failed this close to the chat link's loss failed with it (a frozen device's
+    #: media is noticed a few seconds before its socket)
+    call_loss_window_seconds: float = 5.0
 
 
 @dataclass
@@ -142,6 +145,16 @@ class CaseEngine:
             for a in self.state.agents()
             if a.online and a.profile.can_serve(skills, case.language)
         ]
+
+    def _present(self, queue: str) -> list[QueueEntry]:
+        """The waiting entries whose customer is connected: what positions, ETAs and the agents'
+        overview count. A lost customer keeps their entry (and place) for the grace period but
+        is not counted, since nobody would be offered their case until they come back."""
+        return [e for e in self.state.waiting(queue) if not self._is_lost(e.case_id)]
+
+    def _is_lost(self, case_id: str) -> bool:
+        memo = self._memo.get(case_id)
+        return memo is not None and memo.customer_lost_at is not None
 
     def _serving(self, queue: str, case: Case) -> int:
         return sum(1 for a in self._online_for(queue, case) if a.presence is not Presence.AWAY)
@@ -614,7 +627,7 @@ class CaseEngine:
             if case.agent_id:
                 self._emit(ToAgent(case.agent_id, "customer_left", {"case_id": case.id}))
             self._save(case)
-            if _call_broke_with_the_link(case, lost_at):
+            if _call_broke_with_the_link(case, lost_at, self.config.call_loss_window_seconds):
                 # media and chat both gone: the seed's technical-error path (we call back)
                 status = self.state.agent(case.agent_id) if case.agent_id else None
                 if status is not None:
@@ -664,9 +677,13 @@ class CaseEngine:
         return announced.at + announced.eta
 
     def _position(self, case: Case) -> int:
-        for index, entry in enumerate(self.state.waiting(case.queue)):
+        """The case's place among the connected customers (a lost one: the place it comes back to)."""
+        ahead = 0
+        for entry in self.state.waiting(case.queue):
             if entry.case_id == case.id:
-                return index + 1
+                return ahead + 1
+            if not self._is_lost(entry.case_id):
+                ahead += 1
         return 0
 
     # ------------------------------------------------------------------ dispatch
@@ -733,7 +750,7 @@ class CaseEngine:
         """Tell each waiting customer their position and ETA when either has changed."""
         now = self.clock.now()
         for queue in list(self.state.queue_names()):
-            for index, entry in enumerate(self.state.waiting(queue)):
+            for index, entry in enumerate(self._present(queue)):
                 case = self.cases.get(entry.case_id)
                 if case is None:
                     continue
@@ -755,7 +772,7 @@ class CaseEngine:
                 }))
         overview = self.queue_overview()
         comparable = [(q["name"], q["waiting"], [c["case_id"] for c in q["cases"]],
-                       q["agents_serving"]) for q in overview["queues"]]
+                       q["away"], q["agents_serving"]) for q in overview["queues"]]
         if comparable != self._overview:
             self._overview = comparable
             self._emit(ToAllAgents("queues", overview))
@@ -764,7 +781,7 @@ class CaseEngine:
         now = self.clock.now()
         queues = []
         for name, definition in self.rules.queues.items():
-            waiting = self.state.waiting(name)
+            waiting = self._present(name)
             cases = []
             for entry in waiting:
                 case = self.cases[entry.case_id]
@@ -780,6 +797,8 @@ class CaseEngine:
                 "name": name,
                 "title": {"sv": definition.title_sv, "en": definition.title_en},
                 "waiting": len(waiting),
+                #: waiting cases whose customer is disconnected, kept for customer_grace_seconds
+                "away": len(self.state.waiting(name)) - len(waiting),
                 "longest_wait_seconds": max((c["waited_seconds"] for c in cases), default=0),
                 "agents_serving": serving,
                 "cases": cases,
@@ -803,13 +822,9 @@ class CaseEngine:
         return [c for c in self.cases.values() if not c.is_terminal]
 
 
-#: a call that failed this close to the chat link's loss failed with it
-CALL_LOSS_WINDOW_SECONDS = 5.0
-
-
-def _call_broke_with_the_link(case: Case, lost_at: float) -> bool:
+def _call_broke_with_the_link(case: Case, lost_at: float, window: float) -> bool:
     return any(
-        event.kind == "media_failed" and event.at >= lost_at - CALL_LOSS_WINDOW_SECONDS
+        event.kind == "media_failed" and event.at >= lost_at - window
         for event in case.events
     )
 
