@@ -14,7 +14,7 @@ from server.core.agents import Presence
 from server.core.case import CaseState
 from server.core.effects import Effect, ToAllAgents
 
-from .conftest import Desk, DeskFactory, to_agent, to_customer
+from .conftest import Desk, DeskFactory, to_customer
 
 S = CaseState
 
