@@ -104,7 +104,7 @@ async def test_a_participant_whose_media_stops_fails_the_call_once_the_limit_has
             customer_side = await call.customer.wait_for("media_state",
                                                          lambda p: p["state"] == "failed")
             assert customer_side["reason"] == "media_inactive"
-            assert server.services.media.cases == {}  # type: ignore[union-attr]
+            assert server.services.media.cases == {}
             # the case goes on in chat
             ok(await call.customer.call("chat_send", {"text": "Bilden frös"}))
             await call.agent.wait_for("chat_message", lambda m: m["text"] == "Bilden frös")
@@ -128,7 +128,7 @@ async def test_a_camera_turned_off_while_the_microphone_sends_keeps_the_call(
             await asyncio.sleep(DEFAULT_INACTIVITY + 1.0)  # past the limit, on purpose
             assert len(agent.received.video) <= frames + 2  # the camera really stopped
             assert "failed" not in [p["state"] for p in call.agent.received["media_state"]]
-            assert server.services.media.desk.calls[call.case_id].state.value == "connected"  # type: ignore[union-attr]
+            assert server.services.media.desk.calls[call.case_id].state.value == "connected"
         finally:
             await call.close()
 
@@ -166,7 +166,7 @@ async def test_a_frozen_customer_in_a_video_call_is_reported_lost_to_the_agent_w
                       f" (bound {LOST_BOUND_SECONDS:.0f} s, reason {failed['reason']})")
                 assert failed["reason"] == "media_inactive" and failed["channel"] == "chat"
                 assert noticed <= LOST_BOUND_SECONDS
-                assert server.services.media.cases == {}  # type: ignore[union-attr]
+                assert server.services.media.cases == {}
             finally:
                 if agent is not None:
                     await agent.close()

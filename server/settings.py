@@ -65,7 +65,8 @@ class Settings(BaseSettings):
     #: Engine.IO heartbeat: the server pings every client this often (clients adopt the value
     #: from the handshake); with ping_timeout_seconds it bounds how long a silent socket (frozen
     #: process, network gone without a FIN) goes unnoticed: at most interval + 2 × timeout
-    ping_interval_seconds: float = Field(4.0, gt=0)
+    #: (whole seconds: python-engineio rounds the interval it announces down to a second)
+    ping_interval_seconds: int = Field(4, ge=1)
     #: how long the server waits for a client's pong before it closes the socket as gone
     ping_timeout_seconds: float = Field(2.5, gt=0)
 

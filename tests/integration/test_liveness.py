@@ -126,7 +126,8 @@ async def test_a_frozen_waiting_customer_thawed_within_the_grace_resumes_and_kee
             device.thaw()
             resumed = await device.next("resumed", since=seen, timeout=10)
             away_for = time.monotonic() - frozen_at
-            print(f"\nthawed after {away_for:.2f} s (grace {LIVENESS_DEFAULTS['customer_grace_seconds']:.0f} s)")
+            grace = LIVENESS_DEFAULTS["customer_grace_seconds"]
+            print(f"\nthawed after {away_for:.2f} s (grace {grace:.0f} s)")
             assert away_for < LIVENESS_DEFAULTS["customer_grace_seconds"]
             assert resumed["case_id"] == ghost
             assert (resumed["case"]["state"], resumed["case"]["position"]) == ("queued", 1)

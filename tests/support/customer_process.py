@@ -1,4 +1,4 @@
-"""A customer's device as a process of its own, for the frozen-peer tests (tests/integration/test_liveness.py).
+"""A customer's device as a process of its own, for the frozen-peer tests (test_liveness.py).
 
     python -m tests.support.customer_process URL
 
