@@ -27,6 +27,7 @@ from .settings import Settings
 from .signalling import safe_json
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
+from .signalling.heartbeat import HeartbeatMonitor
 from .signalling.manager import IndexedManager
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 from .web import api, cors, ingest, pages, widget_api
@@ -61,8 +62,9 @@ def engine_config(settings: Settings) -> EngineConfig:
 def call_loss_window(settings: Settings) -> float:
     """How far apart a failed call and the lost chat link may be and still count as one loss:
     a frozen device's media is noticed first (media_inactivity_seconds), its socket at most
-    interval + 2 × timeout after it froze (Engine.IO checks each socket once per timeout)."""
-    return max(5.0, settings.ping_interval_seconds + 2 * settings.ping_timeout_seconds)
+    interval + timeout + one tick after it froze (server/signalling/heartbeat.py)."""
+    return max(5.0, settings.ping_interval_seconds + settings.ping_timeout_seconds
+               + settings.tick_seconds)
 
 
 def create_app(
@@ -80,6 +82,7 @@ def create_app(
         max_http_buffer_size=settings.max_transport_bytes,
         ping_interval=settings.ping_interval_seconds,
         ping_timeout=settings.ping_timeout_seconds,
+        monitor_clients=False,  # HeartbeatMonitor closes silent sockets instead
         json=safe_json,
         client_manager=IndexedManager(),
         logger=False,
@@ -87,6 +90,7 @@ def create_app(
     )
     sio.attach(app)
     websockets = _track_websockets(sio)
+    heartbeat = HeartbeatMonitor(sio.eio, settings.tick_seconds)
     app.add_routes(api.routes)
     app.add_routes(widget_api.routes)
     app.add_routes(ingest.routes)
@@ -132,12 +136,14 @@ def create_app(
         media.start()
         insights.start()
         monitor.start()
+        heartbeat.start()
         collector.start()  # last: what start-up made is frozen
         log.info("server_started", database=database.dialect_name)
         try:
             yield
         finally:
             await collector.stop()
+            await heartbeat.stop()
             await monitor.stop()
             await insights.stop()
             await media.stop()

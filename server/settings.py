@@ -64,11 +64,11 @@ class Settings(BaseSettings):
     cors_allowed_origins: list[str] = Field(default_factory=list)
     #: Engine.IO heartbeat: the server pings every client this often (clients adopt the value
     #: from the handshake); with ping_timeout_seconds it bounds how long a silent socket (frozen
-    #: process, network gone without a FIN) goes unnoticed: at most interval + 2 × timeout
-    #: (whole seconds: python-engineio rounds the interval it announces down to a second)
-    ping_interval_seconds: int = Field(4, ge=1)
+    #: process, network gone without a FIN) goes unnoticed: at most interval + timeout + one
+    #: tick_seconds (whole seconds: python-engineio rounds the interval it announces down)
+    ping_interval_seconds: int = Field(5, ge=1)
     #: how long the server waits for a client's pong before it closes the socket as gone
-    ping_timeout_seconds: float = Field(2.5, gt=0)
+    ping_timeout_seconds: float = Field(3.0, gt=0)
 
     # --- storage -----------------------------------------------------------
     data_dir: Path = Path("var")

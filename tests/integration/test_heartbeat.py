@@ -1,4 +1,5 @@
-"""The Engine.IO heartbeat settings: handed to every client in the handshake, and enforced.
+"""The Engine.IO heartbeat settings: handed to every client in the handshake, and enforced by
+the heartbeat monitor (server/signalling/heartbeat.py).
 
 A raw WebSocket client speaks Engine.IO v4 by hand here, so the test decides exactly when (or
 whether) each pong is sent.
@@ -16,6 +17,7 @@ import pytest
 from pydantic import ValidationError
 
 from server.settings import Settings, load_settings
+from server.signalling.heartbeat import overdue
 
 
 async def _open(http: aiohttp.ClientSession, url: str) -> tuple[aiohttp.ClientWebSocketResponse, Any]:
@@ -51,8 +53,8 @@ async def test_the_handshake_hands_clients_the_default_ping_interval_and_timeout
     async with server_factory() as server, aiohttp.ClientSession() as http:
         ws, handshake = await _open(http, server.url)
         await ws.close()
-    assert handshake["pingInterval"] == int(defaults["ping_interval_seconds"].default * 1000) == 4000
-    assert handshake["pingTimeout"] == int(defaults["ping_timeout_seconds"].default * 1000) == 2500
+    assert handshake["pingInterval"] == int(defaults["ping_interval_seconds"].default * 1000) == 5000
+    assert handshake["pingTimeout"] == int(defaults["ping_timeout_seconds"].default * 1000) == 3000
 
 
 async def test_a_client_whose_pong_comes_within_the_timeout_stays_and_one_past_it_is_closed(
@@ -66,8 +68,7 @@ async def test_a_client_whose_pong_comes_within_the_timeout_stays_and_one_past_i
         until = time.monotonic() + interval + 4 * timeout + 1.0  # a few ping rounds
         results = await asyncio.gather(
             _answer_pings(prompt, timeout / 2, until),  # within the timeout
-            # past it, and past the server's next check of this socket (once per timeout)
-            _answer_pings(late, 2 * timeout + 0.4, until),
+            _answer_pings(late, timeout + 0.3, until),  # past it (checked every tick, 0.05 s)
             _answer_pings(silent, None, until),  # a frozen client
         )
         for ws in (prompt, late, silent):
@@ -89,3 +90,19 @@ def test_the_ping_interval_is_whole_seconds_from_one() -> None:
         with pytest.raises(ValidationError, match="ping_interval_seconds"):
             load_settings(ping_interval_seconds=refused)
     assert load_settings(ping_interval_seconds=1).ping_interval_seconds == 1
+
+
+class FakeSocket:
+    def __init__(self, last_ping: float | None, closing: bool = False, closed: bool = False) -> None:
+        self.last_ping, self.closing, self.closed = last_ping, closing, closed
+
+
+def test_a_socket_is_overdue_only_once_its_pong_is_later_than_the_timeout() -> None:
+    sockets = {
+        "answered": FakeSocket(None),  # pong received, next ping not sent yet
+        "at_the_limit": FakeSocket(100.0),
+        "past_it": FakeSocket(99.9),
+        "closing": FakeSocket(90.0, closing=True),
+        "closed": FakeSocket(90.0, closed=True),
+    }
+    assert overdue(sockets, now=103.0, timeout=3.0) == [sockets["past_it"]]
