@@ -34,11 +34,11 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
+async def wait_ready(url: str, process: asyncio.subprocess.Process, wait_seconds: float = 60) -> None:
+    deadline = time.monotonic() + wait_seconds
     async with aiohttp.ClientSession() as http:
         while time.monotonic() < deadline:
-            assert process.poll() is None, "the server exited"
+            assert process.returncode is None, "the server exited"
             try:
                 async with http.get(f"{url}/healthz") as response:
                     if response.status < 500:
@@ -49,15 +49,20 @@ async def wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float 
     raise TimeoutError("the server did not start")
 
 
-async def measure(interval: int, timeout: float, clients: int, seconds: float) -> str:
+async def lag(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
+    async with http.get(f"{url}/bench/lag") as response:
+        return dict(await response.json())
+
+
+async def measure(interval: int, ping_timeout: float, clients: int, seconds: float) -> str:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {**os.environ, "HELPWIRE_PING_INTERVAL_SECONDS": str(interval),
-           "HELPWIRE_PING_TIMEOUT_SECONDS": str(timeout)}
+           "HELPWIRE_PING_TIMEOUT_SECONDS": str(ping_timeout)}
     with tempfile.TemporaryDirectory() as data:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "bench.signalling_servers", "helpwire", "--port", str(port),
-             "--data-dir", data, "--agents", "1"],
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.signalling_servers", "helpwire", "--port", str(port),
+            "--data-dir", data, "--agents", "1",
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             await wait_ready(url, process)
@@ -70,11 +75,21 @@ async def measure(interval: int, timeout: float, clients: int, seconds: float) -
                         return await SioSocket.open(http, url, "/kiosk",
                                                     {"kiosk_id": f"liveness-{number}"})
 
+                started = time.monotonic()
                 kiosks = await asyncio.gather(*(one(n) for n in range(clients)))
-                await asyncio.sleep(max(interval + timeout, 5.0))  # settle into the ping cycle
+                connecting = time.monotonic() - started
+
+                def closed() -> int:
+                    return sum(1 for k in kiosks if k.ws.closed)
+
+                lost_connecting = closed()
+                await asyncio.sleep(max(interval + ping_timeout, 5.0))  # settle into the ping cycle
+                lost_settling = closed()
+                await lag(http, url)  # reset the server's lag record
                 cpu0, mine0, t0 = cpu_seconds(process.pid), time.process_time(), time.monotonic()
                 await asyncio.sleep(seconds)
                 elapsed = time.monotonic() - t0
+                server_lag = await lag(http, url)
                 server_cpu = (cpu_seconds(process.pid) - cpu0) / elapsed * 100
                 client_cpu = (time.process_time() - mine0) / elapsed * 100
                 alive = sum(1 for k in kiosks if not k.ws.closed)
@@ -84,12 +99,15 @@ async def measure(interval: int, timeout: float, clients: int, seconds: float) -
         finally:
             process.terminate()
             try:
-                process.wait(10)
-            except subprocess.TimeoutExpired:
+                await asyncio.wait_for(process.wait(), 10)
+            except TimeoutError:
                 process.kill()
-    return (f"ping {interval} s / {timeout} s, {clients} idle kiosks ({alive} still connected):"
-            f" server CPU {server_cpu:.1f} % of one core, RSS {rss:.0f} MiB"
-            f" (load generator {client_cpu:.1f} %)")
+                await process.wait()
+    return (f"ping {interval} s / {ping_timeout} s, {clients} idle kiosks (connected in {connecting:.0f} s;"
+            f" closed by the server: {lost_connecting} while connecting, {lost_settling} by the"
+            f" window, {clients - alive} by its end): server CPU {server_cpu:.1f} % of one core,"
+            f" loop lag p99.9 {server_lag['p999_ms']:.0f} ms max {server_lag['max_ms']:.0f} ms,"
+            f" RSS {rss:.0f} MiB (load generator {client_cpu:.1f} %)")
 
 
 async def main() -> None:

@@ -94,8 +94,8 @@ class MediaSessions:
 
     def _watch_inactivity(self, now: float) -> list[Peer]:
         """Fail the call of every participant whose media stopped (a frozen or cut-off device):
-        ICE consent freshness would take 30 s to say so, Engine.IO up to
-        ping_interval + 2 × ping_timeout. Returns the peers found silent (each once)."""
+        ICE consent freshness would take 30 s to say so, the socket heartbeat up to
+        ping_interval + ping_timeout + a tick. Returns the peers found silent (each once)."""
         limit = self.settings.media_inactivity_seconds
         silent: list[Peer] = []
         for case_id, media in list(self.cases.items()):

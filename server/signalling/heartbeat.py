@@ -7,6 +7,12 @@ kiosks cost 4,000 timer tasks a second at a 2.5-s timeout. This monitor (the ser
 `monitor_clients=False`) sweeps every socket in one loop every `tick_seconds`, with no await
 unless a socket is overdue: a silent client is closed within interval + timeout + one tick.
 
+Time the server itself was not listening does not count against a client: a sweep that wakes late
+(the event loop stalled) adds its lateness to the timeout, and the overdue sockets are looked at
+again after one pass of the loop, so pongs that waited in the kernel during a stall are read
+before anyone is closed. Without that, one stall could close thousands of healthy kiosks, whose
+disconnects would stall the loop again.
+
 It relies on three attributes of python-engineio 4.x sockets (`last_ping`, `closing`, `closed`)
 and on `check_ping_timeout()`, which closes an overdue socket exactly as Engine.IO would (reason
 `ping timeout`, a CLOSE packet, the disconnect handlers run).
@@ -17,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterable
 from typing import Any
 
 from ..logs import get_logger
@@ -24,9 +31,9 @@ from ..logs import get_logger
 log = get_logger("helpwire.heartbeat")
 
 
-def overdue(sockets: dict[str, Any], now: float, timeout: float) -> list[Any]:
+def overdue(sockets: Iterable[Any], now: float, timeout: float) -> list[Any]:
     """The open sockets whose last ping has waited for its pong longer than `timeout`."""
-    return [s for s in sockets.values()
+    return [s for s in sockets
             if s.last_ping and now - s.last_ping > timeout and not s.closing and not s.closed]
 
 
@@ -47,22 +54,32 @@ class HeartbeatMonitor:
             self._task = None
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
+            due = loop.time() + self.every_seconds
             await asyncio.sleep(self.every_seconds)
             try:
-                await self.sweep(time.time())
+                await self.sweep(lateness=max(0.0, loop.time() - due))
             except Exception:
                 log.exception("heartbeat_sweep_failed")
 
-    async def sweep(self, now: float) -> int:
-        """Close every overdue socket and forget closed ones; returns how many were closed."""
+    async def sweep(self, lateness: float = 0.0) -> int:
+        """Close every overdue socket and forget closed ones; returns how many were closed.
+
+        `lateness`: how long after its time this sweep runs, i.e. how long the loop stalled."""
         sockets: dict[str, Any] = self.eio.sockets
         for sid in [sid for sid, s in sockets.items() if s.closed]:
             sockets.pop(sid, None)
-        silent = overdue(sockets, now, self.eio.ping_timeout)
+        timeout = self.eio.ping_timeout + lateness
+        candidates = overdue(sockets.values(), time.time(), timeout)
+        if not candidates:
+            return 0
+        await asyncio.sleep(0)  # let pongs already received be handled first
+        silent = overdue(candidates, time.time(), timeout)
         for socket in silent:
-            with contextlib.suppress(Exception):  # closed meanwhile by its own handler
+            # closes it as Engine.IO would; it re-checks, so a pong that came meanwhile saves it
+            with contextlib.suppress(Exception):
                 await socket.check_ping_timeout()
         if silent:
-            log.info("sockets_silent", closed=len(silent))
+            log.info("sockets_silent", closed=len(silent), lateness_ms=round(lateness * 1000))
         return len(silent)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -17,7 +18,7 @@ import pytest
 from pydantic import ValidationError
 
 from server.settings import Settings, load_settings
-from server.signalling.heartbeat import overdue
+from server.signalling.heartbeat import HeartbeatMonitor, overdue
 
 
 async def _open(http: aiohttp.ClientSession, url: str) -> tuple[aiohttp.ClientWebSocketResponse, Any]:
@@ -93,8 +94,20 @@ def test_the_ping_interval_is_whole_seconds_from_one() -> None:
 
 
 class FakeSocket:
+    """The three attributes and the one method of an Engine.IO socket the monitor uses."""
+
     def __init__(self, last_ping: float | None, closing: bool = False, closed: bool = False) -> None:
         self.last_ping, self.closing, self.closed = last_ping, closing, closed
+
+    async def check_ping_timeout(self) -> bool:
+        self.closed = True
+        return False
+
+
+@dataclass
+class FakeEngine:
+    sockets: dict[str, FakeSocket]
+    ping_timeout: float = 3.0
 
 
 def test_a_socket_is_overdue_only_once_its_pong_is_later_than_the_timeout() -> None:
@@ -105,4 +118,24 @@ def test_a_socket_is_overdue_only_once_its_pong_is_later_than_the_timeout() -> N
         "closing": FakeSocket(90.0, closing=True),
         "closed": FakeSocket(90.0, closed=True),
     }
-    assert overdue(sockets, now=103.0, timeout=3.0) == [sockets["past_it"]]
+    assert overdue(sockets.values(), now=103.0, timeout=3.0) == [sockets["past_it"]]
+
+
+async def test_a_sweep_closes_overdue_sockets_and_forgets_closed_ones() -> None:
+    now = time.time()
+    engine = FakeEngine({"silent": FakeSocket(now - 3.5), "fine": FakeSocket(now - 1.0),
+                         "gone": FakeSocket(None, closed=True)})
+    silent = engine.sockets["silent"]
+
+    assert await HeartbeatMonitor(engine, 0.25).sweep() == 1
+
+    assert silent.closed and not engine.sockets["fine"].closed
+    assert set(engine.sockets) == {"silent", "fine"}  # "silent" goes at the next sweep
+
+
+async def test_a_sweep_after_a_loop_stall_does_not_count_the_stall_against_clients() -> None:
+    engine = FakeEngine({"answered_during_the_stall": FakeSocket(time.time() - 3.5)})
+
+    # the loop stalled for a second: the pong may be waiting in the kernel
+    assert await HeartbeatMonitor(engine, 0.25).sweep(lateness=1.0) == 0
+    assert await HeartbeatMonitor(engine, 0.25).sweep(lateness=0.4) == 1
