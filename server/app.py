@@ -30,6 +30,7 @@ from .signalling import safe_json
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
 from .signalling.emitter import SocketEmitter
+from .signalling.heartbeat import HeartbeatMonitor
 from .signalling.manager import IndexedManager
 from .signalling.rooms import AGENT_NS, CUSTOMER_NS, KIOSK_NS
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
@@ -58,7 +59,16 @@ def engine_config(settings: Settings) -> EngineConfig:
         eta_alpha=settings.eta_alpha,
         labels=tuple(settings.labels),
         transcript_retention=settings.transcript_retention,
+        call_loss_window_seconds=call_loss_window(settings),
     )
+
+
+def call_loss_window(settings: Settings) -> float:
+    """How far apart a failed call and the lost chat link may be and still count as one loss:
+    a frozen device's media is noticed first (media_inactivity_seconds), its socket at most
+    interval + timeout + one tick after it froze (server/signalling/heartbeat.py)."""
+    return max(5.0, settings.ping_interval_seconds + settings.ping_timeout_seconds
+               + settings.tick_seconds)
 
 
 def create_app(
@@ -74,6 +84,9 @@ def create_app(
         async_mode="aiohttp",
         cors_allowed_origins=settings.cors_allowed_origins or None,
         max_http_buffer_size=settings.max_transport_bytes,
+        ping_interval=settings.ping_interval_seconds,
+        ping_timeout=settings.ping_timeout_seconds,
+        monitor_clients=False,  # HeartbeatMonitor closes silent sockets instead
         json=safe_json,
         client_manager=IndexedManager(),
         logger=False,
@@ -81,6 +94,7 @@ def create_app(
     )
     sio.attach(app)
     websockets = _track_websockets(sio)
+    heartbeat = HeartbeatMonitor(sio.eio, settings.tick_seconds)
     app.add_routes(api.routes)
     app.add_routes(widget_api.routes)
     app.add_routes(ingest.routes)
@@ -134,12 +148,14 @@ def create_app(
         media.start()
         insights.start()
         monitor.start()
+        heartbeat.start()
         collector.start()  # last: what start-up made is frozen
         log.info("server_started", database=database.dialect_name)
         try:
             yield
         finally:
             await collector.stop()
+            await heartbeat.stop()
             await monitor.stop()
             await insights.stop()
             await media.stop()

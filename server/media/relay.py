@@ -21,6 +21,11 @@ a slow consumer never builds a queue. Which path each stream took is reported (`
 Consented tracks (a kiosk's screen, an age-check camera) carry a gate asked for every packet and
 frame: closed, they are dropped, and when it opens again a keyframe is asked for. Nothing is
 written anywhere.
+
+**Inactivity.** The relay remembers, per participant, when the last RTP packet of any of their
+tracks arrived (`last_heard`, one clock reading per packet, no timer). `silent()` names the
+participants who sent media once and then nothing for a while; `MediaSessions` asks it on its
+tick and fails their call (docs/media.md, "Inactivity watchdog").
 """
 
 from __future__ import annotations
@@ -177,6 +182,8 @@ class CaseRelay:
     on_source_ended: Callable[[str, str], None] | None = None
     #: (role, kind, path, source codec, consumer codec) whenever a stream's path is decided
     on_path: PathListener | None = None
+    #: role → time.monotonic() of the last RTP packet from that participant, on any track
+    last_heard: dict[str, float] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ consumers
 
@@ -263,13 +270,14 @@ class CaseRelay:
 
     async def _forward(self, source: Source, packet: RtpPacket, codec: RTCRtpCodecParameters) -> None:
         """Called by the receiver tap for every packet the source's sender sends us."""
+        arrived = time.monotonic()
+        self.last_heard[source.role] = arrived
         if self.sources.get((source.role, source.kind)) is not source:
             return  # a replaced source whose receiver is still draining
         source.packets += 1
         source.codec = codec
         if not self._passes_gate(source):
             return
-        arrived = time.monotonic()
         for consumer in self._consumers_for(source.role, source.kind):
             outlet = consumer.outlet
             if outlet is None or outlet.codec is None:
@@ -333,10 +341,19 @@ class CaseRelay:
             log.exception("relay_source_failed", case_id=self.case_id, role=source.role,
                           kind=source.kind)
 
+    # ------------------------------------------------------------------ inactivity
+
+    def silent(self, now: float, limit: float) -> list[tuple[str, float]]:
+        """(role, seconds) of each participant who sent media before but nothing for `limit`
+        seconds or more. A participant who never sent (receive-only, still connecting) is not
+        judged here; ICE consent freshness covers them."""
+        return [(role, now - at) for role, at in self.last_heard.items() if now - at >= limit]
+
     # ------------------------------------------------------------------ leaving
 
     async def remove_role(self, role: str) -> None:
         """A participant left: stop what they sent and what was sent to them."""
+        self.last_heard.pop(role, None)
         tasks = []
         for key in [k for k in self.sources if k[0] == role]:
             source = self.sources.pop(key)

@@ -3,8 +3,9 @@
 `MediaSessions` is the adapter between the pure `MediaDesk` (server/core/media.py) and aiortc.
 It keeps, per case with a call, the case's relay and one `Peer` per participant. A call ends and
 every media object of the case is released on hang-up, on failure (ICE/DTLS failed, consent lost,
-a participant's socket gone), and when the conversation ends (wrap-up, close, agent lost). The
-hub tells it about every batch of engine effects so it notices those case changes.
+a participant's socket gone, no media from a participant for `media_inactivity_seconds`), and
+when the conversation ends (wrap-up, close, agent lost). The hub tells it about every batch of
+engine effects so it notices those case changes.
 
 Nothing here records media: there is no recorder, no file sink, and no setting to add one.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,12 +83,35 @@ class MediaSessions:
         self._tasks.clear()
 
     async def _hint_loop(self) -> None:
+        """The media tick: hints to the agent, and the inactivity watchdog of every call."""
         while True:
             await asyncio.sleep(self.settings.tick_seconds)
             try:
+                self._watch_inactivity(time.monotonic())
                 await self.run(self.desk.tick(self.engine.live_cases(), self._now()))
             except Exception:
                 log.exception("media_hints_failed")
+
+    def _watch_inactivity(self, now: float) -> list[Peer]:
+        """Fail the call of every participant whose media stopped (a frozen or cut-off device):
+        ICE consent freshness would take 30 s to say so, the socket heartbeat up to
+        ping_interval + ping_timeout + a tick. Returns the peers found silent (each once)."""
+        limit = self.settings.media_inactivity_seconds
+        silent: list[Peer] = []
+        for case_id, media in list(self.cases.items()):
+            call = self.desk.calls.get(case_id)
+            if call is None or not call.live:
+                continue  # a consented track outside a call ends with its grant or its peer
+            for role, quiet in media.relay.silent(now, limit):
+                media.relay.last_heard.pop(role, None)  # fire once per silence
+                peer = media.peers.get(role)
+                if peer is None or peer.closed:
+                    continue
+                log.info("media_inactive", case_id=case_id, role=role,
+                         silent_seconds=round(quiet, 2))
+                silent.append(peer)
+                self._spawn(self._peer_failed(peer, "media_inactive"))
+        return silent
 
     def _now(self) -> float:
         return self.engine.clock.now()

@@ -63,6 +63,13 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=0, le=65535)
     #: extra origins allowed to open Socket.IO connections (the widget embedded on a shop domain)
     cors_allowed_origins: list[str] = Field(default_factory=list)
+    #: Engine.IO heartbeat: the server pings every client this often (clients adopt the value
+    #: from the handshake); with ping_timeout_seconds it bounds how long a silent socket (frozen
+    #: process, network gone without a FIN) goes unnoticed: at most interval + timeout + one
+    #: tick_seconds (whole seconds: python-engineio rounds the interval it announces down)
+    ping_interval_seconds: int = Field(5, ge=1)
+    #: how long the server waits for a client's pong before it closes the socket as gone
+    ping_timeout_seconds: float = Field(3.0, gt=0)
 
     # --- storage -----------------------------------------------------------
     data_dir: Path = Path("var")
@@ -138,6 +145,11 @@ class Settings(BaseSettings):
     #: host-candidate addresses the server's peers offer; empty = every interface but loopback
     #: (aioice's choice). Set ["127.0.0.1"] for single-host installs and tests.
     media_host_addresses: list[str] = Field(default_factory=list)
+    #: a call participant from whom no RTP packet (on any of their tracks) arrived for this long
+    #: is lost: the call fails for both with reason media_inactive and goes back to chat. Audio
+    #: keeps flowing while muted (silence or DTX, ≥ 2.5 packets/s), so a frozen or cut-off device
+    #: is told apart from a camera turned off (docs/media.md "Inactivity watchdog")
+    media_inactivity_seconds: float = Field(3.0, gt=0)
     #: largest accepted SDP in media_offer, in bytes
     max_sdp_bytes: int = Field(64 * 1024, ge=1024)
     #: suggest voice to the agent after this long in chat without resolution

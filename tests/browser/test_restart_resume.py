@@ -20,8 +20,8 @@ from aiohttp import web
 from playwright.async_api import Browser, Page, expect
 
 from server.app import announce_restart, create_app
-from server.signalling.rooms import AGENT_NS, CUSTOMER_NS
 from server.settings import load_settings
+from server.signalling.rooms import AGENT_NS, CUSTOMER_NS
 from tests.support.live import LiveServer
 from tests.support.widget import DIALOG, HELP_BUTTON, case_id_of, fill_seed_cart, open_page
 

@@ -39,10 +39,12 @@ async def test_a_waiting_customer_who_reconnects_within_the_grace_keeps_their_pl
     assert resumed["case_id"] == first_help["case_id"]
     assert resumed["case"]["state"] == "queued"
     assert resumed["case"]["position"] == 1
-    # the new socket is told its place again; the other customer's place is unchanged
+    # the new socket is told its place again; the other customer, told they were next while
+    # the first was away, is back behind them
     status = await first.wait_for("queue_status")
     assert (status["case_id"], status["position"]) == (first_help["case_id"], 1)
-    assert [s["position"] for s in second.received["queue_status"]] == [2]
+    await second.wait_for("queue_status", lambda s: len(second.received["queue_status"]) == 1 + 2)
+    assert [s["position"] for s in second.received["queue_status"]] == [2, 1, 2]
 
     waiting = server.services.engine.state.waiting("general")
     assert [entry.case_id for entry in waiting] == [first_help["case_id"], second_help["case_id"]]
@@ -138,7 +140,11 @@ async def test_a_waiting_customer_gone_past_the_grace_has_abandoned_the_case(
 
         mark = count(omar.client, "queues")
         await shopper.close()
-        await fresh(omar.client, "queues", lambda q: not _waiting(q, case_id), since=mark, timeout=3)
+        # away at once (not counted, place kept), abandoned once the grace is over
+        away = await fresh(omar.client, "queues", lambda q: not _waiting(q, case_id),
+                           since=mark, timeout=3)
+        assert _away(away) == 1
+        await fresh(omar.client, "queues", lambda q: _away(q) == 0, since=mark, timeout=3)
         await server.flush()
         row = await server.services.cases.get(case_id)
         assert row is not None and row["state"] == "abandoned"
@@ -151,3 +157,7 @@ async def test_a_waiting_customer_gone_past_the_grace_has_abandoned_the_case(
 
 def _waiting(overview: dict[str, Any], case_id: str) -> bool:
     return any(c["case_id"] == case_id for q in overview["queues"] for c in q["cases"])
+
+
+def _away(overview: dict[str, Any]) -> int:
+    return sum(q["away"] for q in overview["queues"])

@@ -21,7 +21,7 @@ from ..errors import AgentNotFound, CaseNotFound, NotYourCase
 from ..eta import EwmaEstimator
 from ..events import DomainEvent
 from ..routing import RuleSet
-from ..state import DispatchState, MemoryDispatchState, Offer
+from ..state import DispatchState, MemoryDispatchState, Offer, QueueEntry
 
 S = CaseState
 
@@ -44,6 +44,9 @@ class EngineConfig:
     labels: tuple[str, ...] = ("betalningsfråga", "produkt saknas", "tekniskt fel")
     transcript_retention: bool = False
     feedback_seconds: int = 10
+    #: a call that failed this close to the chat link's loss failed with it (a frozen device's
+    #: media is noticed a few seconds before its socket)
+    call_loss_window_seconds: float = 5.0
 
 
 @dataclass
@@ -128,6 +131,16 @@ class EngineBase:
             if a.online and a.profile.can_serve(skills, case.language)
         ]
 
+    def _present(self, queue: str) -> list[QueueEntry]:
+        """The waiting entries whose customer is connected: what positions, ETAs and the agents'
+        overview count. A lost customer keeps their entry (and place) for the grace period but
+        is not counted, since nobody would be offered their case until they come back."""
+        return [e for e in self.state.waiting(queue) if not self._is_lost(e.case_id)]
+
+    def _is_lost(self, case_id: str) -> bool:
+        memo = self._memo.get(case_id)
+        return memo is not None and memo.customer_lost_at is not None
+
     def _serving(self, queue: str, case: Case) -> int:
         return sum(1 for a in self._online_for(queue, case) if a.presence is not Presence.AWAY)
 
@@ -145,9 +158,13 @@ class EngineBase:
         case.skills = self.rules.queues[queue].skills
 
     def _position(self, case: Case) -> int:
-        for index, entry in enumerate(self.state.waiting(case.queue)):
+        """The case's place among the connected customers (a lost one: the place it comes back to)."""
+        ahead = 0
+        for entry in self.state.waiting(case.queue):
             if entry.case_id == case.id:
-                return index + 1
+                return ahead + 1
+            if not self._is_lost(entry.case_id):
+                ahead += 1
         return 0
 
     def _finish(self, case: Case) -> None:

@@ -50,7 +50,7 @@ class Participants(EngineBase):
             if case.agent_id:
                 self._emit(CustomerLost(case.id, case.agent_id))
             self._save(case)
-            if _call_broke_with_the_link(case, lost_at):
+            if _call_broke_with_the_link(case, lost_at, self.config.call_loss_window_seconds):
                 # media and chat both gone: the seed's technical-error path (we call back)
                 status = self.state.agent(case.agent_id) if case.agent_id else None
                 if status is not None:
@@ -70,12 +70,8 @@ class Participants(EngineBase):
         self._finish(case)
 
 
-#: a call that failed this close to the chat link's loss failed with it
-CALL_LOSS_WINDOW_SECONDS = 5.0
-
-
-def _call_broke_with_the_link(case: Case, lost_at: float) -> bool:
+def _call_broke_with_the_link(case: Case, lost_at: float, window: float) -> bool:
     return any(
-        event.kind == "media_failed" and event.at >= lost_at - CALL_LOSS_WINDOW_SECONDS
+        event.kind == "media_failed" and event.at >= lost_at - window
         for event in case.events
     )

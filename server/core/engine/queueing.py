@@ -97,7 +97,7 @@ class Queueing(EngineBase):
         """Tell each waiting customer their position and ETA when either has changed."""
         now = self.clock.now()
         for queue in list(self.state.queue_names()):
-            for index, entry in enumerate(self.state.waiting(queue)):
+            for index, entry in enumerate(self._present(queue)):
                 case = self.cases.get(entry.case_id)
                 if case is None:
                     continue
@@ -113,7 +113,7 @@ class Queueing(EngineBase):
                                          eta, int(self.config.promise_seconds)))
         overview = self.queue_overview()
         comparable = [(q["name"], q["waiting"], [c["case_id"] for c in q["cases"]],
-                       q["agents_serving"]) for q in overview["queues"]]
+                       q["away"], q["agents_serving"]) for q in overview["queues"]]
         if comparable != self._overview:
             self._overview = comparable
             self._emit(QueuesChanged(overview))
@@ -122,7 +122,7 @@ class Queueing(EngineBase):
         now = self.clock.now()
         queues = []
         for name, definition in self.rules.queues.items():
-            waiting = self.state.waiting(name)
+            waiting = self._present(name)
             cases = []
             for entry in waiting:
                 case = self.cases[entry.case_id]
@@ -138,6 +138,8 @@ class Queueing(EngineBase):
                 "name": name,
                 "title": {"sv": definition.title_sv, "en": definition.title_en},
                 "waiting": len(waiting),
+                #: waiting cases whose customer is disconnected, kept for customer_grace_seconds
+                "away": len(self.state.waiting(name)) - len(waiting),
                 "longest_wait_seconds": max((c["waited_seconds"] for c in cases), default=0),
                 "agents_serving": serving,
                 "cases": cases,
