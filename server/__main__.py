@@ -85,8 +85,9 @@ async def _serve_until_stopped(settings: Settings, rules: RuleSet, *, demo: bool
                   " (GET /api/demo/ingest-key); never use --demo on a public server", flush=True)
         runner = web.AppRunner(create_app(settings, rules=rules), handle_signals=False,
                                shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
-        await runner.setup()
         try:
+            # inside the try: when a component fails to start, those already running are stopped
+            await runner.setup()
             site = web.TCPSite(runner, settings.host, settings.port)
             await site.start()
             port = _bound_port(site, settings.port)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import socketio
 from aiohttp import WSCloseCode, web
@@ -14,7 +14,7 @@ from .core.clock import Clock, SystemClock
 from .core.engine import CaseEngine, EngineConfig
 from .core.routing import RuleSet, load_rules
 from .insights import Insights, setup_routes
-from .insights.wiring import METRICS
+from .insights.wiring import INSIGHTS, METRICS
 from .logs import get_logger
 from .media.sessions import MediaSessions
 from .runtime.hub import Hub
@@ -108,62 +108,42 @@ def create_app(
     collector = CollectorTuning(settings.gc_thresholds, settings.gc_freeze_on_start,
                                 settings.gc_freeze_interval_seconds, settings.gc_thaw_interval_seconds)
 
-    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+    async def storage_and_wiring(app: web.Application) -> AsyncIterator[None]:
+        """The database first (migrated), then every component wired to it; nothing runs yet."""
         database = Database(settings.resolved_database_url)
         await database.start()
-        cases = CaseRepository(database)
-        engine = CaseEngine(engine_config(settings), rules, clock or SystemClock())
-        persister = Persister(cases, engine.cases.get, settings.durability)
-        emitter = SocketEmitter(sio, lambda case_id: _channel(engine, case_id))
-        hub = Hub(engine, persister, emitter.send, settings.tick_seconds,
-                  finished_case_memory_seconds=settings.finished_case_memory_seconds)
-        services = Services(
-            settings=settings,
-            database=database,
-            cases=cases,
-            agents=AgentRepository(database),
-            engine=engine,
-            hub=hub,
-            persister=persister,
-            signer=TokenSigner(settings.resolved_secret_key(), settings.agent_token_ttl_seconds),
-            analytics=AnalyticsRepository(database),
-            sio=sio,
-            emitter=emitter,
-        )
-        outbox = services.outbox = build_outbox(settings, database, hub)
-        cases.delivery_listeners.append(outbox.wake)  # a committed row is attempted at once
-        media = MediaSessions(settings, engine, hub)
-        hub.observers.append(media.after_effects)
-        services.media = media
-        app[SERVICES] = services
-        sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
-        sio.register_namespace(KioskNamespace(KIOSK_NS, services))
-        sio.register_namespace(AgentNamespace(AGENT_NS, services))
-        insights = Insights(app, sio, services)
-        persister.start()
-        await resume_live_cases(cases, services.agents, engine, hub,
-                                settings.durability.restart_grace_seconds)
-        outbox.start()
-        hub.start()
-        media.start()
-        insights.start()
-        monitor.start()
-        heartbeat.start()
-        collector.start()  # last: what start-up made is frozen
-        log.info("server_started", database=database.dialect_name)
         try:
+            app[SERVICES] = _wire(app, settings, rules, clock, sio, database)
             yield
         finally:
-            await collector.stop()
-            await heartbeat.stop()
-            await monitor.stop()
-            await insights.stop()
-            await media.stop()
-            await hub.stop()
-            await persister.stop()
-            await outbox.stop()  # after the persister: its last commits stay queued for next time
             await database.close()
             log.info("server_stopped")
+
+    async def resumed(app: web.Application) -> AsyncIterator[None]:
+        services = app[SERVICES]
+        await resume_live_cases(services.cases, services.agents, services.engine, services.hub,
+                                settings.durability.restart_grace_seconds)
+        yield
+
+    async def announced(app: web.Application) -> AsyncIterator[None]:
+        log.info("server_started", database=app[SERVICES].database.dialect_name)
+        yield
+
+    # one context per component, in dependency order: aiohttp stops them in reverse, and if one
+    # fails to start, those already running are stopped (runner.cleanup() after a failed setup)
+    app.cleanup_ctx.extend([
+        storage_and_wiring,
+        running(lambda a: _required(a[SERVICES].outbox)),  # stopped after the persister's last commits
+        running(lambda a: a[SERVICES].persister),
+        resumed,  # before any timer or socket: live cases are back first
+        running(lambda a: a[SERVICES].hub),
+        running(lambda a: _required(a[SERVICES].media)),
+        running(lambda a: a[INSIGHTS]),
+        running(lambda a: monitor),
+        running(lambda a: heartbeat),
+        running(lambda a: collector),  # last: what start-up made is frozen
+        announced,
+    ])
 
     async def disconnect_everyone(app: web.Application) -> None:
         """Say why, then close every socket before aiohttp waits for them, so shutdown is prompt."""
@@ -183,9 +163,75 @@ def create_app(
         await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY) for ws in list(websockets)))
         await sio.shutdown()
 
-    app.cleanup_ctx.append(lifecycle)
     app.on_shutdown.append(disconnect_everyone)
     return app
+
+
+class Component(Protocol):
+    """What runs beside the requests: started once the app starts, stopped when it stops."""
+
+    def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+
+def running(
+    part_of: Callable[[web.Application], Component],
+) -> Callable[[web.Application], AsyncIterator[None]]:
+    """An aiohttp cleanup context that starts a component and stops it at shutdown."""
+
+    async def context(app: web.Application) -> AsyncIterator[None]:
+        part = part_of(app)
+        part.start()
+        try:
+            yield
+        finally:
+            await part.stop()
+
+    return context
+
+
+def _required(part: Component | None) -> Component:
+    assert part is not None, "wired by storage_and_wiring"
+    return part
+
+
+def _wire(
+    app: web.Application,
+    settings: Settings,
+    rules: RuleSet,
+    clock: Clock | None,
+    sio: socketio.AsyncServer,
+    database: Database,
+) -> Services:
+    """Build every component on one database and hand each what it needs (no I/O here)."""
+    cases = CaseRepository(database)
+    engine = CaseEngine(engine_config(settings), rules, clock or SystemClock())
+    persister = Persister(cases, engine.cases.get, settings.durability)
+    emitter = SocketEmitter(sio, lambda case_id: _channel(engine, case_id))
+    hub = Hub(engine, persister, emitter.send, settings.tick_seconds,
+              finished_case_memory_seconds=settings.finished_case_memory_seconds)
+    services = Services(
+        settings=settings,
+        database=database,
+        cases=cases,
+        agents=AgentRepository(database),
+        engine=engine,
+        hub=hub,
+        persister=persister,
+        signer=TokenSigner(settings.resolved_secret_key(), settings.agent_token_ttl_seconds),
+        analytics=AnalyticsRepository(database),
+        sio=sio,
+        emitter=emitter,
+    )
+    outbox = services.outbox = build_outbox(settings, database, hub)
+    cases.delivery_listeners.append(outbox.wake)  # a committed row is attempted at once
+    media = services.media = MediaSessions(settings, engine, hub)
+    hub.observers.append(media.after_effects)
+    sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
+    sio.register_namespace(KioskNamespace(KIOSK_NS, services))
+    sio.register_namespace(AgentNamespace(AGENT_NS, services))
+    Insights(app, sio, services)  # registers itself as app[INSIGHTS]
+    return services
 
 
 def _channel(engine: CaseEngine, case_id: str) -> str | None:

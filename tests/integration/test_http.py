@@ -27,11 +27,7 @@ async def test_healthz_says_ok(server: LiveServer) -> None:
 
 
 async def test_healthz_says_503_with_a_reason_when_the_database_is_gone(server: LiveServer) -> None:
-    # the outbox worker's first round may be reading: closing the database under a running
-    # query would leave that connection unclosed, so the worker stops first
-    assert server.services.outbox is not None
-    await server.services.outbox.stop()
-    await server.services.database.close()
+    await server.close_database()
     async with aiohttp.ClientSession() as http, http.get(f"{server.url}/healthz") as answer:
         assert answer.status == 503
         body = await answer.json()

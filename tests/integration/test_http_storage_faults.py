@@ -225,7 +225,7 @@ async def test_agent_login_with_the_database_closed_answers_503_storage_unavaila
     server: LiveServer,
 ) -> None:
     await server.create_agent("lisa", "Lisa")
-    await server.services.database.close()
+    await server.close_database()
     status, content_type, body, took = await request(server, "POST", "/api/agent/login", **login())
     assert_error(status, content_type, body, (503, "storage_unavailable"))
 

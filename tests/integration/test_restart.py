@@ -180,7 +180,7 @@ async def test_while_the_store_cannot_be_written_case_changes_are_refused_and_no
         lisa = await agent(server, "lisa", "Lisa")
         shopper, case_id, _ = await active_case(server, lisa)
         persister = server.services.persister
-        await server.services.database.close()  # every write fails from now on
+        await server.close_database()  # every write fails from now on
 
         waiting = shopper.call("chat_send", {"text": "first", "client_id": "c-1"}, timeout=30)
         pending = asyncio.ensure_future(waiting)

@@ -73,6 +73,16 @@ class LiveServer:
                 assert response.status == 200, body
                 return str(body["token"])
 
+    async def close_database(self) -> None:
+        """Take the database away under the running server (a test of what clients then see).
+
+        The outbox worker is stopped first: a query it has in flight when the engine is disposed
+        would leave its aiosqlite connection unclosed (a ResourceWarning, an error in tests).
+        """
+        if self.services.outbox is not None:
+            await self.services.outbox.stop()
+        await self.services.database.close()
+
     async def flush(self) -> None:
         """Wait until every case row the server decided to write has been written."""
         await self.services.persister.flush()
@@ -93,7 +103,11 @@ async def live_server(
     settings = load_settings(**values)
     app = create_app(settings, clock=clock)
     runner = web.AppRunner(app, shutdown_timeout=2.0)
-    await runner.setup()
+    try:
+        await runner.setup()
+    except BaseException:
+        await runner.cleanup()  # stops the components that did start
+        raise
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
