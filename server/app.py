@@ -28,6 +28,7 @@ from .signalling import safe_json
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
 from .signalling.manager import IndexedManager
+from .signalling.transport import closing_without_cycles
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 from .web import api, cors, ingest, pages, widget_api
 from .web.keys import SERVICES, SETTINGS
@@ -162,7 +163,7 @@ def _track_websockets(sio: socketio.AsyncServer) -> set[web.WebSocketResponse]:
     """The open websockets of Engine.IO's aiohttp transport, so shutdown can close them."""
     open_sockets: set[web.WebSocketResponse] = set()
     driver = sio.eio._async  # the transport's hooks (module-wide): this server gets a copy
-    base: Any = driver["websocket"]
+    base: Any = closing_without_cycles(driver["websocket"])
 
     class TrackedWebSocket(base):  # type: ignore[misc]
         def __init__(self, handler: Any, server: Any) -> None:
