@@ -28,7 +28,7 @@ from .signalling import safe_json
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
 from .signalling.manager import IndexedManager
-from .signalling.transport import closing_without_cycles
+from .signalling.transport import PingReaper, closing_without_cycles
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 from .web import api, cors, ingest, pages, widget_api
 from .web.keys import SERVICES, SETTINGS
@@ -164,6 +164,7 @@ def _track_websockets(sio: socketio.AsyncServer) -> set[web.WebSocketResponse]:
     open_sockets: set[web.WebSocketResponse] = set()
     driver = sio.eio._async  # the transport's hooks (module-wide): this server gets a copy
     base: Any = closing_without_cycles(driver["websocket"])
+    reaper = PingReaper(sio.eio)
 
     class TrackedWebSocket(base):  # type: ignore[misc]
         def __init__(self, handler: Any, server: Any) -> None:
@@ -173,6 +174,7 @@ def _track_websockets(sio: socketio.AsyncServer) -> set[web.WebSocketResponse]:
                     await handler(ws)
                 finally:
                     open_sockets.discard(ws._sock)
+                    reaper.closed(handler)
 
             super().__init__(tracked, server)
 
