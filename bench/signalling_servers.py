@@ -123,11 +123,20 @@ def run_helpwire(port: int, data_dir: Path, agents: int) -> None:
 
     asyncio.run(create_agents())
     if os.environ.get("BENCH_ENGINEIO_WAIT") == "stock":
-        # the churn benchmark's baseline: Engine.IO's own wait(), which ends a websocket by raising
-        # OSError (a reference cycle per closed connection; server/signalling/transport.py)
+        # the churn benchmark's baseline: Engine.IO's own websocket ending (wait() raises OSError at
+        # close: a reference cycle per closed connection) and its ping tasks left to run out
+        # (server/signalling/transport.py)
         import server.app
 
+        class NoReaper:
+            def __init__(self, engineio_server: Any) -> None:
+                pass
+
+            def closed(self, handler: Any) -> None:
+                pass
+
         server.app.closing_without_cycles = lambda base: base  # type: ignore[attr-defined]
+        server.app.PingReaper = NoReaper  # type: ignore[attr-defined]
     app = create_app(settings)
     recorder = LagRecorder(app[LOOP_MONITOR])
     app.router.add_get("/bench/lag", recorder.handler)
