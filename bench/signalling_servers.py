@@ -136,7 +136,7 @@ def run_helpwire(port: int, data_dir: Path, agents: int) -> None:
                 pass
 
         server.app.closing_without_cycles = lambda base: base  # type: ignore[attr-defined]
-        server.app.PingReaper = NoReaper  # type: ignore[assignment]
+        server.app.PingReaper = NoReaper  # type: ignore[attr-defined, assignment]
     app = create_app(settings)
     recorder = LagRecorder(app[LOOP_MONITOR])
     app.router.add_get("/bench/lag", recorder.handler)
