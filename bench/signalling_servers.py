@@ -21,6 +21,7 @@ import gc
 import itertools
 import os
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -141,6 +142,17 @@ def run_helpwire(port: int, data_dir: Path, agents: int) -> None:
     recorder = LagRecorder(app[LOOP_MONITOR])
     app.router.add_get("/bench/lag", recorder.handler)
     app.router.add_get("/bench/state", connection_state)
+    # the same lag measured in the server's own CPU time: on a shared machine a niced server is
+    # also late because the OS ran someone else; this part is only what the loop itself did
+    cpu_monitor = LoopMonitor(settings.loop_monitor_interval_seconds, 10.0, clock=time.thread_time)
+    app.router.add_get("/bench/cpulag", LagRecorder(cpu_monitor).handler)
+
+    async def cpu_lag(app: web.Application) -> Any:
+        cpu_monitor.start()
+        yield
+        await cpu_monitor.stop()
+
+    app.cleanup_ctx.append(cpu_lag)
     app.router.add_get("/bench/garbage", cyclic_garbage)
     print(f"helpwire ready on {port} with event_loop={settings.event_loop} "
           f"gc_freeze_on_start={settings.gc_freeze_on_start} "
