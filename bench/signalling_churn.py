@@ -170,9 +170,9 @@ def run_server(spec: ServerSpec, args: argparse.Namespace, out: Path, rounds: li
             "gc_full_count": sum(r["gc_full_count"] for r in rounds if r["server"] == spec.name),
             "unreachable_per_cycle": garbage["unreachable"] / max(1, done),
             "after_full_collection_mib": collected / 2**20,
-            # what the idle kiosks hold (each: a socket, environ, sid, own room, kiosk room, index
-            # entry, kiosk id; plus the namespace's room of all) is not left over
-            "leftover_state": sum(leftovers.values()) - (6 * args.idle + 1 if args.idle else 0),
+            # what the idle kiosks hold is not left over: each has a socket, an environ, a sid, two
+            # rooms (its own and its kiosk's), an index entry and a kiosk id; plus the room of all
+            "leftover_state": sum(leftovers.values()) - (7 * args.idle + 1 if args.idle else 0),
             "top_garbage": " ".join(f"{k}:{v}" for k, v in list(garbage["types"].items())[:4]),
             "meets_targets": "yes" if (settled - baseline) / 2**20 < TARGET_GROWTH_MIB
             and worst_p999 <= TARGET_LAG_P999_MS else "no",
