@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8080
 CONFIG ?=
 
-.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay
+.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay bench-churn
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,9 @@ bench-signalling: install
 	flock /tmp/helpwire-bench.lock $(PY) -m bench.signalling $(BENCH_ARGS)
 
 # N simultaneous 1:1 video calls through Helpwire vs aiortc MediaRelay and Janus (docs/performance.md)
+bench-churn: install
+	flock /tmp/helpwire-bench.lock $(PY) -m bench.signalling_churn $(BENCH_ARGS)
+
 bench-relay: install
 	flock /tmp/helpwire-bench.lock $(PY) -m bench.relay $(BENCH_ARGS)
 
