@@ -37,10 +37,11 @@ test: install lint typecheck
 bench-signalling: install
 	flock /tmp/helpwire-bench.lock $(PY) -m bench.signalling $(BENCH_ARGS)
 
-# N simultaneous 1:1 video calls through Helpwire vs aiortc MediaRelay and Janus (docs/performance.md)
+# kiosks connecting and disconnecting in rounds: server RSS, loop lag, leftovers (docs/performance.md)
 bench-churn: install
 	flock /tmp/helpwire-bench.lock $(PY) -m bench.signalling_churn $(BENCH_ARGS)
 
+# N simultaneous 1:1 video calls through Helpwire vs aiortc MediaRelay and Janus (docs/performance.md)
 bench-relay: install
 	flock /tmp/helpwire-bench.lock $(PY) -m bench.relay $(BENCH_ARGS)
 
