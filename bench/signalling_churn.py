@@ -7,8 +7,8 @@
 Each server (Helpwire as `python -m server serve` runs it, bench/signalling_servers.py, its own
 process) gets `--cycles` kiosk connections in `--rounds` equal rounds: load workers
 (bench/signalling_client.py) open kiosk connections to /kiosk (auth {kiosk_id}, ids from a pool) in a
-steady stream of `--rate` per second, keep each `--hold` seconds (longer than the 1-s periodic heap
-freeze, so each connection is frozen at least once, as a real one is) and close it. After each
+steady stream of `--rate` per second, keep each `--hold` seconds (longer than the periodic heap
+freeze interval, so each connection is frozen at least once, as a real one is) and close it. After each
 round: the server's RSS (VmRSS from /proc/<pid>/status), event-loop lag p99 / p99.9 / max and
 collector pauses in that round (the server's loop monitor through GET /bench/lag, and the
 `helpwire_event_loop_lag_seconds` histogram of /metrics as a cross-check; GET /bench/cpulag counts

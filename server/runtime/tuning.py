@@ -89,11 +89,13 @@ class CollectorTuning:
                  freeze_interval_seconds=self.freeze_interval_seconds)
 
     def freeze(self) -> None:
-        """Collect the young generations (cheap), then move every survivor out of the collector's sight.
+        """Collect the young generations, then move every survivor out of the collector's sight.
 
         Idle connections keep making objects that live one ping interval (about 50 per connection
-        every 25 s: the Engine.IO ping and poll waits); freezing every second keeps them away from
-        full collections, and as they die by reference counting nothing piles up.
+        every 25 s: the Engine.IO ping and poll waits); freezing often keeps them away from full
+        collections, and as they die by reference counting nothing piles up. The young
+        collections cost what is young and alive, which under connection churn is every
+        connection opened since the last freeze: hence a short interval (0.25 s by default).
         """
         gc.collect(1)
         gc.freeze()
