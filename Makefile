@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8080
 CONFIG ?=
 
-.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay
+.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay bench-churn
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: install lint typecheck
 # thousands of idle kiosks + chatting pairs vs bare python-socketio and Node socket.io (docs/performance.md)
 bench-signalling: install
 	flock /tmp/helpwire-bench.lock $(PY) -m bench.signalling $(BENCH_ARGS)
+
+# kiosks connecting and disconnecting in rounds: server RSS, loop lag, leftovers (docs/performance.md)
+bench-churn: install
+	flock /tmp/helpwire-bench.lock $(PY) -m bench.signalling_churn $(BENCH_ARGS)
 
 # N simultaneous 1:1 video calls through Helpwire vs aiortc MediaRelay and Janus (docs/performance.md)
 bench-relay: install

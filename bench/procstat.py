@@ -57,3 +57,12 @@ class Window:
         rss = rss_bytes(self.pid)
         self._peak = max(self._peak, rss)
         return Usage(100.0 * cpu / seconds if seconds > 0 else 0.0, self._rss0, rss, self._peak, seconds)
+
+
+def status_rss_bytes(pid: int) -> int:
+    """VmRSS from /proc/<pid>/status (resident memory as `ps` and the kernel report it)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")

@@ -234,6 +234,56 @@ class Worker:
             await asyncio.gather(*(s.close() for s in closing[chunk:chunk + 500]))
         return {"closed": len(closing)}
 
+    async def churn(self, first: int, cycles: int, rate: float, hold: float, pool: int,
+                    in_flight: int = 2000) -> dict[str, Any]:
+        """`cycles` kiosk connections started at `rate` per second, each kept `hold` s, then closed.
+
+        A steady stream, as kiosks that reconnect on their own (the thundering herd of all of
+        them dropping at once is bench/signalling.py's disconnect storm). Kiosk ids repeat over a
+        pool of `pool`, as the same kiosks coming back.
+        """
+        assert self.http is not None
+        http = self.http
+        started = time.perf_counter()
+        failed = 0
+        late = 0.0
+        connect_times: list[float] = []
+        gate = asyncio.Semaphore(in_flight)
+
+        async def one(number: int) -> None:
+            nonlocal failed
+            try:
+                began = time.perf_counter()
+                try:
+                    sock = await SioSocket.open(http, self.url, "/kiosk",
+                                                {"kiosk_id": f"churn-kiosk-{number % pool}"})
+                except Exception:
+                    failed += 1
+                    return
+                connect_times.append(time.perf_counter() - began)
+                await asyncio.sleep(hold)
+                await sock.close()
+            finally:
+                gate.release()
+
+        tasks = []
+        period = 1.0 / rate
+        for n in range(cycles):
+            due = started + n * period
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            else:
+                late = max(late, -delay)
+            await gate.acquire()
+            tasks.append(asyncio.get_running_loop().create_task(one(first + n)))
+        await asyncio.gather(*tasks)
+        connect_times.sort()
+        return {"cycles": cycles, "failed": failed, "seconds": time.perf_counter() - started,
+                "late_max_s": late,
+                "connect_p99_ms": 1000 * connect_times[int(0.99 * (len(connect_times) - 1))]
+                if connect_times else float("nan")}
+
     # ------------------------------------------------------------------ pairs
 
     def _on_message(self, event: str, data: Any) -> None:

@@ -16,8 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
+import gc
 import itertools
+import os
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -55,6 +59,43 @@ class LagRecorder:
 # ---------------------------------------------------------------------- Helpwire
 
 
+async def connection_state(request: web.Request) -> web.Response:
+    """How much per-connection state the server holds now (the churn benchmark's leftovers check)."""
+    from server.web.keys import SERVICES
+
+    services = request.app[SERVICES]
+    sio = services.sio
+    kiosk = sio.namespace_handlers["/kiosk"]
+    rooms = sio.manager.rooms.get("/kiosk", {})
+    return web.json_response({
+        "eio_sockets": len(sio.eio.sockets), "sio_environ": len(sio.environ),
+        "kiosk_sids": len(rooms.get(None, {})), "kiosk_rooms": len(rooms),
+        "indexed_sids": len(sio.manager.rooms_of.get("/kiosk", {})),
+        "kiosk_ids": len(kiosk._kiosks), "case_of": len(kiosk._case_of),
+        "tasks": len(asyncio.all_tasks()),
+        "gc_frozen": gc.get_freeze_count(), "gc_counts": list(gc.get_count()),
+    })
+
+
+async def cyclic_garbage(request: web.Request) -> web.Response:
+    """Unfreeze, collect in full and count what only the collector could free (end of a run only:
+    this is one stop of the whole heap), by type; then freeze again as the tuning would."""
+    frozen = gc.get_freeze_count()
+    gc.unfreeze()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        found = gc.collect()
+    finally:
+        gc.set_debug(0)
+    types = collections.Counter(type(o).__qualname__ for o in gc.garbage)
+    gc.garbage.clear()
+    gc.collect()
+    gc.freeze()
+    return web.json_response({"unreachable": found, "frozen_before": frozen,
+                              "frozen_after": gc.get_freeze_count(),
+                              "types": dict(types.most_common(12))})
+
+
 def run_helpwire(port: int, data_dir: Path, agents: int) -> None:
     from argon2 import PasswordHasher
 
@@ -82,9 +123,37 @@ def run_helpwire(port: int, data_dir: Path, agents: int) -> None:
             await database.close()
 
     asyncio.run(create_agents())
+    if os.environ.get("BENCH_ENGINEIO_WAIT") == "stock":
+        # the churn benchmark's baseline: Engine.IO's own websocket ending (wait() raises OSError at
+        # close: a reference cycle per closed connection) and its ping tasks left to run out
+        # (server/signalling/transport.py)
+        import server.app
+
+        class NoReaper:
+            def __init__(self, engineio_server: Any) -> None:
+                pass
+
+            def closed(self, handler: Any) -> None:
+                pass
+
+        server.app.closing_without_cycles = lambda base: base  # type: ignore[attr-defined]
+        server.app.PingReaper = NoReaper  # type: ignore[attr-defined, assignment]
     app = create_app(settings)
     recorder = LagRecorder(app[LOOP_MONITOR])
     app.router.add_get("/bench/lag", recorder.handler)
+    app.router.add_get("/bench/state", connection_state)
+    # the same lag measured in the server's own CPU time: on a shared machine a niced server is
+    # also late because the OS ran someone else; this part is only what the loop itself did
+    cpu_monitor = LoopMonitor(settings.loop_monitor_interval_seconds, 10.0, clock=time.thread_time)
+    app.router.add_get("/bench/cpulag", LagRecorder(cpu_monitor).handler)
+
+    async def cpu_lag(app: web.Application) -> Any:
+        cpu_monitor.start()
+        yield
+        await cpu_monitor.stop()
+
+    app.cleanup_ctx.append(cpu_lag)
+    app.router.add_get("/bench/garbage", cyclic_garbage)
     print(f"helpwire ready on {port} with event_loop={settings.event_loop} "
           f"gc_freeze_on_start={settings.gc_freeze_on_start} "
           f"gc_freeze_interval_seconds={settings.gc_freeze_interval_seconds} "

@@ -33,6 +33,7 @@ from .signalling.emitter import SocketEmitter
 from .signalling.heartbeat import HeartbeatMonitor
 from .signalling.manager import IndexedManager
 from .signalling.rooms import AGENT_NS, CUSTOMER_NS, KIOSK_NS
+from .signalling.transport import PingReaper, closing_without_cycles
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 from .web import api, cors, errors, ingest, pages, widget_api
 from .web.keys import SERVICES, SETTINGS
@@ -265,7 +266,8 @@ def _track_websockets(sio: socketio.AsyncServer) -> set[web.WebSocketResponse]:
     """The open websockets of Engine.IO's aiohttp transport, so shutdown can close them."""
     open_sockets: set[web.WebSocketResponse] = set()
     driver = sio.eio._async  # the transport's hooks (module-wide): this server gets a copy
-    base: Any = driver["websocket"]
+    base: Any = closing_without_cycles(driver["websocket"])
+    reaper = PingReaper(sio.eio)
 
     class TrackedWebSocket(base):  # type: ignore[misc]
         def __init__(self, handler: Any, server: Any) -> None:
@@ -275,6 +277,7 @@ def _track_websockets(sio: socketio.AsyncServer) -> set[web.WebSocketResponse]:
                     await handler(ws)
                 finally:
                     open_sockets.discard(ws._sock)
+                    reaper.closed(handler)
 
             super().__init__(tracked, server)
 

@@ -186,7 +186,7 @@ def test_event_loop_and_collector_defaults_and_limits() -> None:
     assert settings.loop_monitor_interval_seconds == 0.01
     assert settings.loop_stall_warning_seconds == 0.1
     assert settings.gc_freeze_on_start is True
-    assert settings.gc_freeze_interval_seconds == 1
+    assert settings.gc_freeze_interval_seconds == 0.25
     assert settings.gc_thaw_interval_seconds == 3600
     assert settings.gc_thresholds == []
     assert load_settings(gc_thresholds=[10000, 50, 100]).gc_thresholds == [10000, 50, 100]

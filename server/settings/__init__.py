@@ -208,10 +208,12 @@ class Settings(BaseSettings):
     loop_stall_warning_seconds: float = Field(0.1, gt=0)
     #: move everything alive after start-up out of the collector's sight (gc.freeze)
     gc_freeze_on_start: bool = True
-    #: also freeze what is alive this often (long-lived connection state); 0 = only at start-up
-    gc_freeze_interval_seconds: float = Field(1.0, ge=0)
+    #: also freeze what is alive this often (long-lived connection state); 0 = only at start-up.
+    #: Short, so that under connection churn few young connection objects are alive when a young
+    #: collection runs (1 s made 25-45 ms pauses, 0.25 s 12-16 ms; docs/performance.md)
+    gc_freeze_interval_seconds: float = Field(0.25, ge=0)
     #: with periodic freezing: unfreeze and collect in full this often (one pause of about 0.1 ms
-    #: per connection), so cycles left by closed connections do not pile up
+    #: per connection), so reference cycles frozen in the meantime do not pile up
     gc_thaw_interval_seconds: float = Field(3600.0, gt=0)
     #: the collector's thresholds (gen0, gen1, gen2); empty = Python's own (700, 10, 10)
     gc_thresholds: list[int] = Field(default_factory=list)

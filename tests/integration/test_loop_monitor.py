@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import time
+import weakref
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
@@ -134,6 +135,34 @@ async def test_a_thaw_collects_the_frozen_heap_once_per_interval() -> None:
     finally:
         await tuning.stop()
     assert gc.get_freeze_count() == 0
+
+
+class Node:
+    def __init__(self) -> None:
+        self.other: Node | None = None
+
+
+async def test_a_frozen_reference_cycle_waits_for_the_thaw_which_frees_and_counts_it() -> None:
+    now = [0.0]
+    tuning = CollectorTuning(freeze_on_start=True, thaw_interval_seconds=60, clock=lambda: now[0])
+    tuning.start()
+    try:
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # the shape a closed connection's garbage used to have
+        alive = weakref.ref(a)
+        now[0] = 1.0
+        tuning.tick()  # frozen while still in use
+        del a, b
+        gc.collect()
+        assert alive() is not None  # frozen: the collector does not look at it
+        now[0] = 61.0
+        with capture_logs() as logs:
+            tuning.tick()
+        assert alive() is None and tuning.thaws == 1
+        assert tuning.last_thaw_freed >= 2
+        assert logs[0]["event"] == "collector_thawed" and logs[0]["freed_objects"] == tuning.last_thaw_freed
+    finally:
+        await tuning.stop()
 
 
 def test_the_event_loop_setting_picks_the_loop() -> None:
