@@ -7,7 +7,6 @@ slow, stop forwarding (a database that hangs) or shut (a database that refuses c
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,16 +14,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-import sqlalchemy as sa
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
-from server.store.tables import metadata
 from tests.support.live import LiveServer, live_server
+from tests.support.postgres import POSTGRES_URL, drop_helpwire_tables, require_postgres
 
-POSTGRES_URL = (os.environ.get("HELPWIRE_TEST_POSTGRES_URL")
-                or "postgresql+asyncpg://postgres@127.0.0.1:5432/test")
 LIMIT = 1.0  # http_database_timeout_seconds in these tests
 INGEST_KEY = "ingest-key-for-tests"
 
@@ -93,40 +87,10 @@ class Valve:
             sink.transport.abort()
 
 
-async def _fresh_schema(url: str) -> None:
-    """No rows from an earlier test: the server migrates an empty schema again."""
-    names = [table.name for table in reversed(metadata.sorted_tables)] + ["alembic_version"]
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            for name in names:
-                await conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
-    finally:
-        await engine.dispose()
-
-
-async def _postgres_problem(url: str) -> str | None:
-    engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 5})
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
-    except Exception as error:  # any failure to connect means "not available"
-        return f"{type(error).__name__}: {error}"
-    finally:
-        await engine.dispose()
-    return None
-
-
 @pytest.fixture
 async def valve() -> AsyncIterator[Valve]:
-    problem = await _postgres_problem(POSTGRES_URL)
-    if problem is not None:
-        message = (f"PostgreSQL at {POSTGRES_URL} is not reachable ({problem}); start it and "
-                   "point HELPWIRE_TEST_POSTGRES_URL at it")
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    await _fresh_schema(POSTGRES_URL)
+    await require_postgres()
+    await drop_helpwire_tables()  # no rows from an earlier test: the server migrates afresh
     url = make_url(POSTGRES_URL)
     proxy = Valve(url.host or "127.0.0.1", url.port or 5432)
     await proxy.start()

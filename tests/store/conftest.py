@@ -6,54 +6,15 @@ variant is skipped with the reason, or fails when CI is set, so it is never sile
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from server.core.case import Case
 from server.store import Database
-from server.store.tables import metadata
-
-DEFAULT_POSTGRES_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-POSTGRES_URL = os.environ.get("HELPWIRE_TEST_POSTGRES_URL") or DEFAULT_POSTGRES_URL
-
-HOW_TO_START_POSTGRES = (
-    "start it with `pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start` "
-    "and point HELPWIRE_TEST_POSTGRES_URL at it "
-    f"(default {DEFAULT_POSTGRES_URL}; e.g. "
-    "export HELPWIRE_TEST_POSTGRES_URL=postgresql+asyncpg://USER@HOST:PORT/DATABASE)"
-)
-
-
-async def _postgres_problem(url: str) -> str | None:
-    """Why PostgreSQL at ``url`` cannot be used, or None when it can."""
-    engine = create_async_engine(url, poolclass=NullPool, connect_args={"timeout": 5})
-    try:
-        async with engine.connect() as conn:
-            await conn.execute(sa.text("SELECT 1"))
-    except Exception as error:  # any failure to connect means "not available"
-        return f"{type(error).__name__}: {error}"
-    finally:
-        await engine.dispose()
-    return None
-
-
-async def _drop_helpwire_tables(url: str) -> None:
-    """Leave the schema as if Helpwire had never migrated it."""
-    names = [table.name for table in reversed(metadata.sorted_tables)] + ["alembic_version"]
-    engine = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with engine.begin() as conn:
-            for name in names:
-                await conn.execute(sa.text(f'DROP TABLE IF EXISTS "{name}" CASCADE'))
-    finally:
-        await engine.dispose()
+from tests.support.postgres import drop_helpwire_tables, require_postgres
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -62,19 +23,12 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{(tmp_path / 'data' / 'helpwire.sqlite3').as_posix()}"
         return
-    problem = await _postgres_problem(POSTGRES_URL)
-    if problem is not None:
-        message = f"PostgreSQL at {POSTGRES_URL} is not reachable ({problem}); " + (
-            HOW_TO_START_POSTGRES
-        )
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    await _drop_helpwire_tables(POSTGRES_URL)
+    url = await require_postgres()
+    await drop_helpwire_tables(url)
     try:
-        yield POSTGRES_URL
+        yield url
     finally:
-        await _drop_helpwire_tables(POSTGRES_URL)
+        await drop_helpwire_tables(url)
 
 
 @pytest.fixture
