@@ -85,6 +85,32 @@ async def test_after_a_restart_customer_and_agent_resume_the_conversation(
         await chat_round_trip(shopper, lisa, case_id, "after")
 
 
+async def test_a_call_does_not_survive_a_restart_the_case_is_in_chat_and_one_tap_calls_again(
+    server_factory: Any,
+) -> None:
+    async with server_factory() as first:
+        lisa = await agent(first, "lisa", "Lisa")
+        shopper, case_id, help_ack = await active_case(first, lisa)
+        ok(await lisa.call("media_propose", {"case_id": case_id, "channel": "voice"}))
+        await shopper.wait_for("media_proposed")
+        ok(await shopper.call("media_accept", {}))
+        await lisa.client.wait_for("media_state", lambda m: m["state"] == "negotiating")
+
+    async with server_factory() as second:
+        shopper = await customer(second)
+        ok(await shopper.call("resume", {"case_token": help_ack["case_token"]}))
+        lisa = await agent_session(second, lisa.id, lisa.token)
+        view = ok(await shopper.call("media_config", {}))
+        assert (view["media"]["channel"], view["media"]["state"]) == ("chat", "idle")
+        # one tap on the console, one on the customer's side: the call is agreed again
+        ok(await lisa.call("media_propose", {"case_id": case_id, "channel": "voice"}))
+        proposed = await shopper.wait_for("media_proposed")
+        assert proposed["channel"] == "voice" and proposed["ice_servers"] == []
+        ok(await shopper.call("media_accept", {}))
+        await lisa.client.wait_for("media_state", lambda m: m["state"] == "negotiating")
+        await chat_round_trip(shopper, lisa, case_id, "meanwhile")
+
+
 async def test_after_a_restart_waiting_customers_keep_their_order_and_their_promise_clock(
     server_factory: Any,
 ) -> None:
