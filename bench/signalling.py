@@ -361,7 +361,11 @@ def with_baseline(specs: list[ServerSpec], ref: str) -> list[ServerSpec]:
     out: list[ServerSpec] = []
     for spec in specs:
         if spec.kind == "helpwire":
-            out.append(ServerSpec(f"{spec.name}@{ref}", spec.kind, dict(spec.env), root))
+            env = dict(spec.env)
+            if "HELPWIRE_DATABASE_URL" in env:
+                # its own database: the two would otherwise share agents and a schema version
+                env["HELPWIRE_DATABASE_URL"] += "_baseline"
+            out.append(ServerSpec(f"{spec.name}@{ref}", spec.kind, env, root))
         out.append(spec)
     return out
 
@@ -415,7 +419,8 @@ def main(argv: list[str] | None = None) -> int:
                              "(e.g. uvloop:event_loop=uvloop)")
     parser.add_argument("--baseline", metavar="REF",
                         help="also run every Helpwire server from this earlier commit (git ref), "
-                             "before the current one, in the same run")
+                             "before the current one, in the same run (a database_url setting "
+                             "gets _baseline appended for it: create both databases)")
     parser.add_argument("--out", type=Path, help="folder (default var/bench/signalling-<timestamp>)")
     args = parser.parse_args(argv)
     if args.smoke:

@@ -235,3 +235,12 @@ def test_restart_and_http_database_timeout_defaults_and_limits() -> None:
                        ("http_database_timeout_seconds", 0)):
         with pytest.raises(ValidationError, match=name):
             load_settings(**{name: past})
+
+
+def test_commit_linger_default_and_limits() -> None:
+    assert load_settings().durability.commit_linger_seconds == 0.005
+    assert load_settings(durability={"commit_linger_seconds": 1}).durability.commit_linger_seconds == 1
+    assert load_settings(durability={"commit_linger_seconds": 0}).durability.commit_linger_seconds == 0
+    for past in (1.001, -0.001):
+        with pytest.raises(ValidationError, match="commit_linger_seconds"):
+            load_settings(durability={"commit_linger_seconds": past})

@@ -212,3 +212,10 @@ def case_of(item: object) -> str | None:
         return item.message.case_id
     case_id = getattr(item, "case_id", None)
     return case_id if isinstance(case_id, str) else None
+
+
+#: Sent the moment they are decided, before the batch's writes are committed: a chat line reaches
+#: the other side as fast as a bare relay would carry it, while its sender's acknowledgement still
+#: waits for the commit. If the server dies in between, the sender re-sends the unacknowledged
+#: line under the same client id, which gives it the same message id: nobody sees it twice.
+SENT_BEFORE_COMMIT: tuple[type, ...] = (ChatLine, Typing, ChatDelivered)

@@ -1,8 +1,10 @@
 """The hub carries out what the engine decided: rows to the persister first, then the messages.
 
-Nothing is said to anyone before what it announces is committed: ``run`` waits for the
-persister to commit the batch's writes, then emits, so an acknowledgement sent after ``run``
-returns is a promise the store keeps. It also owns the clock-driven loop of the engine's timers.
+Nothing is said before what it announces is committed (``run`` waits for the persister to commit
+the batch's writes, then emits), so an acknowledgement sent after ``run`` returns is a promise the
+store keeps. The one exception is the conversation itself (``SENT_BEFORE_COMMIT``: chat lines,
+typing, receipts), which goes to the other side at once; its sender's acknowledgement still
+waits. It also owns the clock-driven loop of the engine's timers.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from ..core.consent_events import ConsentEvent
 from ..core.effects import STORED_TYPES, Effect, ForgetCase
 from ..core.engine import CaseEngine
-from ..core.events import DomainEvent
+from ..core.events import SENT_BEFORE_COMMIT, DomainEvent
 from ..core.media_events import MediaEvent
 from ..logs import get_logger
 from .persister import Persister
@@ -50,8 +52,14 @@ class Hub:
 
     async def run(self, outgoing: Iterable[Outgoing]) -> None:
         batch = list(outgoing)
+        early = [item for item in batch if isinstance(item, SENT_BEFORE_COMMIT)]
+        if early:
+            await self._send(early)
+            batch_after = [item for item in batch if not isinstance(item, SENT_BEFORE_COMMIT)]
+        else:
+            batch_after = batch
         await self.store(batch)
-        await self._send(batch)
+        await self._send(batch_after)
         for item in batch:
             if isinstance(item, ForgetCase):
                 log.info("case_finished", case_id=item.case_id)

@@ -12,6 +12,9 @@ class DurabilitySettings(BaseModel):
 
     #: most queued writes committed in one transaction (group commit)
     max_batch_jobs: int = Field(200, ge=1)
+    #: how long the writer waits after the first queued write for more to share its commit
+    #: (group commit); 0 writes at once. Chat lines reach the other side without waiting for it
+    commit_linger_seconds: float = Field(0.005, ge=0, le=1)
     #: a write (one transaction) that takes longer counts as failed and is retried
     write_timeout_seconds: float = Field(5.0, gt=0)
     #: the first wait before a failed write is retried; doubled each time up to the cap

@@ -36,9 +36,13 @@ COUNT_CHUNK = 500
 class CaseBatch:
     """Writes that share one transaction, carried out in call order; see ``CaseRepository.batch``."""
 
-    def __init__(self, conn: AsyncConnection, remembered: dict[str, int]) -> None:
+    def __init__(self, conn: AsyncConnection, remembered: dict[str, int],
+                 rows: dict[str, tuple[Any, ...]]) -> None:
         self._conn = conn
         self._remembered = remembered
+        self._rows = rows
+        #: the row of each case as this transaction leaves it (``_row_key``), once it commits
+        self.row_keys: dict[str, tuple[Any, ...]] = {}
         #: events stored per case once this transaction commits
         self.counts: dict[str, int] = {}
         #: every case this batch tried to save, committed or not
@@ -48,18 +52,28 @@ class CaseBatch:
 
     async def save_cases(self, case_list: Iterable[Case]) -> None:
         """Upsert the rows of the cases and append their events not stored yet (seq = index)."""
-        # taken synchronously, before any await, so each snapshot is consistent
-        snapshots = {case.id: (_case_row(case), list(case.events)) for case in case_list}
+        # taken synchronously, before any await, so each snapshot is consistent. A case whose
+        # row is as last stored (a chat line changes only the history) gets no row write, and
+        # only the events not stored yet are copied
+        snapshots: dict[str, tuple[dict[str, Any] | None, tuple[Any, ...], int, list[CaseEvent]]] = {}
+        for case in case_list:
+            start = self.counts.get(case.id, self._remembered.get(case.id, 0))
+            key = _row_key(case)
+            row = None if self._rows.get(case.id) == key else _case_row(case)
+            snapshots[case.id] = (row, key, start, case.events[start:])
         if not snapshots:
             return
         self.touched.update(snapshots)
         stored = await self._stored_counts(list(snapshots))
-        await _upsert_cases(self._conn, [{"id": cid, **row} for cid, (row, _) in snapshots.items()])
+        rows = [{"id": cid, **row} for cid, (row, _, _, _) in snapshots.items() if row is not None]
+        if rows:
+            await _upsert_cases(self._conn, rows)
         new: list[dict[str, Any]] = []
-        for case_id, (_, events) in snapshots.items():
-            have = stored[case_id]
-            new.extend(_event_row(case_id, seq, events[seq]) for seq in range(have, len(events)))
-            self.counts[case_id] = max(have, len(events))
+        for case_id, (_, key, start, events) in snapshots.items():
+            have, end = stored[case_id], start + len(events)
+            new.extend(_event_row(case_id, seq, events[seq - start]) for seq in range(have, end))
+            self.counts[case_id] = max(have, end)
+            self.row_keys[case_id] = key
         if new:
             await self._conn.execute(sa.insert(case_events), new)
 
@@ -76,24 +90,39 @@ class CaseBatch:
             self._conn, case_id, requested_at, reason, contact, cart_snapshot, cart_expires_at
         )
 
-    async def add_transcript_message(self, case_id: str, at: float, sender: str, text: str) -> None:
-        await _add_transcript_message(self._conn, case_id, at, sender, text)
-
-    async def keep_chat_text(self, case_id: str, message_id: str, text: str) -> None:
-        """The text of an open case's line (kept once, also when a write is retried)."""
-        insert = _INSERT[self._conn.dialect.name](live_chat_text)
-        await self._conn.execute(
-            insert.values(case_id=case_id, message_id=message_id, text=text)
-            .on_conflict_do_nothing()
-        )
-
-    async def forget_chat_text(self, case_id: str) -> None:
-        """The case finished: its open-conversation text goes (transcripts are separate)."""
-        await self._conn.execute(sa.delete(live_chat_text).where(live_chat_text.c.case_id == case_id))
     async def queue_delivery(self, job: QueueWebhook) -> None:
         """An outbox row, committed together with the decision it announces."""
         await insert_deliveries(self._conn, [job])
         self.queued += 1
+
+    async def add_transcript_messages(self, lines: Sequence[tuple[str, float, str, str]]) -> None:
+        """Chat lines (case id, time, sender, text) for transcript retention, in order."""
+        if not lines:
+            return
+        for _, _, sender, _ in lines:
+            if sender not in SENDERS:
+                raise ValueError(f"sender must be 'customer' or 'agent', not {sender!r}")
+        await self._conn.execute(sa.insert(transcript_messages), [
+            {"case_id": case_id, "at": at, "sender": sender, "text": text}
+            for case_id, at, sender, text in lines
+        ])
+
+    async def keep_chat_texts(self, lines: Sequence[tuple[str, str, str]]) -> None:
+        """The text of open cases' lines (case id, message id, text): each kept once, also when a
+        write is retried after a commit that did land."""
+        if not lines:
+            return
+        insert = _INSERT[self._conn.dialect.name](live_chat_text).on_conflict_do_nothing()
+        await self._conn.execute(insert, [
+            {"case_id": case_id, "message_id": message_id, "text": text}
+            for case_id, message_id, text in lines
+        ])
+
+    async def forget_chat_texts(self, case_ids: Sequence[str]) -> None:
+        """The cases finished: their open-conversation text goes (transcripts are separate)."""
+        if case_ids:
+            await self._conn.execute(
+                sa.delete(live_chat_text).where(live_chat_text.c.case_id.in_(list(case_ids))))
 
     async def _stored_counts(self, case_ids: Sequence[str]) -> dict[str, int]:
         """How many events each case has stored; asks the database only about unknown cases."""
@@ -134,6 +163,8 @@ class CaseRepository:
         self._save_lock = asyncio.Lock()
         #: events stored per case, as committed; insertion order = least recently saved first
         self._stored: dict[str, int] = {}
+        #: each remembered case's row as committed (``_row_key``): an unchanged row is not rewritten
+        self._rows: dict[str, tuple[Any, ...]] = {}
         #: called after a commit that queued outbox rows (the outbox worker's wake-up)
         self.delivery_listeners: list[Callable[[], None]] = []
 
@@ -156,16 +187,18 @@ class CaseRepository:
             batch: CaseBatch | None = None
             try:
                 async with self._db.transaction() as conn:
-                    batch = CaseBatch(conn, self._stored)
+                    batch = CaseBatch(conn, self._stored, self._rows)
                     yield batch
             except BaseException:
                 if batch is not None:
                     # rolled back, or maybe not if the commit itself failed: count them again
                     for case_id in batch.touched:
                         self._stored.pop(case_id, None)
+                        self._rows.pop(case_id, None)
                 raise
             assert batch is not None
             self._remember(batch.counts)
+            self._rows.update(batch.row_keys)
             if batch.queued:
                 for listener in self.delivery_listeners:
                     listener()
@@ -176,7 +209,9 @@ class CaseRepository:
             stored.pop(case_id, None)
             stored[case_id] = count
         while len(stored) > REMEMBERED_CASES:
-            del stored[next(iter(stored))]
+            forgotten = next(iter(stored))
+            del stored[forgotten]
+            self._rows.pop(forgotten, None)
 
     async def get(self, case_id: str) -> dict[str, Any] | None:
         async with self._db.connect() as conn:
@@ -355,6 +390,12 @@ async def _add_transcript_message(
     await conn.execute(
         sa.insert(transcript_messages).values(case_id=case_id, at=at, sender=sender, text=text)
     )
+
+
+def _row_key(case: Case) -> tuple[Any, ...]:
+    """What of a case's row can change after it was first stored (its context never does)."""
+    return (case.state, case.queue, case.skills, case.agent_id, case.agent_name, case.label,
+            case.resolved, case.rating, case.feedback_text, case.customer_dropped, case.overflowed)
 
 
 def _case_row(case: Case) -> dict[str, Any]:

@@ -51,6 +51,8 @@ cases = sa.Table(
     sa.Column("overflowed", sa.Boolean(), nullable=False),
     # epoch seconds, taken from the core's clock rather than the database's
     sa.Column("created_at", sa.Float(), nullable=False, index=True),
+    # the time of the case's last event when a column above last changed (chat lines alone only
+    # append to case_events and leave the row as it is)
     sa.Column("updated_at", sa.Float(), nullable=False),
     sa.Column("closed_at", sa.Float(), nullable=True),
 )

@@ -95,6 +95,21 @@ def test_a_line_sent_again_under_the_same_client_id_is_the_same_line(desk: Desk)
     assert other.id != first.id  # the id is the sender's own
 
 
+def test_a_line_sent_again_after_a_restart_gets_the_same_id_from_its_client_id(
+    desk: Desk, make_desk: DeskFactory
+) -> None:
+    """The other side may have shown the line before it was stored; re-sent after a crash, it is
+    recognisably the same line, not a second one."""
+    case_id = chatting(desk)
+    first, _ = desk.engine.chat(case_id, "customer", "Kortet nekas", client_id="m-1")
+    again = make_desk()
+    again.engine.cases[case_id] = desk.engine.case(case_id)  # as a new process would have it
+    resent, _ = again.engine.chat(case_id, "customer", "Kortet nekas", client_id="m-1")
+    assert resent.id == first.id
+    other, _ = desk.engine.chat(case_id, "customer", "Kortet nekas", client_id="m-2")
+    assert other.id != first.id
+
+
 def test_an_agent_may_not_chat_on_a_case_that_is_not_theirs(desk: Desk) -> None:
     case_id = chatting(desk)
 

@@ -242,3 +242,49 @@ async def test_new_changes_are_refused_from_the_pending_limit_on(
         repo.release.set()
         await persister.flush()
         assert persister.writable() is None
+
+
+async def test_a_chat_line_alone_appends_to_the_history_without_rewriting_the_case_row(
+    db: Database, make_case: MakeCase
+) -> None:
+    repo = CaseRepository(db)
+    case = make_case("quiet")
+    case.transition(CaseState.QUEUED, at=1001.0)
+    await repo.save(case)
+    statements: list[str] = []
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(" ".join(statement.split()[:3]))
+
+    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", note)
+    try:
+        case.record("chat_line", 1002.0, message_id="m-1", sender="customer", client_id=None,
+                    quick_reply=None)
+        await repo.save(case)
+        written_for_the_line = list(statements)
+        statements.clear()
+        case.transition(CaseState.ABANDONED, at=1003.0, reason="customer_cancelled")
+        await repo.save(case)
+    finally:
+        sa.event.remove(db.engine.sync_engine, "before_cursor_execute", note)
+    assert not any("cases" in s for s in written_for_the_line), written_for_the_line
+    assert any("cases" in s for s in statements)  # a state change rewrites the row
+    row = await repo.get("quiet")
+    assert row is not None and row["state"] == "abandoned"
+    assert [e["kind"] for e in await repo.events("quiet")][-2:] == ["chat_line", "transition"]
+
+
+async def test_writes_submitted_within_the_linger_share_one_commit(
+    db: Database, make_case: MakeCase
+) -> None:
+    repo = CaseRepository(db)
+    live = {f"g-{i}": make_case(f"g-{i}") for i in range(5)}
+    settings = DurabilitySettings(commit_linger_seconds=0.05)
+    async with running(Persister(repo, live.get, settings)) as persister:
+        begins = _count_transactions(db)
+        futures = [persister.submit(SaveCase("g-0"))]
+        await asyncio.sleep(0)  # the writer has taken the first one and lingers
+        futures += [persister.submit(SaveCase(case_id)) for case_id in list(live)[1:]]
+        await asyncio.gather(*futures)
+    assert len(begins) == 1
+    assert len(await repo.list_cases()) == 5

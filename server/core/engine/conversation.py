@@ -3,12 +3,22 @@ receipts, the end of the conversation, wrap-up with a label, and the customer's 
 
 from __future__ import annotations
 
+import uuid
+
 from ..case import CaseState
 from ..chat import ChatMessage
 from ..effects import KeepChatText, KeepTranscript
 from ..errors import FeedbackNotAllowed, InvalidTransition, NotYourCase, UnknownLabel
 from ..events import CaseClosed, ChatDelivered, ChatLine, CustomerEnded, FeedbackGiven, Typing, WrapUpStarted
 from .base import EngineBase, Outcome, S
+
+#: the namespace of chat line ids derived from a client's own id (uuid5)
+LINE_IDS = uuid.UUID("5b0f5c6e-9a53-4a0e-8f4f-6c1d2f0c9e11")
+
+
+def line_id(case_id: str, sender: str, client_id: str) -> str:
+    """The same line sent again (after a restart) gets the same id, so no client shows it twice."""
+    return str(uuid.uuid5(LINE_IDS, f"{case_id}/{sender}/{client_id}"))
 
 
 class Conversation(EngineBase):
@@ -39,7 +49,8 @@ class Conversation(EngineBase):
                 self._save(case)
                 return sent, self._take()
         message = ChatMessage(
-            id=self._new_id(), case_id=case.id, sender=sender, text=text,
+            id=line_id(case.id, sender, client_id) if client_id else self._new_id(),
+            case_id=case.id, sender=sender, text=text,
             at=self.clock.now(), client_id=client_id, quick_reply=quick_reply,
         )
         self.chats.add(message)
