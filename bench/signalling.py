@@ -433,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     specs += [parse_variant(v) for v in args.variant]
     if args.baseline:
         specs = with_baseline(specs, args.baseline)
-    out = args.out or ROOT / "var" / "bench" / f"signalling-{time.strftime('%Y%m%d-%H%M%S')}"
+    out = (args.out or ROOT / "var" / "bench" / f"signalling-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
     out.mkdir(parents=True, exist_ok=True)
     limit = raise_fd_limit()
     need = max(args.clients) + 4 * args.pairs + 100
