@@ -26,7 +26,7 @@ from .runtime.tuning import CollectorTuning
 from .security.tokens import TokenSigner
 from .services import Services
 from .settings import Settings
-from .signalling import safe_json
+from .signalling import engineio_compat, safe_json
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
 from .signalling.emitter import SocketEmitter
@@ -93,6 +93,7 @@ def create_app(
         logger=False,
         engineio_logger=False,
     )
+    engineio_compat.check(sio.eio)  # before anything relies on its internals
     sio.attach(app)
     websockets = _track_websockets(sio)
     heartbeat = HeartbeatMonitor(sio.eio, settings.tick_seconds)
