@@ -135,11 +135,11 @@ def create_app(
     # fails to start, those already running are stopped (runner.cleanup() after a failed setup)
     app.cleanup_ctx.extend([
         storage_and_wiring,
-        running(lambda a: _required(a[SERVICES].outbox)),  # stopped after the persister's last commits
+        running(lambda a: a[SERVICES].outbox),  # stopped after the persister's last commits
         running(lambda a: a[SERVICES].persister),
         resumed,  # before any timer or socket: live cases are back first
         running(lambda a: a[SERVICES].hub),
-        running(lambda a: _required(a[SERVICES].media)),
+        running(lambda a: a[SERVICES].media),
         running(lambda a: a[INSIGHTS]),
         running(lambda a: monitor),
         running(lambda a: heartbeat),
@@ -192,11 +192,6 @@ def running(
     return context
 
 
-def _required(part: Component | None) -> Component:
-    assert part is not None, "wired by storage_and_wiring"
-    return part
-
-
 def _wire(
     app: web.Application,
     settings: Settings,
@@ -212,6 +207,10 @@ def _wire(
     emitter = SocketEmitter(sio, lambda case_id: _channel(engine, case_id))
     hub = Hub(engine, persister, emitter.send, settings.tick_seconds,
               finished_case_memory_seconds=settings.finished_case_memory_seconds)
+    outbox = build_outbox(settings, database, hub)
+    cases.delivery_listeners.append(outbox.wake)  # a committed row is attempted at once
+    media = MediaSessions(settings, engine, hub)
+    hub.observers.append(media.after_effects)
     services = Services(
         settings=settings,
         database=database,
@@ -224,11 +223,9 @@ def _wire(
         analytics=AnalyticsRepository(database),
         sio=sio,
         emitter=emitter,
+        media=media,
+        outbox=outbox,
     )
-    outbox = services.outbox = build_outbox(settings, database, hub)
-    cases.delivery_listeners.append(outbox.wake)  # a committed row is attempted at once
-    media = services.media = MediaSessions(settings, engine, hub)
-    hub.observers.append(media.after_effects)
     sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
     sio.register_namespace(KioskNamespace(KIOSK_NS, services))
     sio.register_namespace(AgentNamespace(AGENT_NS, services))

@@ -37,9 +37,9 @@ class Services:
     sio: socketio.AsyncServer
     #: sends the hub's batches to the sockets; its observers see every message sent
     emitter: SocketEmitter
-    #: voice and video (server/media); None until the app has started it
-    media: MediaSessions | None = None
-    #: delivers the outbox (POS webhooks, the weekly report); None until the app has started it
-    outbox: OutboxWorker | None = None
+    #: voice and video (server/media)
+    media: MediaSessions
+    #: delivers the outbox (POS webhooks, the weekly report)
+    outbox: OutboxWorker
     #: told the code of every error answered to a Socket.IO client (the metrics count them)
     error_observers: list[Callable[[str], None]] = field(default_factory=list)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import get_args
 
 from server.core.consent_events import CONSENT_EVENT_TYPES
+from server.core.effects import STORED_TYPES, Stored
 from server.core.events import DOMAIN_EVENT_TYPES
 from server.core.media_events import MEDIA_EVENT_TYPES
 from server.signalling.wire import messages
@@ -24,3 +26,7 @@ def test_the_core_builds_no_wire_messages() -> None:
         tree = ast.parse(path.read_text())
         names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
         assert not names & {"ToCustomer", "ToAgent", "ToAllAgents"}, path.name
+
+
+def test_the_writes_tuple_names_exactly_the_stored_kinds() -> None:
+    assert set(STORED_TYPES) == set(get_args(Stored))

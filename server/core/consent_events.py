@@ -8,7 +8,7 @@ grant as both sides see it (id, scope, state, remaining and answer times, sku).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, get_args
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,5 @@ ConsentEvent = (
     ConsentPrompted | ConsentStateChanged | ConsentEnded | AgeCheckDecided | ItemUnlocked
     | DeliveryStatusChanged
 )
-CONSENT_EVENT_TYPES: tuple[type, ...] = (
-    ConsentPrompted, ConsentStateChanged, ConsentEnded, AgeCheckDecided, ItemUnlocked,
-    DeliveryStatusChanged,
-)
+#: the same union as a tuple, for isinstance checks
+CONSENT_EVENT_TYPES: tuple[type, ...] = get_args(ConsentEvent)

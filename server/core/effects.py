@@ -72,6 +72,5 @@ class ForgetCase:
 
 #: the effects the persister writes; acknowledgements wait until they are committed
 Stored = SaveCase | SaveCallback | KeepTranscript | KeepChatText | QueueWebhook | ForgetCase
-#: kept as a name for what adapters hand the hub besides typed events
-Effect = Stored
+#: the same, spelled out so isinstance() narrows to ``Stored`` (a test checks they agree)
 STORED_TYPES = (SaveCase, SaveCallback, KeepTranscript, KeepChatText, QueueWebhook, ForgetCase)

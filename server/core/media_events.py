@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, get_args
 
 #: ICE server lists (RTCIceServer dicts) per role ("customer", "agent")
 IceServers = Mapping[str, list[dict[str, Any]]]
@@ -82,9 +82,8 @@ class MediaMuted:
 
 
 MediaEvent = MediaStateChanged | MediaProposed | MediaDeclined | MediaHint | MediaMuted
-MEDIA_EVENT_TYPES: tuple[type, ...] = (
-    MediaStateChanged, MediaProposed, MediaDeclined, MediaHint, MediaMuted,
-)
+#: the same union as a tuple, for isinstance checks
+MEDIA_EVENT_TYPES: tuple[type, ...] = get_args(MediaEvent)
 
 
 def with_ice(event: MediaStateChanged | MediaProposed, ice: IceServers) -> MediaEvent:

@@ -82,30 +82,28 @@ class LiveCollector(Collector):
         yield GaugeMetricFamily("helpwire_store_writable",
                                 "1 when case changes can be stored, 0 while they are refused",
                                 value=0 if persister.writable() else 1)
-        media = self._services.media
         yield GaugeMetricFamily("helpwire_media_sessions_active",
                                 "Cases with voice or video under way",
-                                value=len(media.cases) if media is not None else 0)
+                                value=len(self._services.media.cases))
         outbox = self._services.outbox
-        if outbox is not None:
-            # the backlog as of the worker's last round (at most outbox_poll_seconds old)
-            backlog = outbox.backlog
-            yield GaugeMetricFamily("helpwire_outbox_pending",
-                                    "Outbox deliveries not yet delivered or given up",
-                                    value=backlog.pending)
-            oldest = backlog.oldest_created_at
-            yield GaugeMetricFamily("helpwire_outbox_oldest_pending_age_seconds",
-                                    "Age of the oldest pending outbox delivery (0 = none)",
-                                    value=max(0.0, now - oldest) if oldest is not None else 0.0)
-            yield CounterMetricFamily("helpwire_outbox_delivered",
-                                      "Outbox deliveries delivered by this process",
-                                      value=outbox.delivered)
-            yield CounterMetricFamily("helpwire_outbox_failed_attempts",
-                                      "Outbox delivery attempts that failed in this process",
-                                      value=outbox.failed_attempts)
-            yield CounterMetricFamily("helpwire_outbox_given_up",
-                                      "Outbox deliveries given up by this process",
-                                      value=outbox.given_up)
+        # the backlog as of the worker's last round (at most outbox_poll_seconds old)
+        backlog = outbox.backlog
+        yield GaugeMetricFamily("helpwire_outbox_pending",
+                                "Outbox deliveries not yet delivered or given up",
+                                value=backlog.pending)
+        oldest = backlog.oldest_created_at
+        yield GaugeMetricFamily("helpwire_outbox_oldest_pending_age_seconds",
+                                "Age of the oldest pending outbox delivery (0 = none)",
+                                value=max(0.0, now - oldest) if oldest is not None else 0.0)
+        yield CounterMetricFamily("helpwire_outbox_delivered",
+                                  "Outbox deliveries delivered by this process",
+                                  value=outbox.delivered)
+        yield CounterMetricFamily("helpwire_outbox_failed_attempts",
+                                  "Outbox delivery attempts that failed in this process",
+                                  value=outbox.failed_attempts)
+        yield CounterMetricFamily("helpwire_outbox_given_up",
+                                  "Outbox deliveries given up by this process",
+                                  value=outbox.given_up)
 
 
 class Metrics:

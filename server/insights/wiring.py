@@ -70,7 +70,7 @@ class Insights:
             produced = await produce(self.services.database, settings,
                                      previous_week(due, settings.reports.timezone), due)
             jobs = report_deliveries(produced, settings.reports, self.services.engine.clock.now())
-            if jobs and self.services.outbox is not None:
+            if jobs:
                 await self.services.outbox.enqueue(jobs)
         except Exception:
             self.metrics.reports.labels("failed").inc()

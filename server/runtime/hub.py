@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 
 from ..core.consent_events import ConsentEvent
-from ..core.effects import STORED_TYPES, Effect, ForgetCase
+from ..core.effects import STORED_TYPES, ForgetCase, Stored
 from ..core.engine import CaseEngine
 from ..core.events import SENT_BEFORE_COMMIT, DomainEvent
 from ..core.media_events import MediaEvent
@@ -25,7 +25,7 @@ from .store_health import is_transient
 log = get_logger("helpwire.hub")
 
 #: what the hub carries out: typed events (engine, media desk, consent, outbox) and writes
-Outgoing = DomainEvent | MediaEvent | ConsentEvent | Effect
+Outgoing = DomainEvent | MediaEvent | ConsentEvent | Stored
 #: sends a batch's messages to the participants (server/signalling/emitter.py)
 Sender = Callable[[Sequence[Outgoing]], Awaitable[None]]
 
@@ -55,11 +55,8 @@ class Hub:
         early = [item for item in batch if isinstance(item, SENT_BEFORE_COMMIT)]
         if early:
             await self._send(early)
-            batch_after = [item for item in batch if not isinstance(item, SENT_BEFORE_COMMIT)]
-        else:
-            batch_after = batch
         await self.store(batch)
-        await self._send(batch_after)
+        await self._send([item for item in batch if not isinstance(item, SENT_BEFORE_COMMIT)])
         for item in batch:
             if isinstance(item, ForgetCase):
                 log.info("case_finished", case_id=item.case_id)

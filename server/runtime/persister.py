@@ -16,6 +16,7 @@ separated from the rest of its batch, logged and reported to its submitter.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -77,7 +78,6 @@ class Persister:
         #: what is queued or being written, oldest first (for the health figures)
         self._in_flight: dict[int, _Pending] = {}
         self._task: asyncio.Task[None] | None = None
-        self._written = asyncio.Event()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -92,10 +92,8 @@ class Persister:
             log.error("persist_unflushed_at_shutdown", jobs=self.pending)
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         for pending in list(self._in_flight.values()):
             if not pending.future.done():

@@ -33,10 +33,7 @@ async def resume_live_cases(
     for agent_id in {c.agent_id for c in live if c.agent_id is not None}:
         stored = await agents.by_id(agent_id)
         if stored is not None:
-            profiles[agent_id] = AgentProfile(
-                id=stored.id, display_name=stored.display_name, skills=stored.skills,
-                languages=stored.languages, max_concurrent=stored.max_concurrent,
-            )
+            profiles[agent_id] = stored.profile()
     await hub.run(engine.restore(live, messages, profiles, grace_seconds))
     states = Counter(engine.case(c.id).state.value for c in live)
     log.info("cases_resumed", found=len(live), **{f"now_{k}": v for k, v in sorted(states.items())})

@@ -23,7 +23,7 @@ _DISK_FULL_WORDS = ("disk is full", "no space left", "disk full", "could not ext
 
 
 def is_transient(error: BaseException) -> bool:
-    if isinstance(error, (TimeoutError, asyncio.TimeoutError, OSError, DatabaseClosed)):
+    if isinstance(error, (TimeoutError, OSError, DatabaseClosed)):
         return True
     if isinstance(error, (sa_exc.OperationalError, sa_exc.InterfaceError,
                           sa_exc.DisconnectionError, sa_exc.TimeoutError)):
@@ -43,7 +43,7 @@ def _is_disk_full(error: BaseException) -> bool:
 def reason_of(error: BaseException) -> str:
     if _is_disk_full(error):
         return DISK_FULL
-    if isinstance(error, (TimeoutError, asyncio.TimeoutError)):
+    if isinstance(error, TimeoutError):
         return WRITE_TIMEOUT
     return WRITES_FAILING
 

@@ -56,13 +56,7 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
         if stored is None:
             gone = InvalidToken("this agent no longer exists; sign in again")
             raise Refused(gone.message, error_payload(gone))
-        profile = AgentProfile(
-            id=stored.id,
-            display_name=stored.display_name,
-            skills=stored.skills,
-            languages=stored.languages,
-            max_concurrent=stored.max_concurrent,
-        )
+        profile = stored.profile()
         self._agent_of[sid] = profile
         self._sockets.setdefault(profile.id, set()).add(sid)
         await self.enter_room(sid, agent_room(profile.id))

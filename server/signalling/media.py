@@ -143,9 +143,7 @@ AGENT_MEDIA_ROUTES: dict[str, Route] = {
 
 
 def _media(namespace: Any) -> MediaSessions:
-    media = namespace.services.media
-    assert media is not None, "the media layer starts with the app"
-    return media  # type: ignore[no-any-return]
+    return namespace.services.media  # type: ignore[no-any-return]
 
 
 def _check_sdp(namespace: Any, sdp: str) -> None:

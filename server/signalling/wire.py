@@ -294,11 +294,6 @@ def _(event: DeliveryStatusChanged) -> list[Message]:
 
 
 def wire_of(batch: list[Any]) -> list[Message]:
-    """The messages of a batch, in order: domain events mapped, messages as they are, writes left out."""
-    out: list[Message] = []
-    for item in batch:
-        if isinstance(item, (ToCustomer, ToAgent, ToAllAgents)):
-            out.append(item)
-        elif not isinstance(item, STORED_TYPES):
-            out.extend(messages(item))
-    return out
+    """The messages of a batch, in order: its events in their wire form, its writes left out."""
+    return [message for item in batch if not isinstance(item, STORED_TYPES)
+            for message in messages(item)]

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from ..core.agents import AgentProfile
 from ..core.errors import AgentNotFound, HelpwireError
 from .database import Database
 from .tables import agents
@@ -41,6 +42,11 @@ class StoredAgent:
     max_concurrent: int
     #: e.g. {"supervisor"}: who may open the supervisor view
     roles: frozenset[str] = frozenset()
+
+    def profile(self) -> AgentProfile:
+        """The agent as the dispatcher sees them."""
+        return AgentProfile(id=self.id, display_name=self.display_name, skills=self.skills,
+                            languages=self.languages, max_concurrent=self.max_concurrent)
 
 
 class AgentRepository:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from server.core.agents import Presence
 from server.core.case import Case, CaseState
-from server.core.effects import Effect, ForgetCase, SaveCallback, SaveCase
+from server.core.effects import ForgetCase, SaveCallback, SaveCase
+from server.core.engine import Outcome
 from server.signalling.messages import ToCustomer
 from tests.core.conftest import T0, Desk, DeskFactory, cart_of, to_agent, to_customer
 
@@ -46,7 +47,7 @@ def overflows(case: Case) -> list[tuple[float, str, str, str]]:
             for e in case.events if e.kind == "overflow"]
 
 
-def callback_offers(effects: list[Effect], case_id: str) -> list[ToCustomer]:
+def callback_offers(effects: list[Outcome], case_id: str) -> list[ToCustomer]:
     return to_customer(effects, "callback_offer", case_id)
 
 
@@ -60,7 +61,7 @@ def test_a_case_predicted_to_be_answered_in_time_is_left_alone_until_the_guard(
     desk.agent("bea", skills={"backup"})
     case, _ = desk.press()
 
-    seen: list[Effect] = []
+    seen: list[Outcome] = []
     for second in range(0, 50):
         seen += desk.tick_at(second + 0.9)
 
@@ -136,7 +137,7 @@ def test_without_a_fallback_agent_the_customer_at_risk_is_offered_a_callback_onc
     assert third.state is S.QUEUED and third.queue == "shop"
     assert [e.at for e in third.events if e.kind == "callback_offered"] == [T0 + 1]
 
-    later: list[Effect] = []
+    later: list[Outcome] = []
     for second in range(2, 120):
         later += desk.tick_at(second)
     assert callback_offers(later, third.id) == []
@@ -238,7 +239,7 @@ def test_a_customer_taking_the_callback_leaves_the_queue_with_their_cart_kept(ma
 # --- no service at all: the technical-error path --------------------------------------------
 
 
-def assert_technical_error(case: Case, effects: list[Effect], at: float) -> None:
+def assert_technical_error(case: Case, effects: list[Outcome], at: float) -> None:
     assert case.state is S.CALLBACK_REQUESTED
     assert case.entered(S.CALLBACK_REQUESTED) == at
     assert case.events[-1].detail == {"reason": "no_service"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server.core.agents import Presence
-from server.core.effects import Effect
+from server.core.engine import Outcome
 from server.core.eta import EwmaEstimator
 from server.core.state import MemoryDispatchState, QueueEntry
 from server.signalling.messages import ToCustomer
@@ -124,7 +124,7 @@ priority = 10
 """
 
 
-def last_status(effects: list[Effect], case_id: str) -> ToCustomer:
+def last_status(effects: list[Outcome], case_id: str) -> ToCustomer:
     statuses = to_customer(effects, "queue_status", case_id)
     assert statuses, f"case {case_id} was told nothing"
     return statuses[-1]
@@ -133,7 +133,7 @@ def last_status(effects: list[Effect], case_id: str) -> ToCustomer:
 def test_a_higher_priority_case_is_told_it_is_ahead_of_older_ones(make_desk: DeskFactory) -> None:
     desk = make_desk(rules=PRIORITY_RULES)
     desk.agent("lisa", presence=Presence.BUSY)  # serving, but not taking offers
-    seen: list[Effect] = []
+    seen: list[Outcome] = []
     first, effects = desk.press()
     seen += effects
     desk.clock.advance(1)

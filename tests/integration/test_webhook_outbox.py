@@ -93,15 +93,26 @@ class Receiver:
 
 async def until_row(server: LiveServer, delivery_id: str, condition: Callable[[Delivery], bool],
                     timeout: float = 10.0) -> Delivery:
-    """The outbox row once it satisfies condition (looked at after each of the worker's rounds)."""
+    """The outbox row once it satisfies condition (looked at again after each change the worker
+    stores, which it tells its status listeners)."""
     outbox = server.services.outbox
     assert outbox is not None
-    async with asyncio.timeout(timeout):
-        while True:
-            row = await outbox.repository.get(delivery_id)
-            if row is not None and condition(row):
-                return row
-            await asyncio.sleep(0.02)
+    changed = asyncio.Event()
+
+    async def note(delivery: Delivery) -> None:
+        changed.set()
+
+    outbox.status_listeners.append(note)
+    try:
+        async with asyncio.timeout(timeout):
+            while True:
+                changed.clear()
+                row = await outbox.repository.get(delivery_id)
+                if row is not None and condition(row):
+                    return row
+                await changed.wait()
+    finally:
+        outbox.status_listeners.remove(note)
 
 
 async def stored_row(settings_url: str, delivery_id: str) -> Delivery:

@@ -79,8 +79,7 @@ class LiveServer:
         The outbox worker is stopped first: a query it has in flight when the engine is disposed
         would leave its aiosqlite connection unclosed (a ResourceWarning, an error in tests).
         """
-        if self.services.outbox is not None:
-            await self.services.outbox.stop()
+        await self.services.outbox.stop()
         await self.services.database.close()
 
     async def flush(self) -> None:

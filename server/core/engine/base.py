@@ -8,6 +8,7 @@ reads and changes this shared state and returns what happened through ``_emit``.
 from __future__ import annotations
 
 import uuid
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +68,7 @@ class Waiting:
     customer_grace_until: float | None = None
 
 
-class EngineBase:
+class EngineBase(ABC):
     def __init__(
         self,
         config: EngineConfig,
@@ -173,35 +174,35 @@ class EngineBase:
         self.chats.forget(case.id)
         self._emit(ForgetCase(case.id))
 
-    # ------------------------------------------------------------------ hooks (implemented by the parts)
+    # ------------------------------------------------------------------ hooks: each part implements its own
 
+    @abstractmethod
     def _dispatch(self) -> None:
         """Offer waiting cases to free agents (dispatch.py)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _withdraw(self, offer: Offer, reason: str) -> None:
         """Take an offer back; the case waits again (dispatch.py)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _announce(self) -> None:
         """Tell customers and agents what changed in the queues (queueing.py)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _technical_error(self, case: Case, reason: str) -> None:
         """Nobody can serve the case: we call back (promise.py)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _abandon(self, case: Case, reason: str) -> None:
         """The customer left before an answer (participants.py)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _requeue_lost_agent_case(self, case: Case, agent_id: str, now: float) -> None:
         """The agent is gone: the case waits again, first (dispatch.py)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def agent_view(self, case_id: str) -> dict[str, Any]:
         """What an agent sees of a case (dispatch.py)."""
-        raise NotImplementedError
 
 
 def promise_start(case: Case) -> float | None:
