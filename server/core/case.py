@@ -2,15 +2,20 @@
 
 ASA, FCR and abandonment are computed later from these timestamps, so a transition
 is never applied without its time, and an invalid one is refused with a typed error.
+A case is the fold of its history (``history.py``): ``Case.apply`` is the only way it changes.
 """
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import InvalidTransition
+
+if TYPE_CHECKING:
+    from .history import HistoryEvent
 
 
 class CaseState(enum.StrEnum):
@@ -53,17 +58,6 @@ FINISHED: frozenset[CaseState] = frozenset({S.CLOSED, S.ABANDONED, S.CALLBACK_RE
 WAITING: frozenset[CaseState] = frozenset({S.CREATED, S.QUEUED, S.OFFERED})
 
 
-@dataclass(frozen=True)
-class CaseEvent:
-    """One fact in a case's history: a transition, an overflow, a channel change, …"""
-
-    at: float
-    kind: str
-    from_state: CaseState | None = None
-    to_state: CaseState | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
 @dataclass
 class Case:
     id: str
@@ -86,7 +80,8 @@ class Case:
     resolved: bool | None = None
     rating: int | None = None
     feedback_text: str | None = None
-    events: list[CaseEvent] = field(default_factory=list)
+    #: the history this case is the fold of, oldest first (``history.py``)
+    events: list[HistoryEvent] = field(default_factory=list)
     #: set when an agent drops mid-case: the case goes to the front of its queue
     front_of_queue: bool = False
     #: set when the customer's wait has been moved to a fallback queue or offered a callback
@@ -96,33 +91,50 @@ class Case:
 
     def __post_init__(self) -> None:
         if not self.events:
-            self.events.append(CaseEvent(self.created_at, "transition", None, S.CREATED))
+            from .history import opening_of
+
+            self.events.append(opening_of(self))
+
+    @classmethod
+    def replay(cls, events: Iterable[HistoryEvent]) -> Case:
+        """The case a stored history describes (``history.replay``)."""
+        from .history import replay
+
+        return replay(events)
 
     def can(self, target: CaseState) -> bool:
         return target in TRANSITIONS[self.state]
 
-    def transition(self, target: CaseState, at: float, **detail: Any) -> CaseEvent:
+    def apply(self, event: HistoryEvent) -> HistoryEvent:
+        """Fold one event into the case: its transition (checked against ``TRANSITIONS``, and
+        from the state the case is in), then whatever else the fact changes."""
+        target = event.to_state
+        if target is not None:
+            # a system close (``close_by_system``) is the one way around the table's edges
+            allowed = (self.state in SYSTEM_CLOSABLE if event.by_system
+                       else target in TRANSITIONS[self.state])
+            if not allowed or event.from_state is not self.state:
+                raise InvalidTransition(self.id, self.state.value, target.value)
+            self.state = target
+        event.fold(self)
+        self.events.append(event)
+        return event
+
+    def transition(self, target: CaseState, at: float, **detail: Any) -> HistoryEvent:
+        """Move to ``target`` with the event that leads there (``history.INTO``)."""
+        from .history import INTO
+
         if not self.can(target):
             raise InvalidTransition(self.id, self.state.value, target.value)
-        event = CaseEvent(at, "transition", self.state, target, dict(detail))
-        self.state = target
-        self.events.append(event)
-        return event
+        return self.apply(INTO[target](at=at, from_state=self.state, **detail))  # type: ignore[call-arg]
 
-    def close_by_system(self, at: float, reason: str) -> CaseEvent:
+    def close_by_system(self, at: float, reason: str) -> HistoryEvent:
         """Close a case nobody can carry on (e.g. not resumable after a restart), with the reason."""
+        from .history import Closed
+
         if self.state not in SYSTEM_CLOSABLE:
             raise InvalidTransition(self.id, self.state.value, S.CLOSED.value)
-        event = CaseEvent(at, "transition", self.state, S.CLOSED, {"by": "system", "reason": reason})
-        self.state = S.CLOSED
-        self.events.append(event)
-        return event
-
-    def record(self, kind: str, at: float, **detail: Any) -> CaseEvent:
-        """Record a fact that is not a transition (overflow, callback offer, drop, …)."""
-        event = CaseEvent(at, kind, None, None, dict(detail))
-        self.events.append(event)
-        return event
+        return self.apply(Closed(at, self.state, by="system", reason=reason))
 
     def entered(self, state: CaseState) -> float | None:
         """When the case last entered a state, or None."""

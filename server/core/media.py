@@ -11,7 +11,7 @@ Two things are tracked per case:
   (the agent proposes voice or video, the customer accepts with one tap or declines; the customer
   may ask for voice, the agent accepts or declines). Going down (video → voice) needs nobody's
   consent, and hanging up goes back to chat. Every change is recorded on the case as
-  ``case.record("channel", at, from_channel=…, to_channel=…, by=…)``.
+  ``history.ChannelChanged(at, from_channel=…, to_channel=…, by=…)``.
 * the **media session** — idle → negotiating → connected → ended, with failed. ``TRANSITIONS`` is
   the whole machine; anything else raises `InvalidMediaTransition` naming the current state. A
   call that ended or failed may start again (a new peer connection for the same case).
@@ -27,6 +27,15 @@ from typing import Any
 from .case import Case, CaseState
 from .effects import SaveCase
 from .errors import HelpwireError
+from .history import (
+    CallConnected,
+    CallDeclined,
+    CallFailed,
+    CallProposed,
+    ChannelChanged,
+    Marked,
+    MediaPathChosen,
+)
 from .media_events import MediaDeclined, MediaEvent, MediaHint, MediaProposed, MediaStateChanged
 
 #: what the media desk returns: what happened in the call, and the case to store
@@ -190,11 +199,8 @@ class MediaDesk:
                      reason: str | None = None) -> None:
         if call.channel is target:
             return
-        detail: dict[str, Any] = {"from_channel": call.channel.value, "to_channel": target.value,
-                                  "by": by}
-        if reason is not None:
-            detail["reason"] = reason
-        case.record("channel", now, **detail)
+        case.apply(ChannelChanged(now, from_channel=call.channel.value, to_channel=target.value,
+                                  by=by, reason=reason))
         call.channel = target
         if target is Channel.CHAT:
             call.chat_since = now
@@ -235,7 +241,7 @@ class MediaDesk:
             allowed = ", ".join(sorted(c.value for c in self.policy.customer_may_request))
             raise MediaNotAllowed(f"a customer may ask for {allowed}; the agent proposes the rest")
         call.proposal = Proposal(channel, by, now)
-        case.record("media_proposed", now, channel=channel.value, by=by)
+        case.apply(CallProposed(now, channel=channel.value, by=by))
         return [SaveCase(case.id),
                 MediaProposed(case.id, case.agent_id, other(by), channel.value, by)]
 
@@ -259,7 +265,7 @@ class MediaDesk:
         if proposal is None or proposal.by == by:
             raise NoMediaProposal(f"there is no proposal from the other side of case {case.id}")
         call.proposal = None
-        case.record("media_declined", now, channel=proposal.channel.value, by=by)
+        case.apply(CallDeclined(now, channel=proposal.channel.value, by=by))
         return [SaveCase(case.id),
                 MediaDeclined(case.id, case.agent_id, proposal.by, proposal.channel.value, by)]
 
@@ -290,7 +296,7 @@ class MediaDesk:
         call.peers[role] = True
         if call.state is M.NEGOTIATING and all(call.peers.get(r, False) for r in ROLES):
             call.transition(M.CONNECTED, now)
-            case.record("media_connected", now, channel=call.channel.value)
+            case.apply(CallConnected(now, channel=call.channel.value))
             return [SaveCase(case.id), *self._state_event(case, call)]
         return []
 
@@ -303,7 +309,7 @@ class MediaDesk:
         call.transition(M.FAILED, now, reason)
         call.proposal = None
         call.peers = {}
-        case.record("media_failed", now, role=role, reason=reason, channel=channel.value)
+        case.apply(CallFailed(now, role=role, reason=reason, channel=channel.value))
         self._set_channel(case, call, Channel.CHAT, "system", now, reason=reason)
         return [SaveCase(case.id), *self._state_event(case, call, reason=reason)]
 
@@ -336,8 +342,8 @@ class MediaDesk:
                    codec_out: str, now: float) -> list[Outcome]:
         """How a stream crosses the server (forwarded as received, or transcoded), for operators:
         a transcoded stream costs many times the CPU of a forwarded one."""
-        case.record("media_path", now, role=role, stream=kind, path=path, codec_in=codec_in,
-                    codec_out=codec_out)
+        case.apply(MediaPathChosen(now, role=role, stream=kind, path=path, codec_in=codec_in,
+                                   codec_out=codec_out))
         return [SaveCase(case.id)]
 
     # ------------------------------------------------------------------ hints
@@ -346,7 +352,7 @@ class MediaDesk:
         """The agent marked the case (needs_verification, visual_fault, …): maybe suggest video."""
         self._require_active(case, "a mark")
         call = self.call(case, now)
-        case.record("mark", now, mark=mark)
+        case.apply(Marked(now, mark=mark))
         out: list[Outcome] = [SaveCase(case.id)]
         if mark in self.policy.video_hint_marks and call.channel is not Channel.VIDEO:
             call.video_hinted = True

@@ -34,6 +34,7 @@ from ..core.consent_events import (
 from ..core.effects import QueueWebhook, SaveCase
 from ..core.engine import CaseEngine
 from ..core.errors import HelpwireError
+from ..core.history import AgeChecked, ConsentRecorded
 from ..logs import get_logger
 from ..runtime.hub import Hub, Outgoing
 from ..settings import Settings
@@ -157,8 +158,8 @@ class ConsentService:
 
     def _record(self, case: Case, grant: ConsentGrant, event: str, by: str, now: float,
                 **extra: Any) -> None:
-        case.record("consent", now, scope=grant.scope.value, event=event, grant_id=grant.id,
-                    by=by, **extra)
+        case.apply(ConsentRecorded(now, scope=grant.scope.value, event=event, grant_id=grant.id,
+                                   by=by, **extra))
 
     def _grant_of(self, case_id: str, grant_id: str) -> ConsentGrant:
         grant = next((g for g in self.ledger.of_case(case_id) if g.id == grant_id), None)
@@ -302,7 +303,7 @@ class ConsentService:
         # the camera is no longer needed: the grant ends with the decision
         await self._end(grant, EndReason.ENDED_BY_AGENT, "agent", now)
         record = AgeCheckRecord(case.id, sku, agent_id, now, verdict)
-        case.record("age_check", now, **record.as_detail())
+        case.apply(AgeChecked(now, **record.as_detail()))
         result: dict[str, Any] = {"case_id": case.id, "grant_id": grant_id, "sku": sku,
                                   "outcome": verdict.value}
         to_customer = dict(result)

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from ..core.abtest import assign
 from ..core.case import Case, CaseState
+from ..core.history import CustomerDropped, FeedbackReceived
 from ..core.kpi import Exposure, Progress, Purchase
 
 S = CaseState
@@ -124,18 +125,17 @@ def _case(
     agent_id, agent_name = rng.choice(AGENTS)
     case.transition(S.OFFERED, queued + max(0.0, wait - rng.uniform(1, 4)), agent_id=agent_id)
     answered = queued + wait
-    case.transition(S.ACTIVE, answered, agent_id=agent_id)
-    case.agent_id, case.agent_name = agent_id, agent_name
+    case.transition(S.ACTIVE, answered, agent_id=agent_id, agent_name=agent_name)
     handle = math.exp(rng.gauss(5.0, 0.5))  # median ≈ 150 s
     dropped = rng.random() < 0.02
     if dropped:
-        case.customer_dropped = True
-        case.record("customer_dropped", answered + handle / 2)
+        case.apply(CustomerDropped(answered + handle / 2))
     case.transition(S.WRAP_UP, answered + handle)
-    case.label = rng.choices(LABELS, weights=[5, 3, 2])[0]
-    case.resolved = (not dropped) and rng.random() < 0.88
-    case.transition(S.CLOSED, answered + handle + rng.uniform(5, 40), label=case.label,
-                    resolved=case.resolved)
+    label = rng.choices(LABELS, weights=[5, 3, 2])[0]
+    resolved = (not dropped) and rng.random() < 0.88
+    closed = answered + handle + rng.uniform(5, 40)
+    case.transition(S.CLOSED, closed, label=label, resolved=resolved)
     if not dropped and rng.random() < 0.62:
-        case.rating = rng.choices([5, 4, 3, 2, 1], weights=[70, 18, 6, 3, 3])[0]
+        case.apply(FeedbackReceived(closed, rating=rng.choices([5, 4, 3, 2, 1],
+                                                                weights=[70, 18, 6, 3, 3])[0]))
     return case

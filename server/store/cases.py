@@ -1,8 +1,9 @@
 """Persisting cases: the row that reports read, the append-only event history, callback
 requests with their short-lived cart, and (only if the operator asked for it) chat text.
 
-The in-memory ``Case`` is what the live process acts on; ``save`` mirrors it, and after a restart
-``live_cases`` rebuilds every case that was still open from its row, events and chat text.
+The in-memory ``Case`` is what the live process acts on; ``save`` appends its new typed events
+and updates its row (a projection for reports and lists) in the same transaction. After a restart
+``live_cases`` rebuilds every case that was still open by folding its stored events.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from ..core.case import FINISHED, Case, CaseEvent, CaseState
+from ..core.case import FINISHED, Case
 from ..core.chat import ChatMessage
 from ..core.effects import QueueWebhook
+from ..core.history import VERSION, ChatLineSent, HistoryEvent, Stored, decode, decode_legacy, encode, replay
 from .database import Database
 from .outbox import insert_deliveries
 from .tables import callback_requests, case_events, cases, live_chat_text, transcript_messages
@@ -55,7 +57,8 @@ class CaseBatch:
         # taken synchronously, before any await, so each snapshot is consistent. A case whose
         # row is as last stored (a chat line changes only the history) gets no row write, and
         # only the events not stored yet are copied
-        snapshots: dict[str, tuple[dict[str, Any] | None, tuple[Any, ...], int, list[CaseEvent]]] = {}
+        snapshots: dict[str, tuple[dict[str, Any] | None, tuple[Any, ...], int,
+                             list[HistoryEvent]]] = {}
         for case in case_list:
             start = self.counts.get(case.id, self._remembered.get(case.id, 0))
             key = _row_key(case)
@@ -249,7 +252,7 @@ class CaseRepository:
                 sa.select(cases).where(cases.c.state.not_in(finished)).order_by(cases.c.created_at)
             )).mappings().all()
             ids = [row["id"] for row in rows]
-            events: dict[str, list[CaseEvent]] = {case_id: [] for case_id in ids}
+            stored: dict[str, list[Any]] = {case_id: [] for case_id in ids}
             texts: dict[tuple[str, str], str] = {}
             for start in range(0, len(ids), COUNT_CHUNK):
                 chunk = ids[start:start + COUNT_CHUNK]
@@ -257,12 +260,13 @@ class CaseRepository:
                     sa.select(case_events).where(case_events.c.case_id.in_(chunk))
                     .order_by(case_events.c.case_id, case_events.c.seq))
                 for event in result.mappings():
-                    events[event["case_id"]].append(_event_of(event))
+                    stored[event["case_id"]].append(event)
                 result = await conn.execute(
                     sa.select(live_chat_text).where(live_chat_text.c.case_id.in_(chunk)))
                 for line in result.mappings():
                     texts[(line["case_id"], line["message_id"])] = line["text"]
-        live = [_case_of(row, events[row["id"]]) for row in rows]
+        # the stored events are the truth: each case is their fold (the row is a projection)
+        live = [replay(_history_of(row, stored[row["id"]])) for row in rows]
         for case in live:
             self._remember({case.id: len(case.events)})
         return live, {case.id: _messages_of(case, texts) for case in live}
@@ -429,61 +433,41 @@ def _case_row(case: Case) -> dict[str, Any]:
     }
 
 
-def _event_row(case_id: str, seq: int, event: CaseEvent) -> dict[str, Any]:
+def _event_row(case_id: str, seq: int, event: HistoryEvent) -> dict[str, Any]:
+    stored = encode(event)
     return {
         "case_id": case_id,
         "seq": seq,
-        "at": event.at,
-        "kind": event.kind,
-        "from_state": event.from_state.value if event.from_state is not None else None,
-        "to_state": event.to_state.value if event.to_state is not None else None,
-        "detail": dict(event.detail),
+        "at": stored.at,
+        "type": stored.type,
+        "version": stored.version,
+        "detail": stored.payload,
+        "kind": stored.kind,
+        "from_state": stored.from_state,
+        "to_state": stored.to_state,
     }
 
 
-def _event_of(row: Any) -> CaseEvent:
-    return CaseEvent(
-        at=row["at"],
-        kind=row["kind"],
-        from_state=CaseState(row["from_state"]) if row["from_state"] is not None else None,
-        to_state=CaseState(row["to_state"]) if row["to_state"] is not None else None,
-        detail=dict(row["detail"] or {}),
-    )
-
-
-def _case_of(row: Any, events: list[CaseEvent]) -> Case:
-    """A stored case as the engine knew it (the flags not in the row follow from its events)."""
-    state = CaseState(row["state"])
-    last_queued = next((e for e in reversed(events)
-                        if e.kind == "transition" and e.to_state is CaseState.QUEUED), None)
-    return Case(
-        id=row["id"], store=row["store"], channel=row["channel"], context=dict(row["context"]),
-        queue=row["queue"], skills=frozenset(row["skills"]), language=row["language"],
-        first_channel=row["first_channel"], priority=row["priority"],
-        created_at=row["created_at"], rule=row["rule"], kiosk_id=row["kiosk_id"],
-        session_id=row["session_id"], state=state, agent_id=row["agent_id"],
-        agent_name=row["agent_name"], label=row["label"], resolved=row["resolved"],
-        rating=row["rating"], feedback_text=row["feedback_text"], events=list(events),
-        front_of_queue=state in (CaseState.QUEUED, CaseState.OFFERED) and last_queued is not None
-        and last_queued.detail.get("reason") == "agent_lost",
-        overflowed=bool(row["overflowed"]),
-        callback_offered=any(e.kind == "callback_offered" for e in events),
-        customer_dropped=bool(row["customer_dropped"]),
-    )
+def _history_of(case_row: Any, rows: Sequence[Any]) -> list[HistoryEvent]:
+    """A case's stored history as typed events. Rows from before typed events (version 0, all
+    before any newer one) are upgraded with the help of the case's row."""
+    legacy = [row for row in rows if row["version"] != VERSION]
+    typed = [decode(Stored(row["at"], row["type"], row["version"], dict(row["detail"]),
+                           row["kind"], row["from_state"], row["to_state"]))
+             for row in rows[len(legacy):]]
+    return [*decode_legacy(case_row, legacy), *typed] if legacy else typed
 
 
 def _messages_of(case: Case, texts: dict[tuple[str, str], str]) -> list[ChatMessage]:
     messages = []
     for event in case.events:
-        if event.kind != "chat_line":
+        if not isinstance(event, ChatLineSent):
             continue
-        detail = event.detail
-        text = texts.get((case.id, str(detail.get("message_id"))))
+        text = texts.get((case.id, event.message_id))
         if text is None:
             continue
         messages.append(ChatMessage(
-            id=str(detail["message_id"]), case_id=case.id, sender=str(detail["sender"]),
-            text=text, at=event.at, client_id=detail.get("client_id"),
-            quick_reply=detail.get("quick_reply"),
+            id=event.message_id, case_id=case.id, sender=event.sender, text=text, at=event.at,
+            client_id=event.client_id, quick_reply=event.quick_reply,
         ))
     return messages

@@ -57,7 +57,10 @@ cases = sa.Table(
     sa.Column("closed_at", sa.Float(), nullable=True),
 )
 
-#: The append-only history of a case; ``seq`` is the event's index in ``Case.events``.
+#: The append-only history of a case; ``seq`` is the event's index in ``Case.events``. Each row is
+#: one typed event (``core/history.py``): ``type``, ``version`` and its ``detail`` (the payload);
+#: ``kind``/``from_state``/``to_state`` are the projection reports read. Version 0 rows (type
+#: NULL) were written before typed events and are decoded from their kind (migration 0006).
 case_events = sa.Table(
     "case_events",
     metadata,
@@ -73,6 +76,8 @@ case_events = sa.Table(
     sa.Column("from_state", sa.String(30), nullable=True),
     sa.Column("to_state", sa.String(30), nullable=True),
     sa.Column("detail", sa.JSON(), nullable=False),
+    sa.Column("type", sa.String(50), nullable=True),
+    sa.Column("version", sa.Integer(), nullable=False, server_default=sa.text("0")),
 )
 
 #: People who answer cases. Only a password hash is stored, never a password.

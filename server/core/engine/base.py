@@ -21,6 +21,7 @@ from ..effects import ForgetCase, SaveCase, Stored
 from ..errors import AgentNotFound, CaseNotFound, NotYourCase
 from ..eta import EwmaEstimator
 from ..events import DomainEvent
+from ..history import Overflowed
 from ..routing import RuleSet
 from ..state import DispatchState, MemoryDispatchState, Offer, QueueEntry
 
@@ -154,9 +155,10 @@ class EngineBase(ABC):
                 return queue
         return None
 
-    def _move_to_queue(self, case: Case, queue: str) -> None:
-        case.queue = queue
-        case.skills = self.rules.queues[queue].skills
+    def _overflow(self, case: Case, queue: str, reason: str, now: float) -> None:
+        """The wait moves to a fallback queue, which brings its own skills."""
+        case.apply(Overflowed(now, from_queue=case.queue, to_queue=queue, reason=reason,
+                              skills=tuple(sorted(self.rules.queues[queue].skills))))
 
     def _position(self, case: Case) -> int:
         """The case's place among the connected customers (a lost one: the place it comes back to)."""

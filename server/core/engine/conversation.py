@@ -10,6 +10,7 @@ from ..chat import ChatMessage
 from ..effects import KeepChatText, KeepTranscript
 from ..errors import FeedbackNotAllowed, InvalidTransition, NotYourCase, UnknownLabel
 from ..events import CaseClosed, ChatDelivered, ChatLine, CustomerEnded, FeedbackGiven, Typing, WrapUpStarted
+from ..history import ChatLineSent, CustomerEndedChat, FeedbackReceived
 from .base import EngineBase, Outcome, S
 
 #: the namespace of chat line ids derived from a client's own id (uuid5)
@@ -54,8 +55,8 @@ class Conversation(EngineBase):
             at=self.clock.now(), client_id=client_id, quick_reply=quick_reply,
         )
         self.chats.add(message)
-        case.record("chat_line", message.at, message_id=message.id, sender=sender,
-                    client_id=client_id, quick_reply=quick_reply)
+        case.apply(ChatLineSent(message.at, message_id=message.id, sender=sender,
+                                client_id=client_id, quick_reply=quick_reply))
         self._save(case)
         self._emit(KeepChatText(case.id, message.id, text))
         if sender == "agent" or (case.state is S.ACTIVE and case.agent_id):
@@ -96,7 +97,7 @@ class Conversation(EngineBase):
         if case.is_waiting:
             self._abandon(case, "customer_cancelled")
         elif case.state is S.ACTIVE:
-            case.record("customer_ended", now)
+            case.apply(CustomerEndedChat(now))
             case.transition(S.WRAP_UP, now, by="customer")
             if case.agent_id:
                 self._emit(CustomerEnded(case.id, case.agent_id))
@@ -125,8 +126,6 @@ class Conversation(EngineBase):
             case.transition(S.WRAP_UP, now, by="agent")
             self._emit(WrapUpStarted(case.id, self.config.feedback_seconds))
         case.transition(S.CLOSED, now, label=label, resolved=resolved)
-        case.label = label
-        case.resolved = resolved
         status = self.state.agent(agent_id)
         if status is not None:
             status.cases.discard(case.id)
@@ -144,9 +143,7 @@ class Conversation(EngineBase):
             raise FeedbackNotAllowed("feedback can be given once the conversation has ended")
         if case.rating is not None:
             raise FeedbackNotAllowed("feedback for this case has already been given")
-        case.rating = rating
-        case.feedback_text = text or None
-        case.record("feedback", self.clock.now(), rating=rating)
+        case.apply(FeedbackReceived(self.clock.now(), rating=rating, text=text or None))
         if case.agent_id:
             # also after case_close: the rating often arrives after the agent closed the case
             self._emit(FeedbackGiven(case.id, case.agent_id, rating))

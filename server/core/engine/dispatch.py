@@ -91,10 +91,7 @@ class Dispatch(EngineBase):
         case = self.case(case_id)
         status = self._agent(agent_id)
         first_answer = case.first_entered(S.ACTIVE) is None
-        case.transition(S.ACTIVE, now, agent_id=agent_id)
-        case.agent_id = agent_id
-        case.agent_name = status.profile.display_name
-        case.front_of_queue = False
+        case.transition(S.ACTIVE, now, agent_id=agent_id, agent_name=status.profile.display_name)
         status.cases.add(case.id)
         self.state.dequeue(case.id)
         if first_answer:
@@ -187,10 +184,8 @@ class Dispatch(EngineBase):
         self._overview = None
 
     def _requeue_lost_agent_case(self, case: Case, agent_id: str, now: float) -> None:
+        # the fold takes the agent off the case and puts it at the front of its queue
         case.transition(S.QUEUED, now, reason="agent_lost", agent_id=agent_id)
-        case.agent_id = None
-        case.agent_name = None
-        case.front_of_queue = True
         self.state.enqueue(QueueEntry(case.id, case.queue, case.priority, True, now))
         self._emit(AgentLost(case.id))
         self._save(case)

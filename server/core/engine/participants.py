@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ..case import Case
 from ..events import CustomerConnection, CustomerLost, OfferWithdrawn
+from ..history import CustomerDropped
 from .base import EngineBase, Outcome, S
 
 
@@ -45,8 +46,7 @@ class Participants(EngineBase):
         if case.is_waiting:
             self._abandon(case, "customer_disconnected")
         elif case.state is S.ACTIVE and not case.customer_dropped:
-            case.customer_dropped = True
-            case.record("customer_dropped", now)
+            case.apply(CustomerDropped(now))
             if case.agent_id:
                 self._emit(CustomerLost(case.id, case.agent_id))
             self._save(case)

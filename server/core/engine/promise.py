@@ -9,6 +9,7 @@ from ..case import Case
 from ..effects import SaveCallback
 from ..errors import InvalidTransition
 from ..events import CallbackConfirmed, CallbackOffered, OfferWithdrawn, TechnicalError
+from ..history import CallbackSuggested
 from ..state import QueueEntry
 from .base import EngineBase, Outcome, S, promise_start
 
@@ -29,19 +30,15 @@ class PromiseKeeping(EngineBase):
                 position = len(self.state.waiting(fallback)) + 1
                 eta = self.eta.eta(fallback, position, serving)
                 if eta is not None and now + eta <= deadline:
-                    case.overflowed = True
-                    case.record("overflow", now, from_queue=case.queue, to_queue=fallback,
-                                reason="promise_at_risk")
                     self.state.dequeue(case.id)
-                    self._move_to_queue(case, fallback)
+                    self._overflow(case, fallback, "promise_at_risk", now)
                     self.state.enqueue(QueueEntry(case.id, fallback, case.priority,
                                                   case.front_of_queue, queued))
                     self._memo_of(case.id).declined_by.clear()
                     self._save(case)
                     return
         if not case.callback_offered:
-            case.callback_offered = True
-            case.record("callback_offered", now, reason="promise_at_risk")
+            case.apply(CallbackSuggested(now, reason="promise_at_risk"))
             self._emit(CallbackOffered(case.id, "promise_at_risk"))
             self._save(case)
 

@@ -50,10 +50,7 @@ class Queueing(EngineBase):
             self._technical_error(case, "no_service")
             return case, self._flush()
         if target != case.queue:
-            case.record("overflow", now, from_queue=case.queue, to_queue=target,
-                        reason="no_agent_online")
-            self._move_to_queue(case, target)
-            case.overflowed = True
+            self._overflow(case, target, "no_agent_online", now)
         case.transition(S.QUEUED, now, queue=case.queue)
         self.state.enqueue(QueueEntry(case.id, case.queue, case.priority, False, now))
         self._save(case)
