@@ -251,14 +251,15 @@ class CustomerDropped(_Event):
 
 @dataclass(frozen=True)
 class FeedbackReceived(_Event):
+    """The customer's rating. Their free text is kept apart, on the case's row, as chat text is:
+    it is not part of the lasting history."""
+
     TYPE = "feedback"
 
     rating: int
-    text: str | None = None
 
     def fold(self, case: Case) -> None:
         case.rating = self.rating
-        case.feedback_text = self.text or None
 
 
 @dataclass(frozen=True)
@@ -496,8 +497,6 @@ def _legacy_event(row: Mapping[str, Any], case_row: Mapping[str, Any]) -> Histor
         fields = {**detail, "at": row["at"]}
         if cls is Overflowed and detail.get("to_queue") == case_row.get("queue"):
             fields["skills"] = case_row.get("skills")
-        elif cls is FeedbackReceived:
-            fields["text"] = case_row.get("feedback_text")
     event: HistoryEvent = _adapter(cls).validate_python(fields)
     return event
 

@@ -267,6 +267,8 @@ class CaseRepository:
                     texts[(line["case_id"], line["message_id"])] = line["text"]
         # the stored events are the truth: each case is their fold (the row is a projection)
         live = [replay(_history_of(row, stored[row["id"]])) for row in rows]
+        for case, row in zip(live, rows, strict=True):
+            case.feedback_text = row["feedback_text"]  # free text is not in the history
         for case in live:
             self._remember({case.id: len(case.events)})
         return live, {case.id: _messages_of(case, texts) for case in live}

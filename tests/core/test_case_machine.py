@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from server.core.case import TERMINAL, TRANSITIONS, WAITING, Case, CaseEvent, CaseState
+from server.core.case import TERMINAL, TRANSITIONS, WAITING, Case, CaseState
 from server.core.errors import HelpwireError, InvalidTransition
+from server.core.history import (
+    INTO,
+    Abandoned,
+    Answered,
+    CallbackRequested,
+    CaseOpened,
+    Closed,
+    HistoryEvent,
+    Offered,
+    Overflowed,
+    Queued,
+    WrapUp,
+)
 from tests.core.conftest import T0
 
 S = CaseState
@@ -26,6 +39,20 @@ ALLOWED = [(source, target) for source in S for target in S if target in TRANSIT
 DISALLOWED = [(source, target) for source in S for target in S if target not in TRANSITIONS[source]]
 
 
+def step_into(target: CaseState, at: float, source: CaseState) -> HistoryEvent:
+    """The event that moves a case from ``source`` to ``target``, with a typical detail."""
+    steps: dict[CaseState, HistoryEvent] = {
+        S.QUEUED: Queued(at, source, reason="test"),
+        S.OFFERED: Offered(at, source, agent_id="a1"),
+        S.ACTIVE: Answered(at, source, agent_id="a1", agent_name="Alva"),
+        S.WRAP_UP: WrapUp(at, source, by="agent"),
+        S.CLOSED: Closed(at, source, label="solved", resolved=True),
+        S.ABANDONED: Abandoned(at, source, reason="test"),
+        S.CALLBACK_REQUESTED: CallbackRequested(at, source, reason="test"),
+    }
+    return steps[target]
+
+
 def new_case(case_id: str = "c1") -> Case:
     return Case(id=case_id, store="s1", channel="web", context={}, queue="general",
                 skills=frozenset(), language="sv", first_channel="chat", priority=0,
@@ -35,7 +62,7 @@ def new_case(case_id: str = "c1") -> Case:
 def case_in(state: CaseState) -> Case:
     case = new_case()
     for step, target in enumerate(PATH[state], start=1):
-        case.transition(target, T0 + step)
+        case.apply(step_into(target, T0 + step, case.state))
     assert case.state is state
     return case
 
@@ -56,7 +83,10 @@ def test_the_expected_flows_are_allowed() -> None:
 def test_a_new_case_is_created_with_a_timestamped_creation_event() -> None:
     case = new_case()
     assert case.state is S.CREATED
-    assert case.events == [CaseEvent(T0, "transition", None, S.CREATED)]
+    assert case.events == [CaseOpened(
+        T0, None, id="c1", store="s1", channel="web", context={}, queue="general", skills=(),
+        language="sv", first_channel="chat", priority=0)]
+    assert (case.events[0].kind, case.events[0].to_state) == ("transition", S.CREATED)
     assert case.entered(S.CREATED) == T0
 
 
@@ -68,10 +98,12 @@ def test_every_allowed_transition_is_applied_and_stamped_with_the_given_time(
     at = T0 + 1234.5
     assert case.can(target)
 
-    event = case.transition(target, at, reason="test")
+    event = case.apply(step_into(target, at, source))
 
     assert case.state is target
-    assert event == CaseEvent(at, "transition", source, target, {"reason": "test"})
+    assert type(event) is INTO[target]
+    assert (event.at, event.kind, event.from_state, event.to_state) == (
+        at, "transition", source, target)
     assert case.events[-1] is event
     assert case.entered(target) == at
 
@@ -86,6 +118,9 @@ def test_every_disallowed_transition_is_refused_naming_the_current_state(
 
     with pytest.raises(InvalidTransition) as refused:
         case.transition(target, T0 + 1234.5)
+    if target is not S.CREATED:
+        with pytest.raises(InvalidTransition):
+            case.apply(step_into(target, T0 + 1234.5, source))
 
     error = refused.value
     assert isinstance(error, HelpwireError)
@@ -124,10 +159,10 @@ def test_created_queued_and_offered_are_the_waiting_states() -> None:
 def test_entered_gives_the_last_entry_and_first_entered_the_first() -> None:
     case = new_case()
     case.transition(S.QUEUED, T0 + 1)
-    case.transition(S.OFFERED, T0 + 2)
+    case.transition(S.OFFERED, T0 + 2, agent_id="a1")
     case.transition(S.QUEUED, T0 + 22, reason="offer_timeout")
-    case.transition(S.OFFERED, T0 + 23)
-    case.transition(S.ACTIVE, T0 + 30)
+    case.transition(S.OFFERED, T0 + 23, agent_id="a2")
+    case.transition(S.ACTIVE, T0 + 30, agent_id="a2")
 
     assert case.first_entered(S.QUEUED) == T0 + 1
     assert case.entered(S.QUEUED) == T0 + 22
@@ -146,10 +181,10 @@ def test_entered_is_none_for_a_state_never_reached() -> None:
 
 def test_recorded_facts_keep_the_state_and_do_not_count_as_entering_it() -> None:
     case = case_in(S.QUEUED)
-    event = case.record("overflow", T0 + 40, from_queue="general", to_queue="oncall")
+    event = case.apply(Overflowed(T0 + 40, from_queue="general", to_queue="oncall"))
 
     assert case.state is S.QUEUED
-    assert event == CaseEvent(T0 + 40, "overflow", None, None,
-                              {"from_queue": "general", "to_queue": "oncall"})
+    assert (event.kind, event.from_state, event.to_state, event.detail) == (
+        "overflow", None, None, {"from_queue": "general", "to_queue": "oncall"})
     assert case.events[-1] is event
     assert case.entered(S.QUEUED) == T0 + 1

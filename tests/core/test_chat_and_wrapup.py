@@ -74,7 +74,7 @@ def test_every_chat_line_is_stored_as_a_case_event_with_its_text_kept_apart(desk
 
     event = desk.engine.case(case_id).events[-1]
     assert (event.kind, event.detail) == ("chat_line", {
-        "message_id": message.id, "sender": "customer", "client_id": "m-1", "quick_reply": None})
+        "message_id": message.id, "sender": "customer", "client_id": "m-1"})
     assert "Kortet nekas" not in repr(event)  # the text is not part of the lasting history
     assert SaveCase(case_id) in effects
     assert KeepChatText(case_id, message.id, "Kortet nekas") in effects

@@ -8,6 +8,7 @@ from server.core.agents import Presence
 from server.core.case import CaseState
 from server.core.effects import SaveCase
 from server.core.errors import OfferNotFound, QueueFull
+from server.core.history import CallFailed
 from tests.core.conftest import T0, Desk, DeskFactory, to_agent, to_customer
 
 S = CaseState
@@ -460,7 +461,7 @@ def test_a_customer_whose_call_and_chat_link_both_broke_gets_the_technical_error
     case = desk.answered("lisa")
     desk.clock.advance(1)
     desk.engine.customer_disconnected(case.id)
-    case.record("media_failed", desk.now, role="customer", reason="peer_lost", channel="video")
+    case.apply(CallFailed(desk.now, role="customer", reason="peer_lost", channel="video"))
 
     effects = desk.advance(30)  # the customer grace period
 

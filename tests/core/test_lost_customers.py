@@ -12,6 +12,7 @@ from typing import Any
 
 from server.core.agents import Presence
 from server.core.case import CaseState
+from server.core.history import CallFailed
 from server.signalling.messages import ToAllAgents
 
 from .conftest import Desk, DeskFactory, to_customer, wire
@@ -117,7 +118,7 @@ def _call_failed_then_link_lost(make_desk: DeskFactory, gap: float) -> Any:
     desk.agent("lisa", max_concurrent=1)
     case = desk.answered("lisa")
     # the inactivity watchdog fails the call first; the socket is noticed `gap` seconds later
-    case.record("media_failed", desk.now, role="customer", reason="media_inactive", channel="video")
+    case.apply(CallFailed(desk.now, role="customer", reason="media_inactive", channel="video"))
     desk.clock.advance(gap)
     desk.engine.customer_disconnected(case.id)
     desk.advance(30)

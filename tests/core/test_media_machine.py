@@ -30,9 +30,8 @@ def active_case(case_id: str = "c1", at: float = T0, first_channel: str = "chat"
                 skills=frozenset(), language="sv", first_channel=first_channel, priority=0,
                 created_at=at - 10)
     case.transition(CaseState.QUEUED, at - 9)
-    case.transition(CaseState.OFFERED, at - 2)
+    case.transition(CaseState.OFFERED, at - 2, agent_id="a1")
     case.transition(CaseState.ACTIVE, at, agent_id="a1")
-    case.agent_id = "a1"
     return case
 
 

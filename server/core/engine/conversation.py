@@ -143,7 +143,8 @@ class Conversation(EngineBase):
             raise FeedbackNotAllowed("feedback can be given once the conversation has ended")
         if case.rating is not None:
             raise FeedbackNotAllowed("feedback for this case has already been given")
-        case.apply(FeedbackReceived(self.clock.now(), rating=rating, text=text or None))
+        case.apply(FeedbackReceived(self.clock.now(), rating=rating))
+        case.feedback_text = text or None  # kept apart from the history, on the case's row
         if case.agent_id:
             # also after case_close: the rating often arrives after the agent closed the case
             self._emit(FeedbackGiven(case.id, case.agent_id, rating))
