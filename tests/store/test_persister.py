@@ -14,6 +14,7 @@ from structlog.testing import capture_logs
 
 from server.core.case import Case, CaseState
 from server.core.effects import KeepTranscript, SaveCallback, SaveCase
+from server.core.history import ChatLineSent, Marked
 from server.runtime.persister import Persister, StorageRejected
 from server.settings import DurabilitySettings
 from server.store import CaseRepository, Database
@@ -130,14 +131,14 @@ async def test_saves_after_a_save_store_each_new_event_exactly_once(
     case = make_case("again")
     async with running(Persister(repo, {case.id: case}.get)) as persister:
         for i in range(6):
-            case.record("note", at=1001.0 + i, n=i)
+            case.apply(Marked(1001.0 + i, mark=str(i)))
             persister.submit(SaveCase(case.id))
             if i % 2:
                 await persister.flush()
         await persister.flush()
     events = await repo.events(case.id)
     assert [e["seq"] for e in events] == list(range(7))
-    assert [e["detail"].get("n") for e in events[1:]] == list(range(6))
+    assert [int(e["detail"]["mark"]) for e in events[1:]] == list(range(6))
 
 
 class _HeldRepository(CaseRepository):
@@ -258,8 +259,7 @@ async def test_a_chat_line_alone_appends_to_the_history_without_rewriting_the_ca
 
     sa.event.listen(db.engine.sync_engine, "before_cursor_execute", note)
     try:
-        case.record("chat_line", 1002.0, message_id="m-1", sender="customer", client_id=None,
-                    quick_reply=None)
+        case.apply(ChatLineSent(1002.0, message_id="m-1", sender="customer"))
         await repo.save(case)
         written_for_the_line = list(statements)
         statements.clear()
