@@ -52,6 +52,7 @@ from server.core.history import (
 )
 from server.store.cases import _case_row
 from tests.core.conftest import T0, Desk, DeskFactory, context
+from tests.support.legacy_history import legacy_rows
 
 S = CaseState
 
@@ -262,21 +263,6 @@ def test_a_store_day_through_the_engine_folds_back_to_the_same_cases(
             "callback_requested", "overflow", "chat_line", "feedback",
             "customer_dropped"} <= set(seen), seen
     assert len(opened) > 50
-
-
-def legacy_rows(case: Case) -> list[dict[str, Any]]:
-    """The case's history as it was stored before typed events (free-form kind and detail)."""
-    rows = []
-    for event in case.events:
-        detail = {} if event.TYPE == "opened" else dict(event.detail)
-        if isinstance(event, Answered):
-            detail.pop("agent_name", None)
-        if isinstance(event, Overflowed):
-            detail.pop("skills", None)
-        rows.append({"at": event.at, "kind": event.kind, "detail": detail,
-                     "from_state": event.from_state.value if event.from_state else None,
-                     "to_state": event.to_state.value if event.to_state else None})
-    return rows
 
 
 def test_a_history_stored_before_typed_events_rebuilds_the_same_case(
