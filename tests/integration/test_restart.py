@@ -7,15 +7,21 @@ restart of the process would; clients reconnect to the new one.
 from __future__ import annotations
 
 import asyncio
+import copy
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
+from server.core.case import CaseState
 from server.core.clock import ManualClock
+from server.core.engine.base import promise_start
 from server.store import CaseRepository, Database
 from server.store.tables import case_events, live_chat_text
 from tests.support.live import live_server
+from tests.support.postgres import drop_helpwire_tables, require_postgres
 
 from .helpers import (
     active_case,
@@ -29,6 +35,7 @@ from .helpers import (
 )
 
 T0 = 1_800_000_000.0
+S = CaseState
 
 
 async def _stored(url: str) -> tuple[CaseRepository, Database]:
@@ -217,3 +224,57 @@ async def test_while_the_store_cannot_be_written_case_changes_are_refused_and_no
         assert "nothing was changed" in error["message"]
         assert [m.text for m in server.services.engine.chats.of(case_id)] == ["first"]
         pending.cancel()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
+    """The settings of one database both processes use: a SQLite file or a PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    url = await require_postgres()
+    await drop_helpwire_tables(url)
+    try:
+        yield {"database_url": url}
+    finally:
+        await drop_helpwire_tables(url)
+
+
+async def test_every_live_case_is_rebuilt_from_its_stored_events_with_its_place_and_clock(
+    tmp_path: Path, database: dict[str, Any],
+) -> None:
+    clock = ManualClock(T0)
+    async with live_server(tmp_path, clock, **database) as first:
+        engine, hub = first.services.engine, first.services.hub
+        lisa = await agent(first, "lisa", "Lisa", max_concurrent=2)
+        shopper, active_id, _ = await active_case(first, lisa)
+        ok(await shopper.call("chat_send", {"text": "Kortet nekas", "client_id": "c-1"}))
+        _, wrap_up_id, _ = await active_case(first, lisa)
+        ok(await lisa.call("conversation_end", {"case_id": wrap_up_id}))
+        # lisa is full: the next customers wait, the first long enough to be offered a callback
+        at_risk = (await press_help(await customer(first)))["case_id"]
+        clock.advance(51)  # the 60 s promise is at risk: act 10 s before it would break
+        await hub.run(engine.tick())
+        assert engine.case(at_risk).callback_offered
+        later = (await press_help(await customer(first)))["case_id"]
+        omar = await agent(first, "omar", "Omar")
+        await omar.client.wait_for("offer", lambda o: o["case_id"] == at_risk)
+        states = {c.state for c in engine.live_cases()}
+        place = [e.case_id for e in engine.state.waiting("general")]
+    assert states == {S.ACTIVE, S.WRAP_UP, S.OFFERED, S.QUEUED}
+    # what the first process held when it stopped (its agents' going withdrew the offer)
+    before = {c.id: copy.deepcopy(c) for c in engine.live_cases()}
+    assert place == [at_risk, later]  # the ringing case keeps its place until answered
+
+    clock.advance(5)  # the restart took 5 s
+    async with live_server(tmp_path, clock, **database) as second:
+        engine = second.services.engine
+        for case_id, was in before.items():
+            now = engine.case(case_id)
+            # the stored history folds to exactly the case the first process held
+            assert now == was
+            assert promise_start(now) == promise_start(was)
+        assert [e.case_id for e in engine.state.waiting("general")] == place
+        assert engine.case(at_risk).callback_offered  # not offered a second time
+        assert [m.text for m in engine.chats.of(active_id)] == ["Kortet nekas"]
+        assert engine.case(wrap_up_id).agent_name == "Lisa"
