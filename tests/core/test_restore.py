@@ -7,6 +7,7 @@ import copy
 from server.core.agents import AgentProfile
 from server.core.case import Case, CaseState
 from server.core.chat import ChatMessage
+from server.core.history import decode, encode, replay
 from tests.core.conftest import Desk, DeskFactory, to_agent
 
 S = CaseState
@@ -14,8 +15,14 @@ LISA = AgentProfile(id="lisa", display_name="Lisa")
 
 
 def stored(desk: Desk) -> tuple[list[Case], dict[str, list[ChatMessage]]]:
-    """What the store holds of the desk's open cases (copies, as a new process would read them)."""
-    cases = [copy.deepcopy(c) for c in desk.engine.live_cases()]
+    """What a new process reads of the desk's open cases: each folded from its history, encoded
+    and decoded as the store writes and reads it (free text is kept apart, on the row)."""
+    cases = []
+    for live in desk.engine.live_cases():
+        case = replay(decode(encode(event)) for event in live.events)
+        case.feedback_text = live.feedback_text
+        assert case == live
+        cases.append(case)
     return cases, {c.id: desk.engine.chats.of(c.id) for c in cases}
 
 
