@@ -67,7 +67,7 @@ def new_case(case_id: str = "c1") -> Case:
 def through_json(event: HistoryEvent) -> HistoryEvent:
     """Encode as the store writes a row (its payload as JSON text), then decode the row."""
     stored = encode(event)
-    row = json.loads(json.dumps(dataclasses.asdict(stored)))
+    row = json.loads(json.dumps(stored._asdict()))
     return decode(Stored(**row))
 
 
