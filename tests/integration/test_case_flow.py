@@ -141,7 +141,7 @@ async def test_a_case_goes_from_help_press_to_feedback_and_is_stored_without_cha
     assert transitions[0]["at"] == row["created_at"]
     assert transitions[-1]["at"] == row["closed_at"]
     assert transitions[-1]["detail"] == {"label": "betalningsfråga", "resolved": True}
-    assert transitions[3]["detail"] == {"agent_id": agent_id}
+    assert transitions[3]["detail"] == {"agent_id": agent_id, "agent_name": "Lisa"}
     assert transitions[0]["at"] < transitions[3]["at"] < transitions[-1]["at"]
     assert [e["seq"] for e in events] == list(range(len(events)))
     feedback = [e for e in events if e["kind"] == "feedback"]
