@@ -1,6 +1,7 @@
 """After a restart: take back every case a previous process left open, from the store.
 
-The stored rows and events are the truth: each live case is rebuilt and handed to the engine,
+The stored events are the truth: each live case is their fold (``CaseRepository.live_cases``),
+handed to the engine,
 which gives its participants the restart grace to reconnect (customers with their case token,
 agents with agent_hello), or closes it with the reason when it cannot go on.
 """

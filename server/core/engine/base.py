@@ -21,7 +21,7 @@ from ..effects import ForgetCase, SaveCase, Stored
 from ..errors import AgentNotFound, CaseNotFound, NotYourCase
 from ..eta import EwmaEstimator
 from ..events import DomainEvent
-from ..history import Overflowed
+from ..history import Overflowed, Queued
 from ..routing import RuleSet
 from ..state import DispatchState, MemoryDispatchState, Offer, QueueEntry
 
@@ -210,7 +210,7 @@ class EngineBase(ABC):
 def promise_start(case: Case) -> float | None:
     """When the answer promise started: the first queueing, or the re-queueing after a lost agent."""
     for event in reversed(case.events):
-        if event.to_state is S.QUEUED and event.detail.get("reason") == "agent_lost":
+        if isinstance(event, Queued) and event.reason == "agent_lost":
             return event.at
     return case.first_entered(S.QUEUED)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..case import Case
 from ..events import CustomerConnection, CustomerLost, OfferWithdrawn
-from ..history import CustomerDropped
+from ..history import CallFailed, CustomerDropped
 from .base import EngineBase, Outcome, S
 
 
@@ -72,6 +72,6 @@ class Participants(EngineBase):
 
 def _call_broke_with_the_link(case: Case, lost_at: float, window: float) -> bool:
     return any(
-        event.kind == "media_failed" and event.at >= lost_at - window
+        isinstance(event, CallFailed) and event.at >= lost_at - window
         for event in case.events
     )
