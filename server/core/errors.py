@@ -24,6 +24,12 @@ class InvalidTransition(HelpwireError):
         self.wanted = wanted
 
 
+class UnknownHistoryEvent(ValueError):
+    """A stored case event this version cannot read: a type (or legacy kind) outside the closed
+    set of ``history.py``, or a history that does not start with the case being opened. Not a
+    client's error: it stops the rehydration that meets it, loudly."""
+
+
 class CaseNotFound(HelpwireError):
     code = "case_not_found"
 

@@ -21,18 +21,12 @@ from typing import Any, ClassVar, NamedTuple, get_args
 from pydantic import TypeAdapter
 
 from .case import Case, CaseState
-from .errors import HelpwireError
+from .errors import UnknownHistoryEvent
 
 S = CaseState
 
 #: the payload format written today; 0 is the free-form history written before typed events
 VERSION = 1
-
-
-class UnknownHistoryEvent(HelpwireError):
-    """A stored event whose type (or legacy kind) is not in the closed set below."""
-
-    code = "unknown_history_event"
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import pytest
 
 from server.core.agents import AgentProfile, Presence
 from server.core.case import Case, CaseState
-from server.core.errors import HelpwireError, InvalidTransition
+from server.core.errors import HelpwireError, InvalidTransition, UnknownHistoryEvent
 from server.core.history import (
     HISTORY_EVENT_TYPES,
     Abandoned,
@@ -43,7 +43,6 @@ from server.core.history import (
     Overflowed,
     Queued,
     Stored,
-    UnknownHistoryEvent,
     WrapUp,
     decode,
     decode_legacy,
