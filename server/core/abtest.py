@@ -1,7 +1,8 @@
 """The Help-button A/B test: deterministic assignment, the two-proportion z-test, sample size.
 
-Pure (the standard library's ``statistics.NormalDist`` for the normal distribution). Variant A is the small button without a promise,
-variant B the visible one with "Svar <60 s" (seed 000: "A/B-test: bevisa effekten på 2 veckor").
+Pure (the standard library's ``statistics.NormalDist`` for the normal distribution). Variant A
+is the small button without a promise, variant B the visible one with "Svar <60 s"
+(seed 000: "A/B-test: bevisa effekten på 2 veckor").
 """
 
 from __future__ import annotations

@@ -17,7 +17,8 @@ from playwright.async_api import Browser
 
 from tests.support.wheel import REPO, build_wheel, install_in_new_venv
 
-pytestmark = pytest.mark.browser
+#: building the wheel and installing it with its dependencies takes 1-2 minutes on a loaded machine
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 SERVING = re.compile(r"Helpwire is serving on (http://127\.0\.0\.1:\d+)/")
 PAGES = ("/", "/kiosk", "/agent", "/supervisor")

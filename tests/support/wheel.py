@@ -37,5 +37,5 @@ def install_in_new_venv(wheel: Path, venv: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     bin_dir = venv / "bin"
     subprocess.run([str(bin_dir / "python"), "-m", "pip", "install", "--quiet",
-                    "--disable-pip-version-check", str(wheel)], check=True, cwd=venv)
+                    "--disable-pip-version-check", "--no-compile", str(wheel)], check=True, cwd=venv)
     return bin_dir
