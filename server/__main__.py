@@ -254,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import backup
 
     backup.add_commands(commands, _settings)
+    from . import config_cli
+
+    config_cli.add_commands(commands)
     return parser
 
 
