@@ -33,6 +33,14 @@ typecheck: install
 test: install lint typecheck
 	$(PY) -m pytest -ra $(PYTEST_ARGS)
 
+# everything but the browser tests (no Chromium needed)
+unit: install
+	$(PY) -m pytest -ra -m 'not browser' $(PYTEST_ARGS)
+
+# only the tests that drive headless Chromium (tests/browser, tests/ship, tests/deploy)
+browser: install
+	$(PY) -m pytest -ra -m browser $(PYTEST_ARGS)
+
 # thousands of idle kiosks + chatting pairs vs bare python-socketio and Node socket.io (docs/performance.md)
 bench-signalling: install
 	flock /tmp/helpwire-bench.lock $(PY) -m bench.signalling $(BENCH_ARGS)

@@ -54,11 +54,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"helpwire: {error}", file=sys.stderr)
         print("helpwire: fix the rules file (see docs/rules.md) and start again", file=sys.stderr)
         return 2
+    from .runtime.data_lock import serving
     from .runtime.tuning import new_event_loop
 
     loop = new_event_loop(settings.event_loop)
     try:
-        return loop.run_until_complete(_serve_until_stopped(settings, rules, demo=args.demo))
+        with serving(settings.data_dir):  # `restore` refuses while a server holds this
+            return loop.run_until_complete(_serve_until_stopped(settings, rules, demo=args.demo))
     finally:
         _close_loop(loop)
 
@@ -249,6 +251,12 @@ def build_parser() -> argparse.ArgumentParser:
     from .report.cli import add_commands
 
     add_commands(commands, _settings)
+    from . import backup
+
+    backup.add_commands(commands, _settings)
+    from . import config_cli
+
+    config_cli.add_commands(commands)
     return parser
 
 

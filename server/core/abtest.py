@@ -1,7 +1,8 @@
 """The Help-button A/B test: deterministic assignment, the two-proportion z-test, sample size.
 
-Pure (SciPy for the normal distribution). Variant A is the small button without a promise,
-variant B the visible one with "Svar <60 s" (seed 000: "A/B-test: bevisa effekten på 2 veckor").
+Pure (the standard library's ``statistics.NormalDist`` for the normal distribution). Variant A
+is the small button without a promise, variant B the visible one with "Svar <60 s"
+(seed 000: "A/B-test: bevisa effekten på 2 veckor").
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
-from scipy.stats import norm
+#: the standard normal distribution (the z-test's and the sample size's quantiles)
+_NORMAL = NormalDist()
 
 VARIANTS = ("A", "B")
 
@@ -59,8 +62,8 @@ def two_proportion_ztest(
     se_pooled = math.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
     se = math.sqrt(p_a * (1 - p_a) / n_a + p_b * (1 - p_b) / n_b)
     z = diff / se_pooled if se_pooled > 0 else 0.0
-    p_value = float(2 * norm.sf(abs(z)))
-    critical = float(norm.ppf(0.5 + confidence / 2))
+    p_value = 2 * _NORMAL.cdf(-abs(z))
+    critical = _NORMAL.inv_cdf(0.5 + confidence / 2)
     return ZTest(successes_a, n_a, successes_b, n_b, p_a, p_b, diff, se, z, p_value, confidence,
                  diff - critical * se, diff + critical * se)
 
@@ -78,8 +81,8 @@ def sample_size_per_group(
     if not (0 < p1 < 1 and 0 < p2 < 1):
         raise ValueError("baseline and baseline + effect must be proportions strictly between 0 and 1")
     p_bar = (p1 + p2) / 2
-    z_alpha = float(norm.ppf(1 - alpha / 2))
-    z_beta = float(norm.ppf(power))
+    z_alpha = _NORMAL.inv_cdf(1 - alpha / 2)
+    z_beta = _NORMAL.inv_cdf(power)
     numerator = (z_alpha * math.sqrt(2 * p_bar * (1 - p_bar))
                  + z_beta * math.sqrt(p1 * (1 - p1) + p2 * (1 - p2))) ** 2
     return math.ceil(numerator / min_detectable_effect**2)

@@ -6,14 +6,9 @@ from pathlib import Path
 
 from aiohttp import web
 
-ROOT = Path(__file__).resolve().parents[2]
-WEB_CLIENT = ROOT / "web_client"
-NODE_MODULES = ROOT / "node_modules"
-#: browser libraries served from node_modules (installed by `npm ci`), never copied into the repo
-VENDOR = {
-    "socket.io.min.js": NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js",
-    "socket.io.esm.min.js": NODE_MODULES / "socket.io-client" / "dist" / "socket.io.esm.min.js",
-}
+from .assets import VENDOR, WEB_CLIENT
+
+__all__ = ["WEB_CLIENT", "setup"]
 
 
 def _page(path: Path) -> web.Response | web.FileResponse:
