@@ -6,11 +6,12 @@ bad input that the server still answers and that case still works.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from tests.support.live import Client
+from tests.support.live import Client, LiveServer, connect
 
 from .helpers import (
     AGENT_NS,
@@ -24,7 +25,16 @@ from .helpers import (
     refused,
     refused_with_event,
 )
-from .test_bad_input import World, world  # noqa: F401 (the fixture)
+from .test_bad_input import World
+
+
+@pytest.fixture
+async def world(server: LiveServer) -> AsyncIterator[World]:
+    lisa = await agent(server, "lisa", "Lisa")
+    bystander, case_id, _ = await active_case(server, lisa)
+    world = World(server, bystander, lisa, case_id)
+    await world.still_fine()
+    yield world
 
 
 async def call_with(client: Client, event: str, *args: Any) -> Any:
@@ -236,8 +246,6 @@ async def test_an_event_name_that_is_not_a_string_is_refused(world: World) -> No
 
 
 async def test_agent_events_before_agent_hello_are_refused_as_not_ready(world: World) -> None:
-    from tests.support.live import connect
-
     await world.server.create_agent("nina", "Nina")
     token = await world.server.login("nina")
     console = await connect(world.server.url, AGENT_NS, {"token": token})
