@@ -7,7 +7,8 @@ each test the server must be healthy, that case untouched, no internal error cou
 task left behind.
 
 Profiles: `ci` (CI=true: a few thousand examples in all, well under two minutes), `dev` (the
-default, a little more), `campaign` (`make fuzz`: rounds until FUZZ_SECONDS are spent). Examples
+default, a little more), `campaign` (`make fuzz`: rounds of examples until FUZZ_SECONDS, shared
+out over the fuzz tests, are spent). Examples
 Hypothesis found are kept in var/hypothesis (not committed) and replayed first.
 """
 
@@ -58,8 +59,19 @@ settings.register_profile("dev", max_examples=500, **_common)
 settings.register_profile("campaign", max_examples=300, **_common)  # a round; rounds until time
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") == "true" else "dev")
 settings.load_profile(PROFILE)
-#: how long `make fuzz` runs each fuzz test (its rounds of examples), in seconds
-CAMPAIGN_SECONDS = float(os.environ.get("FUZZ_SECONDS", "0")) if PROFILE == "campaign" else 0.0
+#: how long `make fuzz` runs in all (FUZZ_SECONDS), shared out evenly over the fuzz tests collected
+CAMPAIGN_TOTAL_SECONDS = float(os.environ.get("FUZZ_SECONDS", "0")) if PROFILE == "campaign" else 0.0
+_collected: list[int] = [1]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    _collected[0] = max(1, sum(1 for item in items if here in Path(str(item.path)).parents))
+
+
+def campaign_seconds() -> float:
+    """This test's share of the campaign (0 outside `make fuzz`: one round of examples)."""
+    return CAMPAIGN_TOTAL_SECONDS / _collected[0]
 
 T = TypeVar("T")
 

@@ -19,7 +19,7 @@ from server.signalling.customer import CustomerNamespace, KioskNamespace
 from server.signalling.socketio_compat import RESERVED_EVENTS
 from tests.support.live import Client
 
-from .conftest import CAMPAIGN_SECONDS, Arena, connect, press_help
+from .conftest import Arena, campaign_seconds, connect, press_help
 from .strategies import HOSTILE, payloads
 
 ROUTES = {"/customer": CustomerNamespace.routes, "/kiosk": KioskNamespace.routes,
@@ -29,7 +29,7 @@ ALL_NAMES = sorted({name for routes in ROUTES.values() for name in routes})
 
 def campaign(run_round: Callable[[], None]) -> None:
     """One round of examples; under `make fuzz`, rounds until the campaign's time is spent."""
-    deadline = time.monotonic() + CAMPAIGN_SECONDS
+    deadline = time.monotonic() + campaign_seconds()
     run_round()
     while time.monotonic() < deadline:
         run_round()
