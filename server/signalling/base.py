@@ -1,8 +1,9 @@
 """One place where every incoming event is checked: known name, size, nesting, schema, errors.
 
 Handlers are plain methods named in `events`; they receive a validated model and return a dict
-for the acknowledgement. Any HelpwireError becomes `{ok: false, error: {code, message}}` in the
-acknowledgement and an `error` event to the same socket; the connection stays open.
+for the acknowledgement. Any HelpwireError becomes `{ok: false, error: {code, message, event}}`
+in the acknowledgement and an `error` event to the same socket; the connection stays open.
+Validation is strict (no coercion); refusals are logged by `refusals.RefusalLog`, summarised.
 """
 
 from __future__ import annotations
