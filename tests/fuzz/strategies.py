@@ -82,7 +82,8 @@ def _object(schema: dict[str, Any], defs: dict[str, Any]) -> st.SearchStrategy[d
     required = set(schema.get("required", ()))
     if not properties and isinstance(schema.get("additionalProperties"), dict):
         values = _strategy(schema["additionalProperties"], defs)
-        keys = _strategy(schema.get("propertyNames", {"type": "string", "maxLength": 8}), defs)
+        # keys are strings whatever their schema says (a constrained str has no "type" there)
+        keys = _string({"maxLength": 8, **schema.get("propertyNames", {})})
         return st.dictionaries(keys, values, max_size=min(schema.get("maxProperties", 3), 3))
     return st.fixed_dictionaries(
         {name: _strategy(sub, defs) for name, sub in properties.items() if name in required},
