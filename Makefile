@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8080
 CONFIG ?=
 
-.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay bench-churn
+.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay bench-churn fuzz fuzz
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,14 @@ unit: install
 # only the tests that drive headless Chromium (tests/browser, tests/ship, tests/deploy)
 browser: install
 	$(PY) -m pytest -ra -m browser $(PYTEST_ARGS)
+
+# a longer random-mutation campaign of every event, SDP and candidate (FUZZ_SECONDS per fuzz test);
+# what it finds is kept in var/hypothesis and replayed first; figures in var/fuzz-report.json
+FUZZ_SECONDS ?= 180
+fuzz: install
+	HYPOTHESIS_PROFILE=campaign FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest -q -p no:cacheprovider \
+		-o timeout=0 tests/fuzz $(PYTEST_ARGS)
+	@cat var/fuzz-report.json
 
 # thousands of idle kiosks + chatting pairs vs bare python-socketio and Node socket.io (docs/performance.md)
 bench-signalling: install

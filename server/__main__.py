@@ -157,8 +157,9 @@ async def _ensure_demo_agents(settings: Settings) -> None:
                 skills=skills, languages=languages,
                 max_concurrent=settings.default_max_concurrent_cases,
             )
-        print(f"demo agents created: lisa (also supervisor) and omar, password {DEMO_PASSWORD!r}"
-              " (for trying Helpwire only; use create-agent for real agents)", flush=True)
+        # the password itself is not printed (terminals and logs are kept): it is in the README
+        print("demo agents created: lisa (also supervisor) and omar, with the demo password from"
+              " README.md (for trying Helpwire only; use create-agent for real agents)", flush=True)
     finally:
         await database.close()
 

@@ -26,7 +26,7 @@ from .runtime.tuning import CollectorTuning
 from .security.tokens import TokenSigner
 from .services import Services
 from .settings import Settings
-from .signalling import engineio_compat, safe_json
+from .signalling import engineio_compat, safe_json, socketio_compat
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
 from .signalling.emitter import SocketEmitter
@@ -81,7 +81,7 @@ def create_app(
     rules = rules if rules is not None else load_rules(Path(settings.rules_file))
     app = web.Application(client_max_size=64 * 1024, middlewares=[cors.widget_cors, errors.json_errors])
     app[SETTINGS] = settings
-    sio = socketio.AsyncServer(
+    sio = socketio_compat.GuardedServer(
         async_mode="aiohttp",
         cors_allowed_origins=settings.cors_allowed_origins or None,
         max_http_buffer_size=settings.max_transport_bytes,
@@ -94,6 +94,7 @@ def create_app(
         engineio_logger=False,
     )
     engineio_compat.check(sio.eio)  # before anything relies on its internals
+    socketio_compat.check(sio)
     sio.attach(app)
     websockets = _track_websockets(sio)
     heartbeat = HeartbeatMonitor(sio.eio, settings.tick_seconds)

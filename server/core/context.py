@@ -10,8 +10,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .text import Currency, Line
+
 Short = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w.:@/ -]+$")]
-Text = Annotated[str, Field(max_length=200)]
+Text = Annotated[Line, Field(max_length=200)]
 
 Position = Literal["entry", "checkout", "shelf"]
 ChannelKind = Literal["app", "kiosk", "web"]
@@ -48,7 +50,7 @@ class Cart(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     lines: list[CartLine] = Field(default_factory=list)
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "SEK"
+    currency: Annotated[Currency, Field(pattern=r"^[A-Z]{3}$")] = "SEK"
 
     @property
     def total(self) -> float:

@@ -15,10 +15,10 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
-from aiortc.sdp import candidate_from_sdp
 
 from ..logs import get_logger
 from . import aioice_compat, aiortc_compat
+from .candidates import parse_candidate
 from .ice import IceConfig
 from .relay import CaseRelay
 
@@ -118,17 +118,20 @@ class Peer:
         return RTCSessionDescription(sdp=local.sdp, type=local.type)
 
     async def add_candidate(self, candidate: str, mid: str | None, index: int | None) -> None:
+        """Raises ValueError for a line that is not a candidate (early ones are checked too)."""
+        text = candidate.strip()
+        if text.startswith("candidate:"):
+            text = text[len("candidate:"):]
+        if text:
+            parse_candidate(text)
         if self.pc.remoteDescription is None:
             if len(self._early) < MAX_EARLY_CANDIDATES:
                 self._early.append((candidate, mid, index))
             return
-        text = candidate.strip()
         if not text:
             await self.pc.addIceCandidate(None)  # end of candidates
             return
-        if text.startswith("candidate:"):
-            text = text[len("candidate:"):]
-        parsed = candidate_from_sdp(text)
+        parsed = parse_candidate(text)
         parsed.sdpMid = mid
         parsed.sdpMLineIndex = index
         await self.pc.addIceCandidate(parsed)

@@ -231,6 +231,8 @@ class Settings(BaseSettings):
     # --- logging -------------------------------------------------------------
     log_level: str = "INFO"
     log_json: bool = True
+    #: a client's refused events are logged once, then summarised once per window with a count
+    refusal_log_window_seconds: float = Field(60.0, gt=0)
 
     @field_validator("log_level")
     @classmethod

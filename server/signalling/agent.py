@@ -11,7 +11,7 @@ from ..core.errors import HelpwireError
 from ..i18n import format_amount
 from ..security.tokens import InvalidToken
 from .base import RoleNamespace, Route
-from .errors import InvalidPayload, NotAuthenticated, error_payload
+from .errors import InvalidPayload, NotAuthenticated, NotReady, error_payload
 from .media import AGENT_MEDIA_ROUTES, AgentMediaMixin
 from .rooms import AGENTS_ROOM, agent_room
 from .schemas import (
@@ -44,6 +44,8 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
         super().__init__(namespace, services)
         self._agent_of: dict[str, AgentProfile] = {}
         self._sockets: dict[str, set[str]] = {}
+        #: sockets that sent agent_hello: only they may send anything else
+        self._ready: set[str] = set()
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
@@ -63,6 +65,7 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
         await self.enter_room(sid, AGENTS_ROOM)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self._ready.discard(sid)
         profile = self._agent_of.pop(sid, None)
         if profile is None:
             return
@@ -73,17 +76,25 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
             self._sockets.pop(profile.id, None)
             await self.services.hub.run(self.services.engine.agent_disconnected(profile.id))
 
-    def _me(self, sid: str) -> AgentProfile:
+    def _signed_in(self, sid: str) -> AgentProfile:
         profile = self._agent_of.get(sid)
         if profile is None:
             raise NotAuthenticated("sign in first")
         return profile
 
+    def _me(self, sid: str) -> AgentProfile:
+        """The agent of a socket that said agent_hello (before it, the agent is not online)."""
+        profile = self._signed_in(sid)
+        if sid not in self._ready:
+            raise NotReady("send agent_hello first, after every (re)connect")
+        return profile
+
     async def agent_hello(self, sid: str, event: Empty) -> dict[str, Any]:
-        me = self._me(sid)
+        me = self._signed_in(sid)
         engine = self.services.engine
         settings = self.services.settings
         await self.services.hub.run(engine.agent_connected(me))
+        self._ready.add(sid)
         status = engine.state.agent(me.id)
         return {
             "agent": {

@@ -1,8 +1,9 @@
 """One place where every incoming event is checked: known name, size, nesting, schema, errors.
 
 Handlers are plain methods named in `events`; they receive a validated model and return a dict
-for the acknowledgement. Any HelpwireError becomes `{ok: false, error: {code, message}}` in the
-acknowledgement and an `error` event to the same socket; the connection stays open.
+for the acknowledgement. Any HelpwireError becomes `{ok: false, error: {code, message, event}}`
+in the acknowledgement and an `error` event to the same socket; the connection stays open.
+Validation is strict (no coercion); refusals are logged by `refusals.RefusalLog`, summarised.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from pydantic import ValidationError
 from ..core.errors import HelpwireError, StorageUnavailable
 from ..logs import get_logger
 from .errors import InvalidPayload, PayloadTooDeep, UnknownEvent, error_payload
-from .limits import check_limits
+from .limits import check_limits, field_name
+from .refusals import RefusalLog
 from .safe_json import TOO_DEEP_EVENT
 from .schemas import Event
+from .socketio_compat import MAX_EVENT_NAME_CHARS, UNROUTABLE_PREFIX
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -47,13 +50,24 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(self, namespace: str, services: Services) -> None:
         super().__init__(namespace)
         self.services = services
+        self.refusals = RefusalLog(services.settings.refusal_log_window_seconds)
 
     async def trigger_event(self, event: str, *args: Any) -> Any:
-        if event in ("connect", "disconnect"):
-            return await super().trigger_event(event, *args)
+        if event in ("connect", "disconnect"):  # the lifecycle (clients' events never get here)
+            try:
+                return await super().trigger_event(event, *args)
+            finally:
+                if event == "disconnect":
+                    self.refusals.forget(self.namespace, args[0])
         sid = args[0]
         route = self.routes.get(event)
         try:
+            if event.startswith(UNROUTABLE_PREFIX):
+                named = event.removeprefix(UNROUTABLE_PREFIX)
+                raise UnknownEvent(
+                    f"{named!r} is not an event a client may send (Socket.IO reserves it, or it is"
+                    " not a string); see docs/protocol.md"
+                )
             if event == TOO_DEEP_EVENT:
                 raise PayloadTooDeep(
                     f"the payload nests deeper than {self.services.settings.max_json_depth} levels;"
@@ -65,14 +79,18 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 )
             if len(args) > 2:
                 raise InvalidPayload(f"{event} takes one payload object, got {len(args) - 1}")
+            # no payload at all is {} (emit("cancel")); a payload of null is not an object
             data = args[1] if len(args) > 1 else {}
             settings = self.services.settings
             max_bytes = settings.max_event_bytes
             if route.extra_bytes_setting is not None:
                 max_bytes += int(getattr(settings, route.extra_bytes_setting))
             check_limits(data, max_bytes, settings.max_json_depth)
+            if not isinstance(data, dict):
+                problem = f"the payload must be a JSON object, not {_json_type(data)}"
+                raise InvalidPayload(f"{event}: {problem}", [{"field": "(payload)", "problem": problem}])
             try:
-                payload = route.schema.model_validate(data if data is not None else {})
+                payload = route.schema.model_validate(data, strict=True)
             except ValidationError as exc:
                 raise _invalid(event, exc) from None
             if route.writes:
@@ -83,9 +101,10 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             result = await handler(sid, payload)
             return {"ok": True, **(result or {})}
         except HelpwireError as error:
-            body = error_payload(error, event if route is not None else None)
-            log.info("event_refused", namespace=self.namespace,
-                     event_name=event if route is not None else "(unknown)", code=error.code)
+            # every refusal names the event the client sent (cut to 64 characters)
+            body = error_payload(error, _event_name(event))
+            self.refusals.refused(self.namespace, sid,
+                                  event if route is not None else "(unknown)", error.code)
             for observe in self.services.error_observers:
                 observe(error.code)
             await self.emit("error", body, to=sid)
@@ -97,14 +116,36 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             body = {
                 "code": "internal_error",
                 "message": "the server could not handle this event; it has been logged, try again",
+                "event": _event_name(event),
             }
             await self.emit("error", body, to=sid)
             return {"ok": False, "error": body}
 
 
+def _event_name(event: str) -> str:
+    """The event's name as the client sent it (the marker of a refused name taken off)."""
+    if event == TOO_DEEP_EVENT:
+        return "(unknown)"  # the payload could not be decoded, name included
+    return event.removeprefix(UNROUTABLE_PREFIX)[:MAX_EVENT_NAME_CHARS]
+
+
+def _json_type(data: object) -> str:
+    if data is None:
+        return "null"
+    if isinstance(data, bool):
+        return "a boolean"
+    if isinstance(data, (int, float)):
+        return "a number"
+    if isinstance(data, str):
+        return "a string"
+    if isinstance(data, list):
+        return "an array"
+    return type(data).__name__
+
+
 def _invalid(event: str, exc: ValidationError) -> InvalidPayload:
     fields = [
-        {"field": ".".join(str(p) for p in err["loc"]) or "(payload)", "problem": err["msg"]}
+        {"field": field_name(err["loc"]), "problem": err["msg"]}
         for err in exc.errors(include_url=False, include_input=False)[:10]
     ]
     first = fields[0] if fields else {"field": "(payload)", "problem": "invalid"}

@@ -31,6 +31,10 @@ class NotAuthenticated(HelpwireError):
     code = "not_authenticated"
 
 
+class NotReady(HelpwireError):
+    code = "not_ready"
+
+
 class NoOpenCase(HelpwireError):
     code = "no_open_case"
 

@@ -14,19 +14,20 @@ from typing import Annotated, Any, Literal
 from pydantic import Field
 
 from ..core.errors import NotYourCase
+from ..core.text import Line, SdpText
 from ..media.sessions import MediaSessions
 from .base import Route
 from .errors import InvalidPayload
 from .schemas import CaseId, Event
 
-Sdp = Annotated[str, Field(min_length=1)]
-CandidateText = Annotated[str, Field(max_length=1024)]
-Mid = Annotated[str, Field(max_length=64)]
+Sdp = Annotated[SdpText, Field(min_length=1)]
+CandidateText = Annotated[Line, Field(max_length=1024)]
+Mid = Annotated[Line, Field(max_length=64)]
 MLineIndex = Annotated[int, Field(ge=0, le=1023)]
 Mark = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z_]+$")]
 ConsentScope = Literal["screen_share", "age_check_video"]
-GrantId = Annotated[str, Field(min_length=1, max_length=64)]
-Sku = Annotated[str, Field(min_length=1, max_length=64)]
+GrantId = Annotated[Line, Field(min_length=1, max_length=64)]
+Sku = Annotated[Line, Field(min_length=1, max_length=64)]
 #: mid → consent scope of the offer's consented m-lines (docs/protocol.md, Consent)
 Labels = Annotated[dict[Mid, ConsentScope], Field(max_length=4)]
 
@@ -79,7 +80,7 @@ class MediaCandidate(Event):
     candidate: CandidateText
     sdpMid: Mid | None = None  # noqa: N815 (the browser's RTCIceCandidateInit names)
     sdpMLineIndex: MLineIndex | None = None  # noqa: N815
-    usernameFragment: Annotated[str, Field(max_length=256)] | None = None  # noqa: N815
+    usernameFragment: Annotated[Line, Field(max_length=256)] | None = None  # noqa: N815
 
 
 class MediaMute(Event):

@@ -7,13 +7,17 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..core.context import CaseContext
+from ..core.text import Line, MultiLine
 
-ClientId = Annotated[str, Field(min_length=1, max_length=64)]
-CaseId = Annotated[str, Field(min_length=1, max_length=64)]
+ClientId = Annotated[Line, Field(min_length=1, max_length=64)]
+CaseId = Annotated[Line, Field(min_length=1, max_length=64)]
+ChatText = Annotated[MultiLine, Field(min_length=1)]
 
 
 class Event(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """Strict: no coercion ("10" is not a number, true is not 1, "yes" is not a boolean)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Empty(Event):
@@ -25,7 +29,7 @@ class HelpRequest(Event):
 
 
 class ChatSend(Event):
-    text: Annotated[str, Field(min_length=1)]
+    text: ChatText
     client_id: ClientId | None = None
 
 
@@ -38,12 +42,12 @@ class ChatReceived(Event):
 
 
 class CallbackRequest(Event):
-    contact: Annotated[str, Field(max_length=100)] | None = None
+    contact: Annotated[Line, Field(max_length=100)] | None = None
 
 
 class Feedback(Event):
     rating: Annotated[int, Field(ge=1, le=5)]
-    text: str | None = None
+    text: MultiLine | None = None
 
 
 # --- agent -------------------------------------------------------------------
@@ -59,8 +63,8 @@ class CaseRef(Event):
 
 class AgentChatSend(Event):
     case_id: CaseId
-    text: Annotated[str, Field(min_length=1)] | None = None
-    quick_reply: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    text: ChatText | None = None
+    quick_reply: Annotated[Line, Field(min_length=1, max_length=64)] | None = None
     client_id: ClientId | None = None
 
 
@@ -76,9 +80,9 @@ class AgentChatReceived(Event):
 
 class CaseClose(Event):
     case_id: CaseId
-    label: Annotated[str, Field(min_length=1, max_length=64)]
+    label: Annotated[Line, Field(min_length=1, max_length=64)]
     resolved: bool
 
 
 class Resume(Event):
-    case_token: Annotated[str, Field(min_length=1, max_length=512)]
+    case_token: Annotated[Line, Field(min_length=1, max_length=512)]

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from typing import Any
-
 from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ..core.text import Line
 from ..logs import get_logger
 from ..security.passwords import verify_password
+from .body import read_json
 from .errors import error_response
 from .keys import SERVICES
 
@@ -20,27 +19,10 @@ routes = web.RouteTableDef()
 
 
 class LoginRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
-    username: str = Field(min_length=1, max_length=64)
+    username: Line = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
-
-
-async def read_json(request: web.Request) -> Any:
-    if request.content_type != "application/json":
-        raise web.HTTPUnsupportedMediaType(
-            text=json.dumps({"error": {"code": "unsupported_media_type",
-                                       "message": "send the body as application/json"}}),
-            content_type="application/json",
-        )
-    try:
-        return await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise web.HTTPBadRequest(
-            text=json.dumps({"error": {"code": "invalid_json",
-                                       "message": "the body is not valid JSON"}}),
-            content_type="application/json",
-        ) from None
 
 
 @routes.get("/healthz")

@@ -17,6 +17,7 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..core.abtest import VARIANTS, assign
+from ..core.text import Line, iso_currency
 from ..logs import get_logger
 from .api import error_response, read_json
 from .keys import SERVICES, SETTINGS
@@ -35,14 +36,20 @@ def new_demo_key() -> str:
 
 
 class PurchaseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     order_id: str = Field(min_length=1, max_length=200, pattern=ID)
     session_id: str | None = Field(None, min_length=1, max_length=200, pattern=ID)
-    store: str = Field(min_length=1, max_length=200)
+    store: Line = Field(min_length=1, max_length=200)
     amount: float = Field(ge=0, le=10_000_000)
     currency: str = Field(pattern=r"^[A-Za-z]{3}$")
     at: float | None = Field(None, gt=0)
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        iso_currency(value.upper())
+        return value
 
     @field_validator("amount", "at")
     @classmethod
@@ -53,10 +60,10 @@ class PurchaseIn(BaseModel):
 
 
 class ExposureIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     session_id: str = Field(min_length=1, max_length=200, pattern=ID)
-    store: str = Field(min_length=1, max_length=200)
+    store: Line = Field(min_length=1, max_length=200)
     variant: str
 
     @field_validator("variant")
@@ -72,10 +79,10 @@ PROGRESS_STEPS = ("payment",)
 
 
 class ProgressIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     session_id: str = Field(min_length=1, max_length=200, pattern=ID)
-    store: str = Field(min_length=1, max_length=200)
+    store: Line = Field(min_length=1, max_length=200)
     step: str
 
     @field_validator("step")

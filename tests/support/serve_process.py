@@ -73,12 +73,12 @@ async def create_agent(database_url: str, username: str, display_name: str,
 
 
 async def start_served(tmp_path: Path, env: dict[str, str], port: int = 0,
-                       name: str = "server") -> ServedProcess:
+                       name: str = "server", extra_args: tuple[str, ...] = ()) -> ServedProcess:
     """Start the server and wait until it says where it listens (``port`` 0 = any free port)."""
     stderr_path = tmp_path / f"{name}.stderr"
     with stderr_path.open("wb") as stderr:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "server", "serve", "--port", str(port),
+            sys.executable, "-m", "server", "serve", "--port", str(port), *extra_args,
             cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=stderr,
         )
     assert process.stdout is not None

@@ -22,6 +22,14 @@ def line_id(case_id: str, sender: str, client_id: str) -> str:
     return str(uuid.uuid5(LINE_IDS, f"{case_id}/{sender}/{client_id}"))
 
 
+#: where each side may chat (and type): a waiting customer may already type their question,
+#: the agent sees it on accept; the agent only while the case is active
+_CHAT_STATES: dict[str, tuple[CaseState, ...]] = {
+    "customer": (S.CREATED, S.QUEUED, S.OFFERED, S.ACTIVE),
+    "agent": (S.ACTIVE,),
+}
+
+
 class Conversation(EngineBase):
     def chat(
         self,
@@ -33,14 +41,9 @@ class Conversation(EngineBase):
         quick_reply: str | None = None,
     ) -> tuple[ChatMessage, list[Outcome]]:
         case = self.case(case_id)
-        if sender == "agent":
-            if agent_id is None or case.agent_id != agent_id:
-                raise NotYourCase(f"case {case_id} is not assigned to you")
-            allowed: tuple[CaseState, ...] = (S.ACTIVE,)
-        else:
-            # a waiting customer may already type their question; the agent sees it on accept
-            allowed = (S.CREATED, S.QUEUED, S.OFFERED, S.ACTIVE)
-        if case.state not in allowed:
+        if sender == "agent" and (agent_id is None or case.agent_id != agent_id):
+            raise NotYourCase(f"case {case_id} is not assigned to you")
+        if case.state not in _CHAT_STATES[sender]:
             raise InvalidTransition(case.id, case.state.value, "chat")
         if client_id is not None:
             sent = self.chats.by_client_id(case.id, sender, client_id)
@@ -84,6 +87,9 @@ class Conversation(EngineBase):
         case = self.case(case_id)
         if sender == "agent" and case.agent_id != agent_id:
             raise NotYourCase(f"case {case_id} is not assigned to you")
+        if case.state not in _CHAT_STATES[sender]:
+            # as for a chat line: typing where no line could be sent is refused, not ignored
+            raise InvalidTransition(case.id, case.state.value, "typing")
         if case.state is S.ACTIVE and case.agent_id:
             self._emit(Typing(case.id, sender, active, case.agent_id))
         return self._take()
