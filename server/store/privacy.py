@@ -320,9 +320,10 @@ async def case_states(db: Database, selector: Selector) -> dict[str, str]:
         found = await find(conn, selector)
         states: dict[str, str] = {}
         for chunk in _chunks(found.case_ids):
-            states.update((await conn.execute(
+            for row in await conn.execute(
                 sa.select(cases.c.id, cases.c.state).where(cases.c.id.in_(chunk))
-            )).tuples().all())
+            ):
+                states[row.id] = row.state
     return states
 
 
