@@ -134,7 +134,15 @@ async def find(conn: AsyncConnection, selector: Selector) -> Matches:
     rows = (await conn.execute(case_query.order_by(cases.c.created_at, cases.c.id))).all()
     sessions.update(row.session_id for row in rows
                     if row.session_id and not row.session_id.startswith(PSEUDONYM_PREFIXES))
-    return Matches([row.id for row in rows], sorted(sessions), kiosks)
+    case_ids = [row.id for row in rows]
+    # a shop session is one person: every case of it is theirs, whichever selector found it
+    for chunk in _chunks(sorted(sessions)):
+        more = (await conn.execute(
+            sa.select(cases.c.id).where(cases.c.session_id.in_(chunk), cases.c.id.not_in(case_ids))
+            .order_by(cases.c.created_at, cases.c.id)
+        )).scalars()
+        case_ids.extend(more)
+    return Matches(case_ids, sorted(sessions), kiosks)
 
 
 # ------------------------------------------------------------------------------ export
@@ -272,8 +280,10 @@ async def anonymise_cases(
 
 async def anonymise_sessions(
     conn: AsyncConnection, session_ids: Sequence[str], pseudonym: Callable[[str], str],
+    order_pseudonym: Callable[[str], str],
 ) -> Counter[str]:
-    """Pseudonymise a session's purchases (and their order ids), exposure and progress."""
+    """Pseudonymise shop sessions everywhere at once: their purchases (and order ids), exposure,
+    progress and the session id of every case, so the rows still join to each other."""
     changed: Counter[str] = Counter()
     for chunk in _chunks([s for s in session_ids if not s.startswith(PSEUDONYM_PREFIXES)]):
         bought = (await conn.execute(
@@ -283,14 +293,12 @@ async def anonymise_sessions(
         for row in bought:
             await conn.execute(
                 sa.update(purchases).where(purchases.c.order_id == row.order_id).values(
-                    order_id=row.order_id if row.order_id.startswith(PSEUDONYM_PREFIXES)
-                    else ERASED_PREFIX + uuid.uuid4().hex,
-                    session_id=pseudonym(row.session_id),
+                    order_id=order_pseudonym(row.order_id), session_id=pseudonym(row.session_id),
                 )
             )
         changed["purchases"] += len(bought)
         for name, table in (("session_exposures", session_exposures),
-                            ("session_progress", session_progress)):
+                            ("session_progress", session_progress), ("cases", cases)):
             for session in chunk:
                 updated = await conn.execute(
                     sa.update(table).where(table.c.session_id == session)
@@ -298,6 +306,10 @@ async def anonymise_sessions(
                 )
                 changed[name] += updated.rowcount or 0
     return changed
+
+
+def _random_order_id(order_id: str) -> str:
+    return order_id if order_id.startswith(PSEUDONYM_PREFIXES) else ERASED_PREFIX + uuid.uuid4().hex
 
 
 async def erase(db: Database, selector: Selector, now: float) -> dict[str, int]:
@@ -310,7 +322,8 @@ async def erase(db: Database, selector: Selector, now: float) -> dict[str, int]:
         found = await find(conn, selector)
         pseudonym = random_pseudonyms()
         changed = await anonymise_cases(conn, found.case_ids, pseudonym, now)
-        changed.update(await anonymise_sessions(conn, found.session_ids, pseudonym))
+        changed.update(await anonymise_sessions(conn, found.session_ids, pseudonym,
+                                                _random_order_id))
     return {name: count for name, count in sorted(changed.items()) if count}
 
 
@@ -351,12 +364,22 @@ async def purge(db: Database, cutoffs: Cutoffs, key: bytes, now: float) -> dict[
     pseudonym = keyed_pseudonyms(key)
     changed: Counter[str] = Counter()
     async with db.transaction() as conn:
-        old_cases = list((await conn.execute(
-            sa.select(cases.c.id).where(cases.c.created_at < cutoffs.case_metadata,
-                                        cases.c.anonymised_at.is_(None),
-                                        cases.c.state.not_in(LIVE_STATES))
-        )).scalars())
-        changed.update(await anonymise_cases(conn, old_cases, pseudonym, now))
+        old_cases = (await conn.execute(
+            sa.select(cases.c.id, cases.c.session_id).where(
+                cases.c.created_at < cutoffs.case_metadata, cases.c.anonymised_at.is_(None),
+                cases.c.state.not_in(LIVE_STATES))
+        )).all()
+        sessions = {row.session_id for row in old_cases if row.session_id}
+        changed.update(await anonymise_cases(conn, [row.id for row in old_cases], pseudonym, now))
+        for table in (purchases, session_exposures, session_progress):
+            sessions.update((await conn.execute(
+                sa.select(table.c.session_id).distinct()
+                .where(table.c.at < cutoffs.purchases_and_exposures,
+                       table.c.session_id.is_not(None), _not_pseudonym(table.c.session_id))
+            )).scalars())
+        changed.update(await anonymise_sessions(conn, sorted(sessions), pseudonym, pseudonym))
+        orders = await _purge_orders(conn, cutoffs.purchases_and_exposures, pseudonym)
+        changed["purchases"] += orders
         contacts = await conn.execute(
             sa.update(callback_requests)
             .where(callback_requests.c.requested_at < cutoffs.callback_contact,
@@ -375,7 +398,6 @@ async def purge(db: Database, cutoffs: Cutoffs, key: bytes, now: float) -> dict[
             sa.delete(transcript_messages).where(transcript_messages.c.at < cutoffs.transcripts)
         )
         changed["transcript_messages"] += lines.rowcount or 0
-        changed.update(await _purge_sessions(conn, cutoffs.purchases_and_exposures, pseudonym))
         old_rows = await conn.execute(sa.delete(access_log).where(access_log.c.at < cutoffs.access_log))
         changed["access_log"] += old_rows.rowcount or 0
     return {name: count for name, count in sorted(changed.items()) if count}
@@ -385,35 +407,17 @@ def _not_pseudonym(column: sa.ColumnElement[str]) -> sa.ColumnElement[bool]:
     return sa.and_(*(sa.not_(column.startswith(prefix)) for prefix in PSEUDONYM_PREFIXES))
 
 
-async def _purge_sessions(
-    conn: AsyncConnection, cutoff: float, pseudonym: Callable[[str], str],
-) -> Counter[str]:
-    changed: Counter[str] = Counter()
-    bought = (await conn.execute(
-        sa.select(purchases.c.order_id, purchases.c.session_id)
+async def _purge_orders(conn: AsyncConnection, cutoff: float,
+                        pseudonym: Callable[[str], str]) -> int:
+    """Old purchases without a session still carry the shop's order id: pseudonymise it."""
+    bought = list((await conn.execute(
+        sa.select(purchases.c.order_id)
         .where(purchases.c.at < cutoff, _not_pseudonym(purchases.c.order_id))
-    )).all()
-    for row in bought:
-        await conn.execute(
-            sa.update(purchases).where(purchases.c.order_id == row.order_id).values(
-                order_id=pseudonym(row.order_id),
-                session_id=pseudonym(row.session_id) if row.session_id else None,
-            )
-        )
-    changed["purchases"] += len(bought)
-    for name, table in (("session_exposures", session_exposures),
-                        ("session_progress", session_progress)):
-        sessions = set((await conn.execute(
-            sa.select(table.c.session_id)
-            .where(table.c.at < cutoff, _not_pseudonym(table.c.session_id))
-        )).scalars())
-        for session in sessions:
-            updated = await conn.execute(
-                sa.update(table).where(table.c.session_id == session, table.c.at < cutoff)
-                .values(session_id=pseudonym(session))
-            )
-            changed[name] += updated.rowcount or 0
-    return changed
+    )).scalars())
+    for order_id in bought:
+        await conn.execute(sa.update(purchases).where(purchases.c.order_id == order_id)
+                           .values(order_id=pseudonym(order_id)))
+    return len(bought)
 
 
 # ------------------------------------------------------------------------------ access log
