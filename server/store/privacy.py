@@ -244,6 +244,7 @@ async def anonymise_cases(
             sa.select(cases.c.id, cases.c.session_id, cases.c.kiosk_id, cases.c.context,
                       cases.c.feedback_text, cases.c.anonymised_at).where(cases.c.id.in_(chunk))
         )).all()
+        updates: list[dict[str, Any]] = []
         for row in rows:
             values = {
                 "session_id": pseudonym(row.session_id) if row.session_id else None,
@@ -254,22 +255,30 @@ async def anonymise_cases(
                 getattr(row, name) == value for name, value in values.items()
             ):
                 continue  # nothing left to change (a repeated erasure)
-            await conn.execute(sa.update(cases).where(cases.c.id == row.id)
-                               .values(**values, anonymised_at=now))
-            changed["cases"] += 1
+            updates.append({"b_id": row.id, **{f"b_{k}": v for k, v in values.items()}})
+        if updates:  # one statement, many parameter sets (executemany)
+            await conn.execute(
+                sa.update(cases).where(cases.c.id == sa.bindparam("b_id")).values(
+                    session_id=sa.bindparam("b_session_id"), kiosk_id=sa.bindparam("b_kiosk_id"),
+                    context=sa.bindparam("b_context", type_=cases.c.context.type),
+                    feedback_text=sa.bindparam("b_feedback_text"), anonymised_at=now),
+                updates)
+        changed["cases"] += len(updates)
         events = (await conn.execute(
             sa.select(case_events.c.case_id, case_events.c.seq, case_events.c.detail)
             .where(case_events.c.case_id.in_(chunk))
         )).all()
-        for event in events:
-            scrubbed = scrub_detail(event.detail)
-            if scrubbed != (event.detail or {}):
-                await conn.execute(
-                    sa.update(case_events)
-                    .where(case_events.c.case_id == event.case_id, case_events.c.seq == event.seq)
-                    .values(detail=scrubbed)
-                )
-                changed["case_events"] += 1
+        scrubbed = [{"b_case_id": e.case_id, "b_seq": e.seq, "b_detail": scrub_detail(e.detail)}
+                    for e in events]
+        scrubbed = [e for e, event in zip(scrubbed, events, strict=True)
+                    if e["b_detail"] != (event.detail or {})]
+        if scrubbed:
+            await conn.execute(
+                sa.update(case_events).where(case_events.c.case_id == sa.bindparam("b_case_id"),
+                                             case_events.c.seq == sa.bindparam("b_seq"))
+                .values(detail=sa.bindparam("b_detail", type_=case_events.c.detail.type)),
+                scrubbed)
+        changed["case_events"] += len(scrubbed)
         for name, table in (("callback_requests", callback_requests),
                             ("transcript_messages", transcript_messages),
                             ("live_chat_text", live_chat_text), ("outbox", outbox)):
@@ -290,21 +299,23 @@ async def anonymise_sessions(
             sa.select(purchases.c.order_id, purchases.c.session_id)
             .where(purchases.c.session_id.in_(chunk))
         )).all()
-        for row in bought:
+        if bought:
             await conn.execute(
-                sa.update(purchases).where(purchases.c.order_id == row.order_id).values(
-                    order_id=order_pseudonym(row.order_id), session_id=pseudonym(row.session_id),
-                )
-            )
+                sa.update(purchases).where(purchases.c.order_id == sa.bindparam("b_old"))
+                .values(order_id=sa.bindparam("b_order"), session_id=sa.bindparam("b_session")),
+                [{"b_old": row.order_id, "b_order": order_pseudonym(row.order_id),
+                  "b_session": pseudonym(row.session_id)} for row in bought])
         changed["purchases"] += len(bought)
+        renames = [{"b_old": session, "b_new": pseudonym(session)} for session in chunk]
         for name, table in (("session_exposures", session_exposures),
                             ("session_progress", session_progress), ("cases", cases)):
-            for session in chunk:
-                updated = await conn.execute(
-                    sa.update(table).where(table.c.session_id == session)
-                    .values(session_id=pseudonym(session))
-                )
-                changed[name] += updated.rowcount or 0
+            count = (await conn.execute(sa.select(sa.func.count()).select_from(table)
+                                        .where(table.c.session_id.in_(chunk)))).scalar_one()
+            if count:
+                await conn.execute(
+                    sa.update(table).where(table.c.session_id == sa.bindparam("b_old"))
+                    .values(session_id=sa.bindparam("b_new")), renames)
+            changed[name] += count
     return changed
 
 
