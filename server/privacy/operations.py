@@ -73,7 +73,8 @@ class PrivacyOperations:
         if self._engine is not None:
             for case_id in states:  # a finished case kept in memory must not be saved again
                 self._engine.forget_case(case_id)
-        await self.access_log.record(actor.kind, actor.id, "erase", reason=reason,
+        await self.access_log.record(actor.kind, actor.id, "erase", case_id=selector.case_id,
+                                     reason=reason,
                                      detail={**selector.describe(), "ended_cases": len(ended),
                                              "changed": changed})
         log.info("privacy_erased", selector=selector.kind, ended_cases=len(ended),
@@ -85,7 +86,8 @@ class PrivacyOperations:
         """One JSON document with everything stored about the person."""
         tables = await sql.export(self._database, selector)
         document = {"format": EXPORT_FORMAT, "exported_at": self._clock.now(), **tables}
-        await self.access_log.record(actor.kind, actor.id, "export", reason=reason,
+        await self.access_log.record(actor.kind, actor.id, "export", case_id=selector.case_id,
+                                     reason=reason,
                                      detail={**selector.describe(),
                                              "cases": len(tables["cases"])})
         log.info("privacy_exported", selector=selector.kind, cases=len(tables["cases"]))
