@@ -6,11 +6,13 @@ import argparse
 import asyncio
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from ..core.clock import SystemClock
+from ..logs import configure_logging
 from ..settings import Settings
 from ..store.privacy import Selector
 
@@ -120,6 +122,18 @@ def _selectors(parser: argparse.ArgumentParser) -> None:
                                          " access log")
 
 
+def _run(command: Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, int]],
+         settings_of: Callable[[argparse.Namespace], Settings]) -> Callable[[argparse.Namespace], int]:
+    """Run a command with the server's log configuration (JSON on stderr: stdout is the output)."""
+
+    def run(args: argparse.Namespace) -> int:
+        settings = settings_of(args)
+        configure_logging(settings.log_level, settings.log_json)
+        return asyncio.run(command(args, settings))
+
+    return run
+
+
 def add_commands(
     commands: argparse._SubParsersAction,  # type: ignore[type-arg]
     settings_of: Callable[[argparse.Namespace], Settings],
@@ -131,12 +145,12 @@ def add_commands(
     _selectors(erase)
     erase.add_argument("--server-stopped", action="store_true",
                        help="the server is not running: close matching live cases here")
-    erase.set_defaults(func=lambda a: asyncio.run(_erase(a, settings_of(a))))
+    erase.set_defaults(func=_run(_erase, settings_of))
 
     export = actions.add_parser("export", help="write everything stored about one person (art. 15)")
     _selectors(export)
     export.add_argument("--out", type=Path, help="write the JSON here (default: standard output)")
-    export.set_defaults(func=lambda a: asyncio.run(_export(a, settings_of(a))))
+    export.set_defaults(func=_run(_export, settings_of))
 
     purge = actions.add_parser("purge", help="anonymise or delete what is past its retention now")
-    purge.set_defaults(func=lambda a: asyncio.run(_purge(a, settings_of(a))))
+    purge.set_defaults(func=_run(_purge, settings_of))
