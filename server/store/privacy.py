@@ -46,7 +46,7 @@ PSEUDONYM_PREFIXES = (ERASED_PREFIX, ANONYMOUS_PREFIX)
 OPERATIONAL_DETAIL_KEYS = frozenset({
     "by", "reason", "label", "resolved", "queue", "from_queue", "to_queue", "agent_id",
     "rating", "channel", "from_channel", "to_channel", "sender", "role", "stream", "path",
-    "scope", "event", "outcome", "mark", "kind",
+    "scope", "event", "outcome", "mark", "kind", "method", "duration",
 })
 
 #: the context kept of an anonymised case: nothing (store and channel are columns of their own)
