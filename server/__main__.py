@@ -1,4 +1,4 @@
-"""Command line: `python -m server serve|create-agent|check-rules|report|demo-data` (see --help)."""
+"""Command line: `python -m server serve|create-agent|check-rules|report|demo-data|privacy` (see --help)."""
 
 # ruff: noqa: E402  (the signal handlers are installed before the slow imports)
 
@@ -258,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import config_cli
 
     config_cli.add_commands(commands)
+    from .privacy.cli import add_commands as add_privacy_commands
+
+    add_privacy_commands(commands, _settings)
     return parser
 
 

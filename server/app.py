@@ -17,6 +17,8 @@ from .insights import Insights, setup_routes
 from .insights.wiring import INSIGHTS, METRICS
 from .logs import get_logger
 from .media.sessions import MediaSessions
+from .privacy.operations import PrivacyOperations
+from .privacy.purge import RetentionPurge, pseudonym_key
 from .runtime.hub import Hub
 from .runtime.loop_monitor import LoopMonitor
 from .runtime.outbox import build_outbox
@@ -35,7 +37,7 @@ from .signalling.manager import IndexedManager
 from .signalling.rooms import AGENT_NS, CUSTOMER_NS, KIOSK_NS
 from .signalling.transport import PingReaper, closing_without_cycles
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
-from .web import api, cors, errors, ingest, pages, widget_api
+from .web import api, cors, errors, ingest, pages, privacy_api, widget_api
 from .web.keys import SERVICES, SETTINGS
 
 log = get_logger("helpwire.app")
@@ -101,6 +103,7 @@ def create_app(
     app.add_routes(api.routes)
     app.add_routes(widget_api.routes)
     app.add_routes(ingest.routes)
+    app.add_routes(privacy_api.routes)
     setup_routes(app)  # /metrics, /supervisor
     if settings.demo:
         app[ingest.DEMO_INGEST_KEY] = ingest.new_demo_key()
@@ -142,6 +145,9 @@ def create_app(
         running(lambda a: a[SERVICES].hub),
         running(lambda a: a[SERVICES].media),
         running(lambda a: a[INSIGHTS]),
+        running(lambda a: RetentionPurge(a[SERVICES].database, settings.privacy,
+                                         a[SERVICES].engine.clock,
+                                         pseudonym_key(settings.resolved_secret_key()))),
         running(lambda a: monitor),
         running(lambda a: heartbeat),
         running(lambda a: collector),  # last: what start-up made is frozen
@@ -226,6 +232,7 @@ def _wire(
         emitter=emitter,
         media=media,
         outbox=outbox,
+        privacy=PrivacyOperations(database, engine.clock, engine=engine, hub=hub),
     )
     sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
     sio.register_namespace(KioskNamespace(KIOSK_NS, services))

@@ -19,6 +19,7 @@ from .store import AgentRepository, AnalyticsRepository, CaseRepository, Databas
 
 if TYPE_CHECKING:
     from .media.sessions import MediaSessions
+    from .privacy.operations import PrivacyOperations
     from .runtime.outbox import OutboxWorker
 
 
@@ -41,5 +42,7 @@ class Services:
     media: MediaSessions
     #: delivers the outbox (POS webhooks, the weekly report)
     outbox: OutboxWorker
+    #: erasure, export and the access log (server/privacy)
+    privacy: PrivacyOperations
     #: told the code of every error answered to a Socket.IO client (the metrics count them)
     error_observers: list[Callable[[str], None]] = field(default_factory=list)

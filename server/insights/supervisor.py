@@ -75,6 +75,8 @@ class SupervisorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                     "message": "the supervisor view needs the supervisor role "
                                "(python -m server create-agent NAME --role supervisor)"}
             raise Refused(body["message"], body)
+        await self.services.privacy.access_log.record("supervisor", agent.id,
+                                                      "supervisor_view_opened")
         self._watchers.add(sid)
         await self.enter_room(sid, ROOM)
         await self.emit("supervisor_state", await self.snapshot(), to=sid)

@@ -20,6 +20,7 @@ from pydantic_settings import (
 
 from ..core.display import DisplayRules
 from .durability import DurabilitySettings
+from .privacy import PrivacySettings
 from .reports import AbTestSettings, ReportSettings
 
 DEFAULT_RULES = Path(__file__).parent.parent / "defaults" / "rules.toml"
@@ -79,6 +80,8 @@ class Settings(BaseSettings):
     #: kept only until the case finishes, so the conversation survives a restart)
     transcript_retention: bool = False
     durability: DurabilitySettings = Field(default_factory=DurabilitySettings)
+    #: how long each kind of personal data is kept (docs/privacy.md)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     # --- secrets -----------------------------------------------------------
     #: signs case and agent tokens; empty means one is generated and kept in <data_dir>/secret.key

@@ -96,6 +96,9 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
         await self.services.hub.run(engine.agent_connected(me))
         self._ready.add(sid)
         status = engine.state.agent(me.id)
+        for case_id in sorted(status.cases if status else ()):  # the console shows them again
+            await self.services.privacy.access_log.record("agent", me.id, "case_opened",
+                                                          case_id=case_id, reason="resumed")
         return {
             "agent": {
                 "id": me.id,
@@ -121,6 +124,8 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
     async def offer_accept(self, sid: str, event: CaseRef) -> dict[str, Any]:
         me = self._me(sid)
         await self.services.hub.run(self.services.engine.accept(me.id, event.case_id))
+        await self.services.privacy.access_log.record("agent", me.id, "case_opened",
+                                                      case_id=event.case_id, reason="offer_accepted")
         return {"case": self.services.engine.agent_view(event.case_id)}
 
     async def offer_decline(self, sid: str, event: CaseRef) -> None:

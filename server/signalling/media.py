@@ -252,8 +252,13 @@ class AgentMediaMixin:
 
     async def age_check_decision(self, sid: str, event: AgentAgeCheckDecision) -> dict[str, Any]:
         case_id = self._own_case(sid, event.case_id)
-        result = await _media(self).consent.decide(case_id, event.grant_id, self._me(sid).id,
+        agent_id = self._me(sid).id
+        result = await _media(self).consent.decide(case_id, event.grant_id, agent_id,
                                                    event.outcome, event.reason)
+        await self.services.privacy.access_log.record(
+            "agent", agent_id,
+            "age_check_approved" if event.outcome == "approved" else "age_check_denied",
+            case_id=case_id, reason=event.reason)
         return {"result": result}
 
     async def media_candidate(self, sid: str, event: AgentMediaCandidate) -> None:

@@ -211,9 +211,9 @@ async def insert_missing(
             added["exposures"] += len(rows)
         for gchunk in _chunks(list(progress_list), 400):
             ids = [g.session_id for g in gchunk]
-            have_steps = set((await conn.execute(
+            have_steps = {tuple(row) for row in await conn.execute(
                 sa.select(session_progress.c.session_id, session_progress.c.step)
-                .where(session_progress.c.session_id.in_(ids)))).tuples())
+                .where(session_progress.c.session_id.in_(ids)))}
             rows = [{"session_id": g.session_id, "step": g.step, "store": g.store, "at": g.at}
                     for g in gchunk if (g.session_id, g.step) not in have_steps]
             if rows:

@@ -336,8 +336,9 @@ _INSERT: dict[str, Callable[[sa.Table], sqlite.Insert | postgresql.Insert]] = {
 def _make_upsert(insert: sqlite.Insert | postgresql.Insert) -> sa.Executable:
     return insert.on_conflict_do_update(
         index_elements=[cases.c.id],
+        # anonymised_at is the privacy purge's alone (server/store/privacy.py)
         set_={column.name: insert.excluded[column.name] for column in cases.c
-              if column.name != "id"},
+              if column.name not in ("id", "anonymised_at")},
     )
 
 

@@ -55,6 +55,9 @@ cases = sa.Table(
     # append to case_events and leave the row as it is)
     sa.Column("updated_at", sa.Float(), nullable=False),
     sa.Column("closed_at", sa.Float(), nullable=True),
+    # when what identifies the customer was replaced by pseudonyms (retention purge or erasure,
+    # server/store/privacy.py); migration 0006
+    sa.Column("anonymised_at", sa.Float(), nullable=True),
 )
 
 #: The append-only history of a case; ``seq`` is the event's index in ``Case.events``. Each row is
@@ -211,4 +214,25 @@ outbox = sa.Table(
     sa.Column("delivered_at", sa.Float(), nullable=True),
     sa.CheckConstraint("status IN ('pending', 'delivered', 'given_up')", name="status"),
     sa.Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+)
+
+#: Who opened, decided, exported or erased what, and when (append-only; server/privacy/access_log.py).
+#: Never the erased values, a token or a name: the actor's agent id, the action, the case id and
+#: the reason given. Kept for ``privacy.access_log_days``. Migration 0006.
+access_log = sa.Table(
+    "access_log",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float(), nullable=False, index=True),
+    #: agent, supervisor, operator (the CLI) or system (the purge)
+    sa.Column("actor_kind", sa.String(20), nullable=False),
+    #: the agent's id (agent, supervisor); null for the CLI and the system
+    sa.Column("actor_id", sa.String(36), nullable=True),
+    #: e.g. case_opened, age_check_approved, export, erase
+    sa.Column("action", sa.String(50), nullable=False),
+    #: not a foreign key: the row outlives the case's erasure
+    sa.Column("case_id", sa.String(36), nullable=True, index=True),
+    sa.Column("reason", sa.String(500), nullable=True),
+    #: what was done, without the values: selector kinds, row counts per table
+    sa.Column("detail", sa.JSON(), nullable=False),
 )

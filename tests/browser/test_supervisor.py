@@ -1,4 +1,5 @@
-"""The supervisor view at /supervisor in headless Chromium: live queue, agents and today's KPIs."""
+"""The supervisor view at /supervisor in headless Chromium: live queue, agents, today's KPIs and
+the access log."""
 
 from __future__ import annotations
 
@@ -42,6 +43,12 @@ async def test_supervisor_view_updates_live_when_a_case_is_queued_and_answered(
         await expect(page.locator('[data-figure="cases"]')).to_contain_text("1 (1 answered)")
         await expect(page.locator('[data-figure="asa"]')).to_contain_text("met")
         await expect(page.locator('[data-presence="available"]')).to_contain_text("Lisa")
+        await page.get_by_role("button", name="Refresh").click()
+        opened = page.locator('#access-log tr[data-action="case_opened"]')
+        await expect(opened).to_contain_text(f"agent {lisa.id}")
+        await expect(opened).to_contain_text("offer_accepted")
+        await expect(page.locator('#access-log tr[data-action="supervisor_view_opened"]')
+                     ).to_have_count(1)
         assert await serious_axe_violations(page, axe_source) == []
         await page.screenshot(path=str(artifacts / "supervisor.png"), full_page=True)
         assert errors == []

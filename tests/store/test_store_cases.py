@@ -94,6 +94,7 @@ async def test_the_stored_row_matches_the_case_after_a_full_lifecycle(
         "created_at": 1000.0,
         "updated_at": 1120.0,
         "closed_at": 1120.0,
+        "anonymised_at": None,
     }
     states = [e["to_state"] for e in await repo.events("life-1") if e["kind"] == "transition"]
     assert states == ["created", "queued", "offered", "active", "wrap_up", "closed"]

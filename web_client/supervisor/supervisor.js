@@ -61,12 +61,42 @@
     status.textContent = `Live, updated ${new Date(state.at * 1000).toLocaleTimeString()}`;
   }
 
+  async function loadAccessLog(token) {
+    $("access-error").textContent = "";
+    const response = await fetch("/api/admin/access-log?limit=50", {
+      headers: { Authorization: `Bearer ${token}` },
+    });
+    const body = await response.json();
+    if (!response.ok) {
+      $("access-error").textContent = body.error.message;
+      return;
+    }
+    $("access-log").replaceChildren(...body.rows.map((row) => {
+      const tr = document.createElement("tr");
+      tr.dataset.action = row.action;
+      tr.append(
+        text("td", new Date(row.at * 1000).toLocaleString()),
+        text("td", row.actor_id ? `${row.actor_kind} ${row.actor_id}` : row.actor_kind),
+        text("td", row.action.replaceAll("_", " ")),
+        text("td", row.case_id || "–"),
+        text("td", row.reason || ""),
+      );
+      return tr;
+    }));
+  }
+
   function connect(token) {
+    $("access-refresh").onclick = () => loadAccessLog(token);
     const socket = io("/supervisor", { auth: { token }, transports: ["websocket"] });
+    let first = true;
     socket.on("supervisor_state", (state) => {
       $("login").hidden = true;
       $("board").hidden = false;
       render(state);
+      if (first) {
+        first = false;
+        loadAccessLog(token);
+      }
     });
     socket.on("connect_error", (error) => {
       $("login").hidden = false;

@@ -14,6 +14,7 @@ from ..case import Case
 from .base import EngineBase, EngineConfig, Outcome, S
 from .conversation import Conversation
 from .dispatch import Dispatch
+from .erasure import Erasure
 from .participants import Participants
 from .promise import PromiseKeeping
 from .queueing import Queueing
@@ -22,7 +23,8 @@ from .restore import Restoring
 __all__ = ["CaseEngine", "EngineConfig", "Outcome"]
 
 
-class CaseEngine(Queueing, Dispatch, PromiseKeeping, Participants, Conversation, Restoring, EngineBase):
+class CaseEngine(Queueing, Dispatch, PromiseKeeping, Participants, Conversation, Restoring, Erasure,
+                 EngineBase):
     def tick(self) -> list[Outcome]:
         """Apply every timer that has run out: offers, grace periods, the 60-second promise."""
         now = self.clock.now()
