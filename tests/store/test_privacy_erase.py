@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from server.core.case import Case, CaseState
 from server.core.clock import ManualClock
+from server.core.history import AgeChecked, ChatLineSent
 from server.privacy.operations import Actor, LiveCasesRunning, PrivacyOperations
 from server.store import CaseRepository, Database
 from server.store.privacy import Selector, export
@@ -62,10 +63,9 @@ async def seed(db: Database, make_case: Callable[..., Case], person: Person) -> 
     t = person.created_at
     case.transition(CaseState.QUEUED, t + 1, queue="general")
     case.transition(CaseState.OFFERED, t + 2, agent_id="agent-1")
-    case.agent_id, case.agent_name = "agent-1", "Alva"
-    case.transition(CaseState.ACTIVE, t + 5, agent_id="agent-1")
-    case.record("chat_line", t + 6, message_id=f"m-{n}", sender="customer", client_id=f"client-{n}")
-    case.record("age_check", t + 7, sku=f"sku-{n}", outcome="approved")
+    case.transition(CaseState.ACTIVE, t + 5, agent_id="agent-1", agent_name="Alva")
+    case.apply(ChatLineSent(t + 6, message_id=f"m-{n}", sender="customer", client_id=f"client-{n}"))
+    case.apply(AgeChecked(t + 7, sku=f"sku-{n}", agent="agent-1", outcome="approved", method="video"))
     case.transition(CaseState.WRAP_UP, t + 60, by="agent")
     case.transition(CaseState.CLOSED, t + 70, label="betalningsfråga", resolved=True)
     case.label, case.resolved, case.rating, case.feedback_text = "betalningsfråga", True, 4, f"feedback-{n}"
