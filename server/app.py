@@ -23,6 +23,7 @@ from .runtime.outbox import build_outbox
 from .runtime.persister import Persister
 from .runtime.resume import resume_live_cases
 from .runtime.tuning import CollectorTuning
+from .security.guard import Guard
 from .security.tokens import TokenSigner
 from .services import Services
 from .settings import Settings
@@ -135,6 +136,7 @@ def create_app(
     # fails to start, those already running are stopped (runner.cleanup() after a failed setup)
     app.cleanup_ctx.extend([
         storage_and_wiring,
+        running(lambda a: a[SERVICES].guard.passwords),
         running(lambda a: a[SERVICES].outbox),  # stopped after the persister's last commits
         running(lambda a: a[SERVICES].persister),
         resumed,  # before any timer or socket: live cases are back first
@@ -225,6 +227,7 @@ def _wire(
         emitter=emitter,
         media=media,
         outbox=outbox,
+        guard=Guard(settings.security, clock or SystemClock()),
     )
     sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
     sio.register_namespace(KioskNamespace(KIOSK_NS, services))

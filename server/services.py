@@ -12,6 +12,7 @@ import socketio
 from .core.engine import CaseEngine
 from .runtime.hub import Hub
 from .runtime.persister import Persister
+from .security.guard import Guard
 from .security.tokens import TokenSigner
 from .settings import Settings
 from .signalling.emitter import SocketEmitter
@@ -41,5 +42,7 @@ class Services:
     media: MediaSessions
     #: delivers the outbox (POS webhooks, the weekly report)
     outbox: OutboxWorker
+    #: rate limits and login protection (server/security/guard.py)
+    guard: Guard
     #: told the code of every error answered to a Socket.IO client (the metrics count them)
     error_observers: list[Callable[[str], None]] = field(default_factory=list)

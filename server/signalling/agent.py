@@ -63,6 +63,7 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
         await self.enter_room(sid, AGENTS_ROOM)
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        self.services.guard.socket_gone(sid)
         profile = self._agent_of.pop(sid, None)
         if profile is None:
             return
@@ -118,6 +119,7 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
 
     async def chat_send(self, sid: str, event: AgentChatSend) -> dict[str, Any]:
         me = self._me(sid)
+        self.services.guard.chat_per_socket.take(sid)
         text, quick_reply = self._text_of(event)
         message, effects = self.services.engine.chat(
             event.case_id, "agent", text, client_id=event.client_id, agent_id=me.id,
@@ -150,6 +152,7 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
 
     async def typing(self, sid: str, event: AgentTyping) -> None:
         me = self._me(sid)
+        self.services.guard.typing_per_socket.take(sid)
         effects = self.services.engine.typing(event.case_id, "agent", event.active, agent_id=me.id)
         await self.services.hub.run(effects)
 

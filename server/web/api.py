@@ -9,7 +9,9 @@ from aiohttp import web
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..logs import get_logger
-from ..security.passwords import verify_password
+from ..security.addresses import pseudonym
+from ..security.ratelimit import RateLimited
+from . import throttle
 from .errors import error_response
 from .keys import SERVICES
 
@@ -81,18 +83,38 @@ _HEALTH_TEXT = {
 
 @routes.post("/api/agent/login")
 async def agent_login(request: web.Request) -> web.Response:
+    """Sign in. Throttled per client address and locked per username after wrong passwords;
+    known and unknown usernames cost the same Argon2 check (docs/security.md)."""
     services = request.app[SERVICES]
+    guard = services.guard
+    address = throttle.address_of(request)
     try:
+        guard.login_per_address.take(address)
         body = LoginRequest.model_validate(await read_json(request))
+        guard.logins.check(body.username.casefold())
+        agent = await services.agents.by_username(body.username)
+        ok = await guard.passwords.verify(agent.password_hash if agent else None, body.password)
     except ValidationError:
         return error_response(400, "invalid_payload", "send {username, password} as strings")
-    agent = await services.agents.by_username(body.username)
-    if agent is None or not await verify_password(agent.password_hash, body.password):
-        log.info("agent_login_refused")
+    except RateLimited as error:
+        _refused(services.signer.secret, address, None, error.code)
+        return throttle.too_many(error)
+    if agent is None or not ok:
+        guard.logins.failed(body.username.casefold())
+        _refused(services.signer.secret, address, body.username, "invalid_credentials")
         return error_response(401, "invalid_credentials", "wrong username or password")
+    guard.logins.succeeded(body.username.casefold())
     log.info("agent_login", agent_id=agent.id)
     return web.json_response({
         "token": services.signer.agent_token(agent.id),
         "expires_in": services.settings.agent_token_ttl_seconds,
         "agent": {"id": agent.id, "display_name": agent.display_name},
     })
+
+
+def _refused(secret: str, address: str, username: str | None, code: str) -> None:
+    """A refused sign-in, traceable to where it came from without naming the address or user."""
+    fields = {"address_id": pseudonym(secret, "address:" + address), "code": code}
+    if username is not None:
+        fields["user_id"] = pseudonym(secret, "user:" + username.casefold())
+    log.info("agent_login_refused", **fields)
