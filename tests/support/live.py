@@ -173,11 +173,12 @@ class Client:
         await self.sio.disconnect()
 
 
-async def connect(url: str, namespace: str, auth: Any = None) -> Client:
+async def connect(url: str, namespace: str, auth: Any = None,
+                  headers: dict[str, str] | None = None) -> Client:
     sio = socketio.AsyncClient(reconnection=False)
     client = Client(sio, namespace)
     sio.on("*", client._on_any, namespace=namespace)
     sio.on("disconnect", client._on_disconnect, namespace=namespace)
     await sio.connect(url, namespaces=[namespace], transports=["websocket"], auth=auth,
-                      wait_timeout=5)
+                      headers=headers or {}, wait_timeout=5)
     return client
