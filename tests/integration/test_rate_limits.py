@@ -33,7 +33,7 @@ async def from_address(server: LiveServer, address: str, namespace: str = CUSTOM
 async def until(condition: Any, timeout: float = 5.0) -> None:
     """The server's side of a close has no event to await: look every 10 ms, up to `timeout`."""
     async with asyncio.timeout(timeout):
-        while not condition():
+        while not condition():  # noqa: ASYNC110 - nothing to await on this side
             await asyncio.sleep(0.01)
 
 
@@ -59,7 +59,7 @@ async def refused_connect(server: LiveServer, address: str) -> Any:
 async def test_help_presses_per_address_at_the_limit_and_one_past(server_factory: Any) -> None:
     rate = {"burst": 3, "per_seconds": 60}
     async with server_factory(security=limits(help_per_address=rate)) as server:
-        for n in range(3):
+        for _ in range(3):
             shopper = await from_address(server, "198.51.100.7")
             ok(await shopper.call("help_request", {"context": context()}))
         shopper = await from_address(server, "198.51.100.7")
@@ -177,7 +177,7 @@ async def test_typing_per_socket_at_the_limit_and_one_past(server_factory: Any) 
         for n in range(4):
             ok(await shopper.call("typing", {"active": n % 2 == 0}))
         refused(await shopper.call("typing", {"active": True}), "rate_limited")
-        for n in range(4):
+        for _ in range(4):
             ok(await lisa.call("typing", {"case_id": case_id, "active": True}))
         refused(await lisa.call("typing", {"case_id": case_id, "active": False}), "rate_limited")
 
