@@ -54,7 +54,8 @@ class SecuritySettings(BaseModel):
     #: password checks (Argon2, about 50 ms of CPU and 64 MiB each) running at once
     max_concurrent_password_checks: int = Field(2, ge=1)
     #: login attempts waiting for a password check at most; one more is refused (rate_limited)
-    max_waiting_password_checks: int = Field(64, ge=0)
+    #: at once rather than queued past http_database_timeout_seconds
+    max_waiting_password_checks: int = Field(16, ge=0)
     #: most keys (addresses, kiosks, usernames) remembered per limit; the oldest idle ones go
     max_tracked_keys: int = Field(100_000, ge=100)
 
