@@ -36,7 +36,7 @@ from .signalling.manager import IndexedManager
 from .signalling.rooms import AGENT_NS, CUSTOMER_NS, KIOSK_NS
 from .signalling.transport import PingReaper, closing_without_cycles
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
-from .web import api, cors, errors, ingest, pages, widget_api
+from .web import api, cors, errors, headers, ingest, pages, widget_api
 from .web.keys import SERVICES, SETTINGS
 
 log = get_logger("helpwire.app")
@@ -105,6 +105,7 @@ def create_app(
     if settings.demo:
         app[ingest.DEMO_INGEST_KEY] = ingest.new_demo_key()
     pages.setup(app)
+    headers.setup(app)
     monitor = LoopMonitor(settings.loop_monitor_interval_seconds, settings.loop_stall_warning_seconds)
     app[LOOP_MONITOR] = monitor
     app[METRICS].watch(monitor)
