@@ -56,6 +56,9 @@ class SecuritySettings(BaseModel):
     #: login attempts waiting for a password check at most; one more is refused (rate_limited)
     #: at once rather than queued past http_database_timeout_seconds
     max_waiting_password_checks: int = Field(16, ge=0)
+    #: an agent socket is told this long before its token expires (token_expiring), so the
+    #: console can refresh it (POST /api/agent/refresh, token_renew); at expiry it is closed
+    token_refresh_notice_seconds: float = Field(300.0, ge=0)
     #: most keys (addresses, kiosks, usernames) remembered per limit; the oldest idle ones go
     max_tracked_keys: int = Field(100_000, ge=100)
 

@@ -11,6 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from ..logs import get_logger
 from ..security.addresses import pseudonym
 from ..security.ratelimit import RateLimited
+from ..security.tokens import InvalidToken, check_version
+from ..signalling.rooms import AGENT_NS
+from ..store.agents import StoredAgent
 from . import throttle
 from .errors import error_response
 from .keys import SERVICES
@@ -106,7 +109,7 @@ async def agent_login(request: web.Request) -> web.Response:
     guard.logins.succeeded(body.username.casefold())
     log.info("agent_login", agent_id=agent.id)
     return web.json_response({
-        "token": services.signer.agent_token(agent.id),
+        "token": services.signer.agent_token(agent.id, agent.token_version),
         "expires_in": services.settings.agent_token_ttl_seconds,
         "agent": {"id": agent.id, "display_name": agent.display_name},
     })
@@ -118,3 +121,51 @@ def _refused(secret: str, address: str, username: str | None, code: str) -> None
     if username is not None:
         fields["user_id"] = pseudonym(secret, "user:" + username.casefold())
     log.info("agent_login_refused", **fields)
+
+
+async def _bearer_agent(request: web.Request) -> tuple[StoredAgent | None, web.Response | None]:
+    """The signed-in agent of ``Authorization: Bearer <agent token>``, or the 401 to answer."""
+    services = request.app[SERVICES]
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    try:
+        if scheme.lower() != "bearer":
+            raise InvalidToken("send Authorization: Bearer <agent token>")
+        claims = services.signer.agent_claims(token.strip())
+        agent = await services.agents.by_id(claims.agent_id)
+        if agent is None:
+            raise InvalidToken("this agent no longer exists; sign in again")
+        check_version(claims, agent.token_version)
+    except InvalidToken as error:
+        return None, error_response(401, error.code, error.message,
+                                    {"WWW-Authenticate": 'Bearer realm="helpwire-agent"'})
+    return agent, None
+
+
+@routes.post("/api/agent/refresh")
+async def agent_refresh(request: web.Request) -> web.Response:
+    """A new token for a still valid one, so a console stays signed in past the old expiry."""
+    services = request.app[SERVICES]
+    agent, refused = await _bearer_agent(request)
+    if agent is None:
+        assert refused is not None
+        return refused
+    return web.json_response({
+        "token": services.signer.agent_token(agent.id, agent.token_version),
+        "expires_in": services.settings.agent_token_ttl_seconds,
+    }, headers={"Cache-Control": "no-store"})
+
+
+@routes.post("/api/agent/logout")
+async def agent_logout(request: web.Request) -> web.Response:
+    """Sign out everywhere: every token of the agent is revoked and their sockets closed."""
+    services = request.app[SERVICES]
+    agent, refused = await _bearer_agent(request)
+    if agent is None:
+        assert refused is not None
+        return refused
+    await services.agents.revoke_tokens(agent.id)
+    namespace = services.sio.namespace_handlers.get(AGENT_NS)
+    if namespace is not None:
+        await namespace.revoke(agent.id)
+    log.info("agent_logout", agent_id=agent.id)
+    return web.json_response({"signed_out": True})
