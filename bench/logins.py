@@ -60,6 +60,7 @@ def percentile(values: list[float], q: float) -> float:
 async def _server(rate: float, seconds: float) -> dict[str, object]:
     from bench import LOAD_TEST_SECURITY
     from server.app import LOOP_MONITOR, create_app
+    from server.logs import configure_logging
     from server.security.passwords import hash_password
     from server.settings import load_settings
     from server.web.keys import SERVICES
@@ -69,6 +70,7 @@ async def _server(rate: float, seconds: float) -> dict[str, object]:
     with tempfile.TemporaryDirectory() as data:
         settings = load_settings(data_dir=Path(data), secret_key="bench-secret-not-for-production",
                                  log_level="WARNING", security=security)
+        configure_logging(settings.log_level, settings.log_json)
         app = create_app(settings)
         runner = web.AppRunner(app)
         await runner.setup()

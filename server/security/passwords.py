@@ -3,15 +3,20 @@
 Each check costs tens of milliseconds of CPU and 64 MiB, so checks run in a small thread pool of
 their own (never on the loop, never more than ``max_concurrent`` at once, and at most
 ``max_waiting`` queued: past that a sign-in is refused with ``rate_limited`` instead of piling up
-memory). An unknown username is checked against a dummy hash made with the same parameters, so
-that a known and an unknown username take the same time (no username oracle).
+memory). The threads run at a lower CPU priority than the event loop (Argon2 starts one
+thread per lane, four by default, which inherit it). An unknown username is checked against a
+dummy hash made with the same parameters, so that a known and an unknown username take the same
+time (no username oracle).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import os
 import secrets
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from argon2 import PasswordHasher
@@ -51,6 +56,16 @@ async def verify_password(stored_hash: str, password: str) -> bool:
     return await asyncio.to_thread(_verify, stored_hash, password)
 
 
+#: how much nicer than the event loop the password threads run (Linux: per thread; the Argon2
+#: lanes they start inherit it), so a burst of sign-ins cannot starve the loop of CPU
+CHECKER_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or not allowed: run as is
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CHECKER_NICENESS)
+
+
 class PasswordChecker:
     """The server's password checks: a thread pool of ``max_concurrent`` and a bounded queue."""
 
@@ -62,7 +77,8 @@ class PasswordChecker:
 
     def start(self) -> None:
         self._executor = ThreadPoolExecutor(self.max_concurrent,
-                                            thread_name_prefix="helpwire-password")
+                                            thread_name_prefix="helpwire-password",
+                                            initializer=_lower_priority)
         # the dummy hash is made once, off the loop, before the first unknown username needs it
         self._executor.submit(dummy_hash)
 

@@ -51,11 +51,11 @@ class SecuritySettings(BaseModel):
     #: further lockout, up to login_lockout_max_seconds)
     login_lockout_seconds: float = Field(60.0, gt=0)
     login_lockout_max_seconds: float = Field(3600.0, gt=0)
-    #: password checks (Argon2, about 50 ms of CPU and 64 MiB each) running at once
-    max_concurrent_password_checks: int = Field(2, ge=1)
+    #: password checks (Argon2id: 64 MiB and four threads each, tens of ms) running at once
+    max_concurrent_password_checks: int = Field(1, ge=1)
     #: login attempts waiting for a password check at most; one more is refused (rate_limited)
     #: at once rather than queued past http_database_timeout_seconds
-    max_waiting_password_checks: int = Field(16, ge=0)
+    max_waiting_password_checks: int = Field(8, ge=0)
     #: an agent socket is told this long before its token expires (token_expiring), so the
     #: console can refresh it (POST /api/agent/refresh, token_renew); at expiry it is closed
     token_refresh_notice_seconds: float = Field(300.0, ge=0)
