@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8080
 CONFIG ?=
 
-.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay bench-churn fuzz
+.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay bench-churn fuzz bench-logins
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,10 @@ bench-churn: install
 # N simultaneous 1:1 video calls through Helpwire vs aiortc MediaRelay and Janus (docs/performance.md)
 bench-relay: install
 	flock /tmp/helpwire-bench.lock $(PY) -m bench.relay $(BENCH_ARGS)
+
+# event-loop lag during 100 agent login attempts per second (real Argon2; docs/performance.md)
+bench-logins: install
+	flock /tmp/helpwire-bench.lock $(PY) -m bench.logins $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var test-artifacts .pytest_cache .mypy_cache

@@ -42,12 +42,14 @@ async def profile(kind: str, clients: int) -> None:
 
     with tempfile.TemporaryDirectory() as data:
         if kind == "helpwire":
+            from bench import LOAD_TEST_SECURITY
             from server.app import create_app
             from server.settings import load_settings
 
             app = create_app(load_settings(data_dir=Path(data), secret_key="profile-secret-0123456789",
                                            log_level="ERROR", gc_freeze_on_start=False,
-                                           gc_freeze_interval_seconds=0))
+                                           gc_freeze_interval_seconds=0,
+                                           security=LOAD_TEST_SECURITY))
         else:
             app = bare_app()
         runner = web.AppRunner(app)

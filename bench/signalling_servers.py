@@ -99,6 +99,7 @@ async def cyclic_garbage(request: web.Request) -> web.Response:
 def run_helpwire(port: int, data_dir: Path, agents: int) -> None:
     from argon2 import PasswordHasher
 
+    from bench import LOAD_TEST_SECURITY
     from server.app import LOOP_MONITOR, create_app
     from server.logs import configure_logging
     from server.runtime.tuning import new_event_loop
@@ -106,7 +107,7 @@ def run_helpwire(port: int, data_dir: Path, agents: int) -> None:
     from server.store import AgentRepository, Database
 
     settings = load_settings(data_dir=data_dir, port=port, secret_key="bench-secret-not-for-production",
-                             log_level="WARNING")
+                             log_level="WARNING", security=LOAD_TEST_SECURITY)
     configure_logging(settings.log_level, settings.log_json)
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # sign-in stays real, cheap
 

@@ -199,6 +199,38 @@ async def _create_agent(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _reset_password(args: argparse.Namespace) -> int:
+    """A new password for an agent; every token issued before is revoked (a running server
+    refuses them at the next connect, token_renew or refresh)."""
+    from .security.passwords import hash_password
+    from .store import AgentRepository, Database
+
+    settings = _settings(args)
+    password = args.password or os.environ.get("HELPWIRE_AGENT_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            print("helpwire: give --password or HELPWIRE_AGENT_PASSWORD", file=sys.stderr)
+            return 2
+        password = getpass.getpass(f"New password for {args.username}: ")
+    if len(password) < 8:
+        print("helpwire: the password must have at least 8 characters", file=sys.stderr)
+        return 2
+    database = Database(settings.resolved_database_url)
+    await database.start()
+    try:
+        repository = AgentRepository(database)
+        agent = await repository.by_username(args.username)
+        if agent is None:
+            print(f"helpwire: no agent with username {args.username!r}", file=sys.stderr)
+            return 1
+        await repository.set_password_hash(agent.id, await asyncio.to_thread(hash_password,
+                                                                             password))
+    finally:
+        await database.close()
+    print(f"new password set for {agent.username}; their earlier sessions are signed out")
+    return 0
+
+
 def _check_rules(args: argparse.Namespace) -> int:
     settings = _settings(args)
     path = Path(args.rules or settings.rules_file)
@@ -244,6 +276,12 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--role", action="append", default=[], choices=["supervisor"],
                        help="supervisor: may open /supervisor (repeatable)")
     agent.set_defaults(func=lambda a: asyncio.run(_create_agent(a)))
+
+    reset = commands.add_parser("reset-password",
+                                help="give an agent a new password and sign out their sessions")
+    reset.add_argument("username")
+    reset.add_argument("--password", help="at least 8 characters (or $HELPWIRE_AGENT_PASSWORD)")
+    reset.set_defaults(func=lambda a: asyncio.run(_reset_password(a)))
 
     check = commands.add_parser("check-rules", help="validate a routing rules file and exit")
     check.add_argument("rules", nargs="?", help="rules file (default: the configured one)")

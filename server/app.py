@@ -25,6 +25,7 @@ from .runtime.outbox import build_outbox
 from .runtime.persister import Persister
 from .runtime.resume import resume_live_cases
 from .runtime.tuning import CollectorTuning
+from .security.guard import Guard
 from .security.tokens import TokenSigner
 from .services import Services
 from .settings import Settings
@@ -37,7 +38,7 @@ from .signalling.manager import IndexedManager
 from .signalling.rooms import AGENT_NS, CUSTOMER_NS, KIOSK_NS
 from .signalling.transport import PingReaper, closing_without_cycles
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
-from .web import api, cors, errors, ingest, pages, privacy_api, widget_api
+from .web import api, cors, errors, headers, ingest, pages, privacy_api, widget_api
 from .web.keys import SERVICES, SETTINGS
 
 log = get_logger("helpwire.app")
@@ -108,6 +109,7 @@ def create_app(
     if settings.demo:
         app[ingest.DEMO_INGEST_KEY] = ingest.new_demo_key()
     pages.setup(app)
+    headers.setup(app)
     monitor = LoopMonitor(settings.loop_monitor_interval_seconds, settings.loop_stall_warning_seconds)
     app[LOOP_MONITOR] = monitor
     app[METRICS].watch(monitor)
@@ -139,6 +141,7 @@ def create_app(
     # fails to start, those already running are stopped (runner.cleanup() after a failed setup)
     app.cleanup_ctx.extend([
         storage_and_wiring,
+        running(lambda a: a[SERVICES].guard.passwords),
         running(lambda a: a[SERVICES].outbox),  # stopped after the persister's last commits
         running(lambda a: a[SERVICES].persister),
         resumed,  # before any timer or socket: live cases are back first
@@ -233,6 +236,7 @@ def _wire(
         media=media,
         outbox=outbox,
         privacy=PrivacyOperations(database, engine.clock, engine=engine, hub=hub),
+        guard=Guard(settings.security, clock or SystemClock()),
     )
     sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
     sio.register_namespace(KioskNamespace(KIOSK_NS, services))

@@ -12,6 +12,7 @@ import socketio
 from .core.engine import CaseEngine
 from .runtime.hub import Hub
 from .runtime.persister import Persister
+from .security.guard import Guard
 from .security.tokens import TokenSigner
 from .settings import Settings
 from .signalling.emitter import SocketEmitter
@@ -44,5 +45,7 @@ class Services:
     outbox: OutboxWorker
     #: erasure, export and the access log (server/privacy)
     privacy: PrivacyOperations
+    #: rate limits and login protection (server/security/guard.py)
+    guard: Guard
     #: told the code of every error answered to a Socket.IO client (the metrics count them)
     error_observers: list[Callable[[str], None]] = field(default_factory=list)

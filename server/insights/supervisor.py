@@ -22,7 +22,7 @@ from ..core.case import Case
 from ..core.kpi import CaseFacts, case_facts, compute, days_period
 from ..logs import get_logger
 from ..runtime.hub import Outgoing
-from ..security.tokens import InvalidToken
+from ..security.tokens import InvalidToken, check_version
 from ..signalling.errors import error_payload
 
 if TYPE_CHECKING:
@@ -66,10 +66,12 @@ class SupervisorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            agent_id = self.services.signer.agent_id(token)
+            claims = self.services.signer.agent_claims(token)
+            agent = await self.services.agents.by_id(claims.agent_id)
+            if agent is not None:
+                check_version(claims, agent.token_version)
         except InvalidToken as error:
             raise Refused(error.message, error_payload(error)) from None
-        agent = await self.services.agents.by_id(agent_id)
         if agent is None or ROLE not in agent.roles:
             body = {"code": "forbidden",
                     "message": "the supervisor view needs the supervisor role "

@@ -22,6 +22,7 @@ from ..core.display import DisplayRules
 from .durability import DurabilitySettings
 from .privacy import PrivacySettings
 from .reports import AbTestSettings, ReportSettings
+from .security import SecuritySettings
 
 DEFAULT_RULES = Path(__file__).parent.parent / "defaults" / "rules.toml"
 
@@ -87,6 +88,8 @@ class Settings(BaseSettings):
     #: signs case and agent tokens; empty means one is generated and kept in <data_dir>/secret.key
     secret_key: str = ""
     agent_token_ttl_seconds: int = Field(12 * 3600, ge=60)
+    #: rate limits, login protection, trusted proxies (docs/security.md)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
 
     # --- routing and queues --------------------------------------------------
     rules_file: Path = DEFAULT_RULES

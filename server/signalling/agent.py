@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from socketio.exceptions import ConnectionRefusedError as Refused
@@ -9,7 +10,8 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 from ..core.agents import AgentProfile, Presence
 from ..core.errors import HelpwireError
 from ..i18n import format_amount
-from ..security.tokens import InvalidToken
+from ..security.tokens import InvalidToken, check_version
+from .agent_sessions import SessionDeadlines, TokenRenew
 from .base import RoleNamespace, Route
 from .errors import InvalidPayload, NotAuthenticated, NotReady, error_payload
 from .media import AGENT_MEDIA_ROUTES, AgentMediaMixin
@@ -37,6 +39,7 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
         "conversation_end": Route(CaseRef, "conversation_end", writes=True),
         "case_close": Route(CaseClose, "case_close", writes=True),
         "queues_get": Route(Empty, "queues_get"),
+        "token_renew": Route(TokenRenew, "token_renew"),
         **AGENT_MEDIA_ROUTES,
     }
 
@@ -46,18 +49,23 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
         self._sockets: dict[str, set[str]] = {}
         #: sockets that sent agent_hello: only they may send anything else
         self._ready: set[str] = set()
+        self.deadlines = SessionDeadlines(
+            lambda event, data, sid: self.emit(event, data, to=sid),
+            lambda sid: self.disconnect(sid),
+            services.settings.security.token_refresh_notice_seconds)
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         token = auth.get("token") if isinstance(auth, dict) else None
         try:
-            agent_id = self.services.signer.agent_id(token)
+            claims = self.services.signer.agent_claims(token)
+            stored = await self.services.agents.by_id(claims.agent_id)
+            if stored is None:
+                raise InvalidToken("this agent no longer exists; sign in again")
+            check_version(claims, stored.token_version)
         except InvalidToken as error:
             # message, then data: the client's connect_error carries {code, message} as error.data
             raise Refused(error.message, error_payload(error)) from None
-        stored = await self.services.agents.by_id(agent_id)
-        if stored is None:
-            gone = InvalidToken("this agent no longer exists; sign in again")
-            raise Refused(gone.message, error_payload(gone))
+        self.deadlines.set(sid, claims.expires_at)
         profile = stored.profile()
         self._agent_of[sid] = profile
         self._sockets.setdefault(profile.id, set()).add(sid)
@@ -66,6 +74,8 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._ready.discard(sid)
+        self.services.guard.socket_gone(sid)
+        self.deadlines.cancel(sid)
         profile = self._agent_of.pop(sid, None)
         if profile is None:
             return
@@ -134,6 +144,7 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
 
     async def chat_send(self, sid: str, event: AgentChatSend) -> dict[str, Any]:
         me = self._me(sid)
+        self.services.guard.chat_per_socket.take(sid)
         text, quick_reply = self._text_of(event)
         message, effects = self.services.engine.chat(
             event.case_id, "agent", text, client_id=event.client_id, agent_id=me.id,
@@ -166,6 +177,7 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
 
     async def typing(self, sid: str, event: AgentTyping) -> None:
         me = self._me(sid)
+        self.services.guard.typing_per_socket.take(sid)
         effects = self.services.engine.typing(event.case_id, "agent", event.active, agent_id=me.id)
         await self.services.hub.run(effects)
 
@@ -188,6 +200,22 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
     async def queues_get(self, sid: str, event: Empty) -> dict[str, Any]:
         self._me(sid)
         return {"queues": self.services.engine.queue_overview()}
+
+    async def token_renew(self, sid: str, event: TokenRenew) -> dict[str, Any]:
+        """A fresh token (POST /api/agent/refresh) moves this socket's deadline."""
+        me = self._me(sid)
+        claims = self.services.signer.agent_claims(event.token)
+        stored = await self.services.agents.by_id(claims.agent_id)
+        if claims.agent_id != me.id or stored is None:
+            raise InvalidToken("that token belongs to another agent; sign in again")
+        check_version(claims, stored.token_version)
+        self.deadlines.set(sid, claims.expires_at)
+        return {"expires_in": max(0, round(claims.expires_at - time.time()))}
+
+    async def revoke(self, agent_id: str) -> None:
+        """Sign-out or a new password: every socket of the agent is told and closed."""
+        for sid in list(self._sockets.get(agent_id, ())):
+            await self.deadlines.revoke(sid)
 
 
 __all__ = ["AgentNamespace", "HelpwireError"]

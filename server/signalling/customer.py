@@ -7,6 +7,8 @@ from typing import Any
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from ..core.errors import CaseNotFound
+from ..security.addresses import environ_address
+from ..security.ratelimit import RateLimited
 from .base import RoleNamespace, Route
 from .errors import CaseAlreadyOpen, InvalidPayload, NoOpenCase, error_payload
 from .media import CUSTOMER_MEDIA_ROUTES, CustomerMediaMixin
@@ -42,13 +44,25 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
         #: socket → its case; case → its sockets (a customer may have two tabs)
         self._case_of: dict[str, str] = {}
         self._sockets: dict[str, set[str]] = {}
+        #: socket → the client address it came from (rate limits per address)
+        self._address_of: dict[str, str] = {}
 
     # ------------------------------------------------------------------ connection
 
     async def on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
-        return None
+        guard = self.services.guard
+        address = environ_address(environ, guard.proxies)
+        try:
+            guard.sockets_per_address.open(address)
+        except RateLimited as error:
+            raise Refused(error.message, error_payload(error)) from None
+        self._address_of[sid] = address
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
+        address = self._address_of.pop(sid, None)
+        if address is not None:
+            self.services.guard.sockets_per_address.close(address)
+        self.services.guard.socket_gone(sid)
         await self.media_socket_gone(sid)
         case_id = self._unbind(sid)
         if case_id is not None and not self._sockets.get(case_id):
@@ -89,6 +103,7 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
             raise CaseAlreadyOpen(
                 "this connection already has an open case; resume it or cancel it first"
             )
+        self._take_help_press(sid)
         context = event.context
         if self.channel_override is not None:
             context = context.model_copy(update={"channel": self.channel_override})
@@ -109,6 +124,21 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
             "ice_servers": self.media_ice_servers(case.id),
         }
 
+    def _take_help_press(self, sid: str) -> None:
+        """One Help press from this address and kiosk, or rate_limited: a flood from one place
+        cannot fill the queue that everyone else waits in."""
+        guard = self.services.guard
+        address = self._address_of.get(sid, "unknown")
+        kiosk_id = self.kiosk_id(sid)
+        wait = guard.help_per_address.retry_after(address)
+        if kiosk_id is not None:
+            wait = max(wait, guard.help_per_kiosk.retry_after(kiosk_id))
+        if wait > 0:
+            raise RateLimited("too many Help presses from here; try again in a moment", wait)
+        guard.help_per_address.take(address)
+        if kiosk_id is not None:
+            guard.help_per_kiosk.take(kiosk_id)
+
     async def resume(self, sid: str, event: Resume) -> dict[str, Any]:
         engine = self.services.engine
         case_id = self.services.signer.case_id(event.case_token)
@@ -126,6 +156,7 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
                 f"the message has {len(event.text)} characters; the limit is {limit}"
                 " (setting max_chat_chars)"
             )
+        self.services.guard.chat_per_socket.take(sid)
         message, effects = self.services.engine.chat(
             self._case(sid), "customer", event.text, client_id=event.client_id
         )
@@ -133,6 +164,7 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
         return {"message": message.as_payload()}
 
     async def typing(self, sid: str, event: Typing) -> None:
+        self.services.guard.typing_per_socket.take(sid)
         effects = self.services.engine.typing(self._case(sid), "customer", event.active)
         await self.services.hub.run(effects)
 
@@ -175,6 +207,7 @@ class KioskNamespace(CustomerNamespace):
         if not isinstance(kiosk_id, str) or not 1 <= len(kiosk_id) <= 64:
             error = InvalidPayload("connect to /kiosk with auth {kiosk_id: '<your kiosk id>'}")
             raise Refused(error.message, error_payload(error))
+        await super().on_connect(sid, environ, auth)
         self._kiosks[sid] = kiosk_id
         await self.enter_room(sid, f"kiosk:{kiosk_id}")
 

@@ -53,4 +53,7 @@ def error_payload(error: HelpwireError, event: str | None = None) -> dict[str, A
         body["event"] = event
     if isinstance(error, InvalidPayload) and error.fields:
         body["fields"] = error.fields
+    retry_after = getattr(error, "retry_after", None)  # rate_limited, login_locked
+    if isinstance(retry_after, int):
+        body["retry_after"] = retry_after
     return body

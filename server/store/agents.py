@@ -42,6 +42,8 @@ class StoredAgent:
     max_concurrent: int
     #: e.g. {"supervisor"}: who may open the supervisor view
     roles: frozenset[str] = frozenset()
+    #: tokens carry the version they were issued at; an older one is revoked
+    token_version: int = 0
 
     def profile(self) -> AgentProfile:
         """The agent as the dispatcher sees them."""
@@ -112,13 +114,28 @@ class AgentRepository:
             return [_agent(row) for row in result.mappings()]
 
     async def set_password_hash(self, agent_id: str, password_hash: str) -> None:
-        """Replace an agent's hash (password change or rehash); ``AgentNotFound`` if absent."""
+        """Replace an agent's hash (a new password) and revoke their tokens; ``AgentNotFound``
+        if absent."""
         async with self._db.transaction() as conn:
             result = await conn.execute(
-                sa.update(agents).where(agents.c.id == agent_id).values(password_hash=password_hash)
+                sa.update(agents).where(agents.c.id == agent_id).values(
+                    password_hash=password_hash, token_version=agents.c.token_version + 1)
             )
         if result.rowcount == 0:
             raise AgentNotFound(f"no agent with id {agent_id!r}")
+
+    async def revoke_tokens(self, agent_id: str) -> int:
+        """Make every token issued to the agent so far invalid; returns the new version."""
+        async with self._db.transaction() as conn:
+            result = await conn.execute(
+                sa.update(agents).where(agents.c.id == agent_id)
+                .values(token_version=agents.c.token_version + 1)
+                .returning(agents.c.token_version)
+            )
+            version = result.scalar_one_or_none()
+        if version is None:
+            raise AgentNotFound(f"no agent with id {agent_id!r}")
+        return int(version)
 
     async def _one(self, condition: sa.ColumnElement[bool]) -> StoredAgent | None:
         async with self._db.connect() as conn:
@@ -137,4 +154,5 @@ def _agent(row: Any) -> StoredAgent:
         languages=frozenset(row["languages"]),
         max_concurrent=row["max_concurrent"],
         roles=frozenset(row["roles"] or ()),
+        token_version=int(row["token_version"]),
     )

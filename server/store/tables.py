@@ -97,6 +97,9 @@ agents = sa.Table(
     sa.Column("created_at", sa.Float(), nullable=False),
     #: e.g. ["supervisor"]: may open /supervisor (migration 0002)
     sa.Column("roles", sa.JSON(), nullable=False, server_default=sa.text("'[]'")),
+    #: the generation of the agent's tokens: a token of an older one is refused (sign-out and a
+    #: new password bump it; migration 0006)
+    sa.Column("token_version", sa.Integer(), nullable=False, server_default=sa.text("0")),
 )
 
 #: A customer's request to be called back; the cart is held only for a short time.

@@ -7,7 +7,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..core.text import Line
 from ..logs import get_logger
-from ..security.passwords import verify_password
+from ..security.addresses import pseudonym
+from ..security.ratelimit import RateLimited
+from ..security.tokens import InvalidToken, check_version
+from ..signalling.rooms import AGENT_NS
+from ..store.agents import StoredAgent
+from . import throttle
 from .body import read_json
 from .errors import error_response
 from .keys import SERVICES
@@ -63,18 +68,86 @@ _HEALTH_TEXT = {
 
 @routes.post("/api/agent/login")
 async def agent_login(request: web.Request) -> web.Response:
+    """Sign in. Throttled per client address and locked per username after wrong passwords;
+    known and unknown usernames cost the same Argon2 check (docs/security.md)."""
     services = request.app[SERVICES]
+    guard = services.guard
+    address = throttle.address_of(request)
     try:
+        guard.login_per_address.take(address)
         body = LoginRequest.model_validate(await read_json(request))
+        guard.logins.check(body.username.casefold())
+        agent = await services.agents.by_username(body.username)
+        ok = await guard.passwords.verify(agent.password_hash if agent else None, body.password)
     except ValidationError:
         return error_response(400, "invalid_payload", "send {username, password} as strings")
-    agent = await services.agents.by_username(body.username)
-    if agent is None or not await verify_password(agent.password_hash, body.password):
-        log.info("agent_login_refused")
+    except RateLimited as error:
+        _refused(services.signer.secret, address, None, error.code)
+        return throttle.too_many(error)
+    if agent is None or not ok:
+        guard.logins.failed(body.username.casefold())
+        _refused(services.signer.secret, address, body.username, "invalid_credentials")
         return error_response(401, "invalid_credentials", "wrong username or password")
+    guard.logins.succeeded(body.username.casefold())
     log.info("agent_login", agent_id=agent.id)
     return web.json_response({
-        "token": services.signer.agent_token(agent.id),
+        "token": services.signer.agent_token(agent.id, agent.token_version),
         "expires_in": services.settings.agent_token_ttl_seconds,
         "agent": {"id": agent.id, "display_name": agent.display_name},
     })
+
+
+def _refused(secret: str, address: str, username: str | None, code: str) -> None:
+    """A refused sign-in, traceable to where it came from without naming the address or user."""
+    fields = {"address_id": pseudonym(secret, "address:" + address), "code": code}
+    if username is not None:
+        fields["user_id"] = pseudonym(secret, "user:" + username.casefold())
+    log.info("agent_login_refused", **fields)
+
+
+async def _bearer_agent(request: web.Request) -> tuple[StoredAgent | None, web.Response | None]:
+    """The signed-in agent of ``Authorization: Bearer <agent token>``, or the 401 to answer."""
+    services = request.app[SERVICES]
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    try:
+        if scheme.lower() != "bearer":
+            raise InvalidToken("send Authorization: Bearer <agent token>")
+        claims = services.signer.agent_claims(token.strip())
+        agent = await services.agents.by_id(claims.agent_id)
+        if agent is None:
+            raise InvalidToken("this agent no longer exists; sign in again")
+        check_version(claims, agent.token_version)
+    except InvalidToken as error:
+        return None, error_response(401, error.code, error.message,
+                                    {"WWW-Authenticate": 'Bearer realm="helpwire-agent"'})
+    return agent, None
+
+
+@routes.post("/api/agent/refresh")
+async def agent_refresh(request: web.Request) -> web.Response:
+    """A new token for a still valid one, so a console stays signed in past the old expiry."""
+    services = request.app[SERVICES]
+    agent, refused = await _bearer_agent(request)
+    if agent is None:
+        assert refused is not None
+        return refused
+    return web.json_response({
+        "token": services.signer.agent_token(agent.id, agent.token_version),
+        "expires_in": services.settings.agent_token_ttl_seconds,
+    }, headers={"Cache-Control": "no-store"})
+
+
+@routes.post("/api/agent/logout")
+async def agent_logout(request: web.Request) -> web.Response:
+    """Sign out everywhere: every token of the agent is revoked and their sockets closed."""
+    services = request.app[SERVICES]
+    agent, refused = await _bearer_agent(request)
+    if agent is None:
+        assert refused is not None
+        return refused
+    await services.agents.revoke_tokens(agent.id)
+    namespace = services.sio.namespace_handlers.get(AGENT_NS)
+    if namespace is not None:
+        await namespace.revoke(agent.id)
+    log.info("agent_logout", agent_id=agent.id)
+    return web.json_response({"signed_out": True})

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from ..core.abtest import VARIANTS, assign
 from ..core.text import Line, iso_currency
 from ..logs import get_logger
+from . import throttle
 from .api import error_response, read_json
 from .keys import SERVICES, SETTINGS
 
@@ -123,6 +124,9 @@ async def add_purchase(request: web.Request) -> web.Response:
                        "message": "send Authorization: Bearer <key> with a key from ingest_api_keys"}},
             status=401, headers={"WWW-Authenticate": 'Bearer realm="helpwire-ingest"'},
         )
+    refused = throttle.take(request.app[SERVICES].guard.ingest_per_key, throttle.bearer_key(request))
+    if refused is not None:
+        return refused
     try:
         body = PurchaseIn.model_validate(await read_json(request))
     except ValidationError as error:
@@ -151,6 +155,10 @@ async def add_purchase(request: web.Request) -> web.Response:
 
 @routes.post("/api/sessions/exposure")
 async def add_exposure(request: web.Request) -> web.Response:
+    refused = throttle.take(request.app[SERVICES].guard.ingest_per_key,
+                            "address:" + throttle.address_of(request))
+    if refused is not None:
+        return refused
     try:
         body = ExposureIn.model_validate(await read_json(request))
     except ValidationError as error:
@@ -169,6 +177,10 @@ async def add_exposure(request: web.Request) -> web.Response:
 
 @routes.post("/api/sessions/progress")
 async def add_progress(request: web.Request) -> web.Response:
+    refused = throttle.take(request.app[SERVICES].guard.ingest_per_key,
+                            "address:" + throttle.address_of(request))
+    if refused is not None:
+        return refused
     try:
         body = ProgressIn.model_validate(await read_json(request))
     except ValidationError as error:

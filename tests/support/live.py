@@ -21,6 +21,8 @@ from server.services import Services
 from server.settings import Settings, load_settings
 from server.web.keys import SERVICES
 
+from .limits import LOOPBACK_SECURITY
+
 #: Argon2id with the cheapest parameters: tests create many agents, and verification reads the
 #: parameters from the hash, so sign-in stays real but fast (production hashing is unchanged)
 _TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -97,6 +99,7 @@ async def live_server(
         "port": 0,
         "log_json": True,
         "tick_seconds": 0.05,
+        "security": LOOPBACK_SECURITY,  # every client is 127.0.0.1 (tests/support/limits.py)
     }
     values.update(overrides)
     settings = load_settings(**values)
@@ -170,11 +173,12 @@ class Client:
         await self.sio.disconnect()
 
 
-async def connect(url: str, namespace: str, auth: Any = None) -> Client:
+async def connect(url: str, namespace: str, auth: Any = None,
+                  headers: dict[str, str] | None = None) -> Client:
     sio = socketio.AsyncClient(reconnection=False)
     client = Client(sio, namespace)
     sio.on("*", client._on_any, namespace=namespace)
     sio.on("disconnect", client._on_disconnect, namespace=namespace)
     await sio.connect(url, namespaces=[namespace], transports=["websocket"], auth=auth,
-                      wait_timeout=5)
+                      headers=headers or {}, wait_timeout=5)
     return client

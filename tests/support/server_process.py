@@ -26,6 +26,8 @@ from argon2 import PasswordHasher
 
 from server.store import AgentRepository, Database
 
+from .limits import LOOPBACK_SECURITY
+
 REPO = Path(__file__).resolve().parents[2]
 #: the secret that signs case and agent tokens: the same for every run of one test's server
 SECRET_KEY = "fault-tests-secret-key-kept-across-restarts"
@@ -152,6 +154,8 @@ def _toml_value(value: object) -> str:
         return json.dumps(str(value))  # a JSON string is a valid TOML basic string
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
     raise TypeError(f"no TOML for {value!r}")
 
 
@@ -195,6 +199,7 @@ class ServerProcess:
             "log_json": True,
             # the standard loop: the harness is about durability, not speed
             "event_loop": "asyncio",
+            "security": LOOPBACK_SECURITY,  # every client is 127.0.0.1 (tests/support/limits.py)
         }
         values.update(self.settings)
         self.workdir.mkdir(parents=True, exist_ok=True)

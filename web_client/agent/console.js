@@ -220,6 +220,39 @@ function clearSession() {
   sessionStorage.removeItem(SESSION_KEY);
 }
 
+/**
+ * token_expiring: the server closes this socket when the token runs out. Fetch a new token
+ * with the current one (POST /api/agent/refresh), keep it for reconnects and hand it to the
+ * socket (token_renew), which moves the deadline. If that fails, token_expired follows.
+ */
+async function refreshToken(socket) {
+  if (state.socket !== socket || !state.session) return;
+  let body = null;
+  try {
+    const response = await fetch("/api/agent/refresh", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${state.session.token}`, Accept: "application/json" },
+    });
+    body = response.ok ? await response.json() : null;
+  } catch {
+    body = null;
+  }
+  if (!body?.token || state.socket !== socket) return;
+  state.session = { ...state.session, token: body.token,
+                    expiresAt: Date.now() + Number(body.expires_in ?? 0) * 1000 };
+  sessionStorage.setItem(SESSION_KEY, JSON.stringify(state.session));
+  socket.auth = { token: body.token };
+  await socket.timeout(ACK_TIMEOUT_MS).emitWithAck("token_renew", { token: body.token }).catch(() => null);
+}
+
+/** token_expired: the session is over (expired, signed out elsewhere, password changed). */
+function onTokenExpired(socket, payload) {
+  if (state.socket !== socket) return;
+  clearSession();
+  disconnect();
+  showLogin(payload?.code === "token_expired" ? "login.expired" : "login.invalidToken");
+}
+
 async function emit(event, payload) {
   const socket = state.socket;
   if (!socket?.connected) return { ok: false, error: { code: "offline" } };
@@ -323,6 +356,12 @@ async function onLoginSubmit(event) {
 }
 
 function onLogout() {
+  // revoke the token on the server too (every session of this agent), not only forget it here
+  const token = state.session?.token;
+  if (token) {
+    fetch("/api/agent/logout", { method: "POST", keepalive: true,
+                                 headers: { Authorization: `Bearer ${token}` } }).catch(() => null);
+  }
   clearSession();
   Object.assign(state, { hello: null, chosenPresence: null, outbox: new Map() });
   showLogin("login.loggedOut");
@@ -389,6 +428,8 @@ function connect() {
   state.socket = socket;
   socket.on("connect", () => hello(socket));
   socket.on("connect_error", (error) => onConnectError(socket, error));
+  socket.on("token_expiring", () => refreshToken(socket));
+  socket.on("token_expired", (payload) => onTokenExpired(socket, payload));
   socket.on("server_restarting", (payload) => {
     if (state.socket !== socket) return;
     // the server is going away on purpose: reconnect with backoff + jitter from retry_after_ms
@@ -419,7 +460,7 @@ function connect() {
 function onConnectError(socket, error) {
   if (state.socket !== socket) return;
   const code = error?.data?.code;
-  if (code === "invalid_token" || code === "token_expired") {
+  if (code === "invalid_token" || code === "token_expired" || code === "token_revoked") {
     clearSession();
     showLogin(code === "token_expired" ? "login.expired" : "login.invalidToken");
     return;

@@ -40,25 +40,9 @@
     return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
   };
 
-  const STYLE = `
-/* above the Help dialog and its backdrop: a consent prompt must be tappable while chatting */
-.hwc-bar, #kiosk-prompts.hwc-on { position: fixed; top: 0; left: 0; right: 0; z-index: 2147483600;
-  padding: 12px; max-height: 60vh; overflow: auto; }
-.hwc-box { box-sizing: border-box; width: 100%; padding: 20px 24px; background: #fff;
-  border: 4px solid #14532d; border-radius: 14px; box-shadow: 0 8px 28px rgba(0,0,0,.25);
-  font: 20px/1.4 system-ui, sans-serif; color: #111827; margin-bottom: 12px; }
-.hwc-box p { margin: 0 0 8px; }
-.hwc-question { font-size: 1.3em; font-weight: 700; }
-.hwc-en { color: #374151; }
-.hwc-buttons { display: flex; gap: 16px; flex-wrap: wrap; margin-top: 12px; }
-.hwc-buttons button { flex: 1 1 200px; min-height: 72px; font: inherit; font-weight: 700;
-  border-radius: 12px; cursor: pointer; border: 3px solid #14532d; background: #fff; color: #14532d; }
-.hwc-buttons button.hwc-primary { background: #14532d; color: #fff; }
-.hwc-buttons button.hwc-stop { background: #7f1d1d; border-color: #7f1d1d; color: #fff; }
-.hwc-live { border-color: #7f1d1d; }
-.hwc-dot { display: inline-block; width: .8em; height: .8em; border-radius: 50%; background: #b91c1c; margin-right: .4em; }
-.hwc-unlocked { border-color: #166534; background: #f0fdf4; }
-`;
+  // the prompts' styles sit beside this script (a <link>: no inline style under a strict CSP)
+  const STYLE_URL = new URL("helpwire-consent.css",
+    (document.currentScript && document.currentScript.src) || root.location.href).href;
 
   let options = null;
   let container = null;
@@ -99,7 +83,7 @@
       document.body.append(container);
     }
     if (!document.getElementById("helpwire-consent-style")) {
-      document.head.append(h("style", { id: "helpwire-consent-style", text: STYLE }));
+      document.head.append(h("link", { id: "helpwire-consent-style", rel: "stylesheet", href: STYLE_URL }));
     }
     return container;
   }

@@ -1,0 +1,47 @@
+"""Security headers on every HTTP answer: pages, static files, JSON and errors."""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+
+from tests.support.live import LiveServer
+
+
+@pytest.mark.parametrize("path", ["/", "/kiosk", "/agent", "/supervisor", "/healthz",
+                                  "/static/widget/helpwire.js", "/no-such-page"])
+async def test_every_answer_forbids_sniffing_and_limits_the_referrer(
+    server: LiveServer, path: str
+) -> None:
+    async with aiohttp.ClientSession() as http, http.get(server.url + path) as response:
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+
+
+@pytest.mark.parametrize(("path", "ancestors"), [
+    ("/", "'self'"), ("/kiosk", "'self'"), ("/agent", "'none'"), ("/supervisor", "'none'"),
+])
+async def test_pages_carry_a_policy_without_inline_script(
+    server: LiveServer, path: str, ancestors: str
+) -> None:
+    async with aiohttp.ClientSession() as http, http.get(server.url + path) as response:
+        assert response.status == 200
+        policy = response.headers["Content-Security-Policy"]
+        directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+        assert directives["script-src"] == "'self'"
+        assert directives["style-src"] == "'self'"
+        assert directives["object-src"] == "'none'"
+        assert directives["frame-ancestors"] == ancestors
+        html = await response.text()
+    assert "<script>" not in html and "<style" not in html and " style=" not in html
+
+
+async def test_the_console_and_supervisor_view_cannot_be_framed_by_old_browsers(
+    server: LiveServer,
+) -> None:
+    async with aiohttp.ClientSession() as http:
+        for path in ("/agent", "/supervisor"):
+            async with http.get(server.url + path) as response:
+                assert response.headers["X-Frame-Options"] == "DENY"
+        async with http.get(server.url + "/") as response:
+            assert "X-Frame-Options" not in response.headers
