@@ -15,6 +15,7 @@ from .runtime.persister import Persister
 from .security.tokens import TokenSigner
 from .settings import Settings
 from .signalling.emitter import SocketEmitter
+from .signalling.pings import PingSchedule
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 
 if TYPE_CHECKING:
@@ -41,5 +42,7 @@ class Services:
     media: MediaSessions
     #: delivers the outbox (POS webhooks, the weekly report)
     outbox: OutboxWorker
+    #: how often each socket is pinged (the handlers say which sockets matter)
+    pings: PingSchedule
     #: told the code of every error answered to a Socket.IO client (the metrics count them)
     error_observers: list[Callable[[str], None]] = field(default_factory=list)

@@ -48,6 +48,17 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         super().__init__(namespace)
         self.services = services
 
+    def ping_often(self, sid: str, wanted: Callable[[], bool]) -> None:
+        """Ping this socket at the short interval while `wanted()` says someone depends on
+        noticing quickly that it went silent (server/signalling/pings.py)."""
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
+        if eio_sid is not None:
+            self.services.pings.watch(eio_sid, (self.namespace, sid), wanted)
+
+    def ping_seldom(self, sid: str) -> None:
+        """This socket is idle again as far as this namespace is concerned."""
+        self.services.pings.release((self.namespace, sid))
+
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event in ("connect", "disconnect"):
             return await super().trigger_event(event, *args)

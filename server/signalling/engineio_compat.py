@@ -1,9 +1,10 @@
 """The python-engineio internals Helpwire relies on, checked in one place when the app is built.
 
-Three adapters reach below python-engineio's public API, each for a measured reason:
+Four adapters reach below python-engineio's public API, each for a measured reason:
 `heartbeat.py` (a socket's `last_ping`, `closing`, `closed` and `check_ping_timeout()`),
-`transport.py` (the aiohttp websocket driver class and its `_sock`; the ping task's
-`_send_ping`) and `app.py` (the server's transport hooks, `eio._async`). ``check()`` fails start-up
+`transport.py` (the aiohttp websocket driver class and its `_sock`), `pings.py` (each socket's
+ping task, through `route_pings()` and `send_ping()` here) and `app.py` (the server's transport
+hooks, `eio._async`). ``check()`` fails start-up
 with a clear message when an upgrade changed any of them, instead of silently losing liveness or
 leaking memory. pyproject.toml pins python-engineio to the 4.x line these were read from.
 """
@@ -11,8 +12,11 @@ leaking memory. pyproject.toml pins python-engineio to the 4.x line these were r
 from __future__ import annotations
 
 import inspect
+import time
+from collections.abc import Callable
 from typing import Any
 
+from engineio import packet
 from engineio.async_socket import AsyncSocket
 
 from ..core.errors import HelpwireError
@@ -35,10 +39,50 @@ def check(eio: Any) -> None:
     for attribute in ("last_ping", "closing", "closed"):
         if f"self.{attribute}" not in source:
             problems.append(f"AsyncSocket no longer sets self.{attribute}")
-    if "_send_ping" not in inspect.getsource(AsyncSocket.schedule_ping):
-        problems.append("AsyncSocket.schedule_ping() no longer starts _send_ping")
+    if "start_background_task(self._send_ping)" not in inspect.getsource(AsyncSocket.schedule_ping):
+        problems.append("AsyncSocket.schedule_ping() no longer starts _send_ping as a background task")
+    if callable(getattr(AsyncSocket, "_send_ping", None)):
+        sending = inspect.getsource(AsyncSocket._send_ping)
+        for step in ("asyncio.sleep(self.server.ping_interval)", "self.last_ping = time.time()",
+                     "packet.Packet(packet.PING)"):
+            if step not in sending:
+                problems.append(f"AsyncSocket._send_ping() no longer does {step}")
+    if not callable(getattr(eio, "start_background_task", None)):
+        problems.append("AsyncServer.start_background_task() is gone")
     if problems:
         raise IncompatibleEngineIO(
             "python-engineio changed under Helpwire: " + "; ".join(problems)
             + ". Update server/signalling/engineio_compat.py and the adapters it names"
         )
+
+
+def route_pings(eio: Any, start_ping: Callable[[AsyncSocket], Any]) -> None:
+    """Have `start_ping(socket)` run wherever this server would start `socket._send_ping()`.
+
+    `AsyncSocket.schedule_ping()` (after the handshake and after every pong) starts `_send_ping`
+    through the server's `start_background_task`; it sleeps the server-wide `ping_interval`
+    and then does what `send_ping()` does. Routing it here lets each socket wait its own time.
+    Only this server instance is changed (the attribute is set on it, not on the class)."""
+    start = eio.start_background_task
+
+    def start_background_task(target: Any, *args: Any, **kwargs: Any) -> Any:
+        owner = getattr(target, "__self__", None)
+        if isinstance(owner, AsyncSocket) and getattr(target, "__name__", "") == "_send_ping":
+            return start_ping(owner)
+        return start(target, *args, **kwargs)
+
+    eio.start_background_task = start_background_task
+
+
+async def send_ping(socket: AsyncSocket) -> None:
+    """The end of Engine.IO's `_send_ping`: note when the ping left (the heartbeat's clock) and
+    send it, unless the socket is closing."""
+    if not socket.closing and not socket.closed:
+        socket.last_ping = time.time()
+        await socket.send(packet.Packet(packet.PING))
+
+
+def socket_of_handler(handler: Any) -> AsyncSocket | None:
+    """The socket of a bound `AsyncSocket._websocket_handler` (what the websocket driver gets)."""
+    owner = getattr(handler, "__self__", None)
+    return owner if isinstance(owner, AsyncSocket) else None

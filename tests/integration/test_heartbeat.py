@@ -47,14 +47,17 @@ async def _answer_pings(ws: aiohttp.ClientWebSocketResponse, delay: float | None
     return not ws.closed
 
 
-async def test_the_handshake_hands_clients_the_default_ping_interval_and_timeout(
+async def test_the_handshake_hands_clients_the_default_idle_ping_interval_and_timeout(
     server_factory: Any,
 ) -> None:
+    # the longest interval a socket may wait for a ping; sockets with an open case and agent
+    # consoles are pinged every ping_interval_seconds (tests/integration/test_ping_intervals.py)
     defaults = Settings.model_fields
     async with server_factory() as server, aiohttp.ClientSession() as http:
         ws, handshake = await _open(http, server.url)
         await ws.close()
-    assert handshake["pingInterval"] == int(defaults["ping_interval_seconds"].default * 1000) == 5000
+    assert handshake["pingInterval"] == int(defaults["idle_ping_interval_seconds"].default * 1000)
+    assert handshake["pingInterval"] == 25000
     assert handshake["pingTimeout"] == int(defaults["ping_timeout_seconds"].default * 1000) == 3000
 
 
@@ -62,7 +65,8 @@ async def test_a_client_whose_pong_comes_within_the_timeout_stays_and_one_past_i
     server_factory: Any,
 ) -> None:
     interval, timeout = 1, 0.8
-    async with server_factory(ping_interval_seconds=interval, ping_timeout_seconds=timeout) as server, \
+    async with server_factory(ping_interval_seconds=interval, idle_ping_interval_seconds=interval,
+                              ping_timeout_seconds=timeout) as server, \
             aiohttp.ClientSession() as http:
         (prompt, _), (late, _), (silent, handshake) = [await _open(http, server.url) for _ in range(3)]
         assert (handshake["pingInterval"], handshake["pingTimeout"]) == (1000, 800)
