@@ -140,3 +140,8 @@ class PingSchedule:
     def pending(self) -> int:
         """How many pings are waiting (for tests and the churn benchmark)."""
         return len(self._pending)
+
+    @property
+    def watched(self) -> int:
+        """How many sockets have a reason to be pinged often (for tests)."""
+        return len(self._reasons)

@@ -201,4 +201,5 @@ def test_the_idle_ping_interval_is_whole_seconds_from_one() -> None:
     for refused in (0, 1.5):
         with pytest.raises(ValidationError, match="idle_ping_interval_seconds"):
             load_settings(ping_interval_seconds=1, idle_ping_interval_seconds=refused)
-    assert load_settings(ping_interval_seconds=1, idle_ping_interval_seconds=1).idle_ping_interval_seconds == 1
+    settings = load_settings(ping_interval_seconds=1, idle_ping_interval_seconds=1)
+    assert settings.idle_ping_interval_seconds == 1
