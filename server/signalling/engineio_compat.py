@@ -18,6 +18,7 @@ from typing import Any
 
 from engineio import packet
 from engineio.async_socket import AsyncSocket
+from engineio.base_socket import BaseSocket
 
 from ..core.errors import HelpwireError
 
@@ -47,6 +48,10 @@ def check(eio: Any) -> None:
                      "packet.Packet(packet.PING)"):
             if step not in sending:
                 problems.append(f"AsyncSocket._send_ping() no longer does {step}")
+    if "self.queue = self.server.create_queue()" not in inspect.getsource(BaseSocket.__init__):
+        problems.append("BaseSocket no longer keeps its outgoing packets in self.queue")
+    if "packets == [None]" not in inspect.getsource(AsyncSocket.poll):
+        problems.append("AsyncSocket.poll() no longer ends the transport on a queued None")
     if not callable(getattr(eio, "start_background_task", None)):
         problems.append("AsyncServer.start_background_task() is gone")
     if problems:
@@ -86,3 +91,17 @@ def socket_of_handler(handler: Any) -> AsyncSocket | None:
     """The socket of a bound `AsyncSocket._websocket_handler` (what the websocket driver gets)."""
     owner = getattr(handler, "__self__", None)
     return owner if isinstance(owner, AsyncSocket) else None
+
+
+def hang_up(socket: Any) -> None:
+    """Let go of the transport of a socket the heartbeat has just closed as silent, now.
+
+    Engine.IO's `close()` would send a CLOSE packet, but its `send()` checks the ping timeout
+    again and drops it for an overdue socket, so the websocket's writer ends only when its queue
+    has been empty for `ping_interval + ping_timeout` (28 s with the idle interval the server
+    announces); until then a thawed device finds its dead socket open and does not reconnect.
+    A None is what Engine.IO itself queues to stop the writer, which then closes the websocket
+    (a pending long-poll GET gets an empty answer). No CLOSE packet: clients take that as a
+    deliberate server disconnect and do not reconnect, while a closed transport makes them
+    reconnect and resume, as they did when the writer timed out."""
+    socket.queue.put_nowait(None)

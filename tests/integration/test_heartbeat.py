@@ -98,10 +98,11 @@ def test_the_ping_interval_is_whole_seconds_from_one() -> None:
 
 
 class FakeSocket:
-    """The three attributes and the one method of an Engine.IO socket the monitor uses."""
+    """The attributes, the queue and the one method of an Engine.IO socket the monitor uses."""
 
     def __init__(self, last_ping: float | None, closing: bool = False, closed: bool = False) -> None:
         self.last_ping, self.closing, self.closed = last_ping, closing, closed
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
 
     async def check_ping_timeout(self) -> bool:
         self.closed = True
@@ -135,6 +136,9 @@ async def test_a_sweep_closes_overdue_sockets_and_forgets_closed_ones() -> None:
 
     assert silent.closed and not engine.sockets["fine"].closed
     assert set(engine.sockets) == {"silent", "fine"}  # "silent" goes at the next sweep
+    # its transport is let go of at once: the writer's end (no CLOSE: the client reconnects)
+    assert silent.queue.get_nowait() is None and silent.queue.empty()
+    assert engine.sockets["fine"].queue.empty()
 
 
 async def test_a_sweep_after_a_loop_stall_does_not_count_the_stall_against_clients() -> None:
