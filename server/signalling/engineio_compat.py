@@ -1,7 +1,8 @@
 """The python-engineio internals Helpwire relies on, checked in one place when the app is built.
 
 Four adapters reach below python-engineio's public API, each for a measured reason:
-`heartbeat.py` (a socket's `last_ping`, `closing`, `closed` and `check_ping_timeout()`),
+`heartbeat.py` (a socket's `last_ping`, `closing`, `closed` and `check_ping_timeout()`; its
+`queue`, through `hang_up()` here),
 `transport.py` (the aiohttp websocket driver class and its `_sock`), `pings.py` (each socket's
 ping task, through `route_pings()` and `send_ping()` here) and `app.py` (the server's transport
 hooks, `eio._async`). ``check()`` fails start-up
