@@ -3,7 +3,8 @@
     python -m bench.liveness_cost [--clients 3000] [--seconds 30] [--settings 25/20,4/2.5]
 
 For each `interval/timeout` pair: a Helpwire server in its own process (bench/signalling_servers.py,
-settings through HELPWIRE_PING_* variables), N idle kiosks from this process (the light client of
+settings through HELPWIRE_PING_* and HELPWIRE_IDLE_PING_* variables: the kiosks are idle, so
+the idle interval is set to the same value), N idle kiosks from this process (the light client of
 bench/signalling_client.py, which answers every ping), then the server's CPU over the window, read
 from /proc. Prints one line per setting; docs/operations.md quotes the figures.
 """
@@ -57,7 +58,9 @@ async def lag(http: aiohttp.ClientSession, url: str) -> dict[str, float]:
 async def measure(interval: int, ping_timeout: float, clients: int, seconds: float) -> str:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    # idle kiosks are pinged at the idle interval: both set, so every kiosk is pinged at `interval`
     env = {**os.environ, "HELPWIRE_PING_INTERVAL_SECONDS": str(interval),
+           "HELPWIRE_IDLE_PING_INTERVAL_SECONDS": str(interval),
            "HELPWIRE_PING_TIMEOUT_SECONDS": str(ping_timeout)}
     with tempfile.TemporaryDirectory() as data:
         process = await asyncio.create_subprocess_exec(

@@ -127,18 +127,16 @@ def run_helpwire(port: int, data_dir: Path, agents: int) -> None:
     if os.environ.get("BENCH_ENGINEIO_WAIT") == "stock":
         # the churn benchmark's baseline: Engine.IO's own websocket ending (wait() raises OSError at
         # close: a reference cycle per closed connection) and its ping tasks left to run out
-        # (server/signalling/transport.py)
+        # (server/signalling/transport.py, server/signalling/pings.py)
         import server.app
+        from server.signalling.pings import PingSchedule
 
-        class NoReaper:
-            def __init__(self, engineio_server: Any) -> None:
-                pass
-
+        class NoReaping(PingSchedule):
             def closed(self, handler: Any) -> None:
                 pass
 
         server.app.closing_without_cycles = lambda base: base  # type: ignore[attr-defined]
-        server.app.PingReaper = NoReaper  # type: ignore[attr-defined, assignment]
+        server.app.PingSchedule = NoReaping  # type: ignore[attr-defined, misc]
     app = create_app(settings)
     recorder = LagRecorder(app[LOOP_MONITOR])
     app.router.add_get("/bench/lag", recorder.handler)

@@ -35,8 +35,9 @@ from .signalling.customer import CustomerNamespace, KioskNamespace
 from .signalling.emitter import SocketEmitter
 from .signalling.heartbeat import HeartbeatMonitor
 from .signalling.manager import IndexedManager
+from .signalling.pings import PingSchedule
 from .signalling.rooms import AGENT_NS, CUSTOMER_NS, KIOSK_NS
-from .signalling.transport import PingReaper, closing_without_cycles
+from .signalling.transport import closing_without_cycles
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 from .web import api, cors, errors, headers, ingest, pages, privacy_api, widget_api
 from .web.keys import SERVICES, SETTINGS
@@ -88,7 +89,8 @@ def create_app(
         async_mode="aiohttp",
         cors_allowed_origins=settings.cors_allowed_origins or None,
         max_http_buffer_size=settings.max_transport_bytes,
-        ping_interval=settings.ping_interval_seconds,
+        # what the handshake announces: the longest wait; sockets that matter are pinged more often
+        ping_interval=settings.idle_ping_interval_seconds,
         ping_timeout=settings.ping_timeout_seconds,
         monitor_clients=False,  # HeartbeatMonitor closes silent sockets instead
         json=safe_json,
@@ -99,7 +101,8 @@ def create_app(
     engineio_compat.check(sio.eio)  # before anything relies on its internals
     socketio_compat.check(sio)
     sio.attach(app)
-    websockets = _track_websockets(sio)
+    pings = PingSchedule(sio.eio, settings.ping_interval_seconds, settings.idle_ping_interval_seconds)
+    websockets = _track_websockets(sio, pings)
     heartbeat = HeartbeatMonitor(sio.eio, settings.tick_seconds)
     app.add_routes(api.routes)
     app.add_routes(widget_api.routes)
@@ -121,7 +124,7 @@ def create_app(
         database = Database(settings.resolved_database_url)
         await database.start()
         try:
-            app[SERVICES] = _wire(app, settings, rules, clock, sio, database)
+            app[SERVICES] = _wire(app, settings, rules, clock, sio, pings, database)
             yield
         finally:
             await database.close()
@@ -208,6 +211,7 @@ def _wire(
     rules: RuleSet,
     clock: Clock | None,
     sio: socketio.AsyncServer,
+    pings: PingSchedule,
     database: Database,
 ) -> Services:
     """Build every component on one database and hand each what it needs (no I/O here)."""
@@ -237,6 +241,7 @@ def _wire(
         outbox=outbox,
         privacy=PrivacyOperations(database, engine.clock, engine=engine, hub=hub),
         guard=Guard(settings.security, clock or SystemClock()),
+        pings=pings,
     )
     sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
     sio.register_namespace(KioskNamespace(KIOSK_NS, services))
@@ -272,12 +277,11 @@ async def announce_restart(sio: socketio.AsyncServer, retry_after_ms: int,
         log.warning("restart_notice_timeout", sockets=len(pending))
 
 
-def _track_websockets(sio: socketio.AsyncServer) -> set[web.WebSocketResponse]:
+def _track_websockets(sio: socketio.AsyncServer, pings: PingSchedule) -> set[web.WebSocketResponse]:
     """The open websockets of Engine.IO's aiohttp transport, so shutdown can close them."""
     open_sockets: set[web.WebSocketResponse] = set()
     driver = sio.eio._async  # the transport's hooks (module-wide): this server gets a copy
     base: Any = closing_without_cycles(driver["websocket"])
-    reaper = PingReaper(sio.eio)
 
     class TrackedWebSocket(base):  # type: ignore[misc]
         def __init__(self, handler: Any, server: Any) -> None:
@@ -287,7 +291,7 @@ def _track_websockets(sio: socketio.AsyncServer) -> set[web.WebSocketResponse]:
                     await handler(ws)
                 finally:
                     open_sockets.discard(ws._sock)
-                    reaper.closed(handler)
+                    pings.closed(handler)  # its pending ping goes at once
 
             super().__init__(tracked, server)
 

@@ -16,6 +16,7 @@ from .security.guard import Guard
 from .security.tokens import TokenSigner
 from .settings import Settings
 from .signalling.emitter import SocketEmitter
+from .signalling.pings import PingSchedule
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 
 if TYPE_CHECKING:
@@ -47,5 +48,7 @@ class Services:
     privacy: PrivacyOperations
     #: rate limits and login protection (server/security/guard.py)
     guard: Guard
+    #: how often each socket is pinged (the handlers say which sockets matter)
+    pings: PingSchedule
     #: told the code of every error answered to a Socket.IO client (the metrics count them)
     error_observers: list[Callable[[str], None]] = field(default_factory=list)

@@ -65,11 +65,15 @@ class Settings(BaseSettings):
     port: int = Field(8080, ge=0, le=65535)
     #: extra origins allowed to open Socket.IO connections (the widget embedded on a shop domain)
     cors_allowed_origins: list[str] = Field(default_factory=list)
-    #: Engine.IO heartbeat: the server pings every client this often (clients adopt the value
-    #: from the handshake); with ping_timeout_seconds it bounds how long a silent socket (frozen
-    #: process, network gone without a FIN) goes unnoticed: at most interval + timeout + one
-    #: tick_seconds (whole seconds: python-engineio rounds the interval it announces down)
+    #: Engine.IO heartbeat: the server pings every socket whose liveness matters this often (a
+    #: customer or kiosk with an open case, every agent console); with ping_timeout_seconds it
+    #: bounds how long such a silent socket (frozen process, network gone without a FIN) goes
+    #: unnoticed: at most interval + timeout + one tick_seconds (whole seconds)
     ping_interval_seconds: int = Field(5, ge=1)
+    #: how often an idle socket (a kiosk or widget with no open case) is pinged; the handshake
+    #: announces this one, the longest, so clients never give up on the server early. At least
+    #: ping_interval_seconds; pressing Help moves the socket to the short interval at once
+    idle_ping_interval_seconds: int = Field(25, ge=1)
     #: how long the server waits for a client's pong before it closes the socket as gone
     ping_timeout_seconds: float = Field(3.0, gt=0)
 
@@ -266,6 +270,9 @@ class Settings(BaseSettings):
                           answer_timeout_seconds=self.consent_answer_seconds)
         except ConsentError as error:
             raise ValueError(error.message) from None
+        if self.idle_ping_interval_seconds < self.ping_interval_seconds:
+            raise ValueError("idle_ping_interval_seconds must be at least ping_interval_seconds"
+                             " (the handshake announces the longer one)")
         if self.pos_webhook_url and not self.pos_webhook_secret:
             raise ValueError("pos_webhook_url needs pos_webhook_secret (the HMAC key)")
         if self.outbox_lease_seconds <= self.outbox_attempt_timeout_seconds:

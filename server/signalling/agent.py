@@ -69,6 +69,7 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
         profile = stored.profile()
         self._agent_of[sid] = profile
         self._sockets.setdefault(profile.id, set()).add(sid)
+        self.ping_often(sid, lambda: sid in self._agent_of)  # a console's silence matters at once
         await self.enter_room(sid, agent_room(profile.id))
         await self.enter_room(sid, AGENTS_ROOM)
 
@@ -77,6 +78,7 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
         self.services.guard.socket_gone(sid)
         self.deadlines.cancel(sid)
         profile = self._agent_of.pop(sid, None)
+        self.ping_seldom(sid)
         if profile is None:
             return
         sockets = self._sockets.get(profile.id, set())

@@ -52,6 +52,17 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         self.services = services
         self.refusals = RefusalLog(services.settings.refusal_log_window_seconds)
 
+    def ping_often(self, sid: str, wanted: Callable[[], bool]) -> None:
+        """Ping this socket at the short interval while `wanted()` says someone depends on
+        noticing quickly that it went silent (server/signalling/pings.py)."""
+        eio_sid = self.server.manager.eio_sid_from_sid(sid, self.namespace)
+        if eio_sid is not None:
+            self.services.pings.watch(eio_sid, (self.namespace, sid), wanted)
+
+    def ping_seldom(self, sid: str) -> None:
+        """This socket is idle again as far as this namespace is concerned."""
+        self.services.pings.release((self.namespace, sid))
+
     async def trigger_event(self, event: str, *args: Any) -> Any:
         if event in ("connect", "disconnect"):  # the lifecycle (clients' events never get here)
             try:

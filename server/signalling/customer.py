@@ -63,6 +63,7 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
         if address is not None:
             self.services.guard.sockets_per_address.close(address)
         self.services.guard.socket_gone(sid)
+        self.ping_seldom(sid)
         await self.media_socket_gone(sid)
         case_id = self._unbind(sid)
         if case_id is not None and not self._sockets.get(case_id):
@@ -74,7 +75,14 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
         self._unbind(sid)
         self._case_of[sid] = case_id
         self._sockets.setdefault(case_id, set()).add(sid)
+        # someone waits on this customer until the case finishes: notice a silence in seconds
+        self.ping_often(sid, lambda: self._is_open(sid, case_id))
         await self.enter_room(sid, case_room(case_id))
+
+    def _is_open(self, sid: str, case_id: str) -> bool:
+        """Whether `case_id` is still this socket's case, and not finished."""
+        case = self.services.engine.cases.get(case_id)
+        return self._case_of.get(sid) == case_id and case is not None and not case.is_finished
 
     def _unbind(self, sid: str) -> str | None:
         case_id = self._case_of.pop(sid, None)

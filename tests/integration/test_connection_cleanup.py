@@ -63,7 +63,9 @@ def per_connection_state(server: LiveServer) -> dict[str, int]:
         "manager rooms (agent)": sum(len(members) for members in manager.rooms.get(AGENT_NS, {}).values()),
         "manager index": sum(len(sockets) for sockets in manager.rooms_of.values()),
         "pending pings": sum(1 for task in asyncio.all_tasks()
-                             if getattr(task.get_coro(), "__qualname__", "") == "AsyncSocket._send_ping"),
+                             if getattr(task.get_coro(), "__qualname__", "") == "PingSchedule._ping"),
+        "pings scheduled": server.services.pings.pending,
+        "sockets pinged often": server.services.pings.watched,
     }
 
 
@@ -81,6 +83,9 @@ async def test_a_disconnected_kiosk_and_agent_leave_no_per_connection_state(serv
         during = per_connection_state(server)
         assert during["kiosk ids"] == 3 and during["kiosk cases"] == 1 and during["agent profiles"] == 1
         assert during["engine.io sockets"] == 4 and during["manager index"] >= 4
+        # the agent and the kiosk with a case are pinged often; every socket has a ping pending
+        assert during["sockets pinged often"] == 2
+        assert during["pings scheduled"] == during["pending pings"] == 4
 
         for client in [*kiosks, agent]:
             await client.close()

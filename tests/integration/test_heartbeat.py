@@ -47,14 +47,17 @@ async def _answer_pings(ws: aiohttp.ClientWebSocketResponse, delay: float | None
     return not ws.closed
 
 
-async def test_the_handshake_hands_clients_the_default_ping_interval_and_timeout(
+async def test_the_handshake_hands_clients_the_default_idle_ping_interval_and_timeout(
     server_factory: Any,
 ) -> None:
+    # the longest interval a socket may wait for a ping; sockets with an open case and agent
+    # consoles are pinged every ping_interval_seconds (tests/integration/test_ping_intervals.py)
     defaults = Settings.model_fields
     async with server_factory() as server, aiohttp.ClientSession() as http:
         ws, handshake = await _open(http, server.url)
         await ws.close()
-    assert handshake["pingInterval"] == int(defaults["ping_interval_seconds"].default * 1000) == 5000
+    assert handshake["pingInterval"] == int(defaults["idle_ping_interval_seconds"].default * 1000)
+    assert handshake["pingInterval"] == 25000
     assert handshake["pingTimeout"] == int(defaults["ping_timeout_seconds"].default * 1000) == 3000
 
 
@@ -62,7 +65,8 @@ async def test_a_client_whose_pong_comes_within_the_timeout_stays_and_one_past_i
     server_factory: Any,
 ) -> None:
     interval, timeout = 1, 0.8
-    async with server_factory(ping_interval_seconds=interval, ping_timeout_seconds=timeout) as server, \
+    async with server_factory(ping_interval_seconds=interval, idle_ping_interval_seconds=interval,
+                              ping_timeout_seconds=timeout) as server, \
             aiohttp.ClientSession() as http:
         (prompt, _), (late, _), (silent, handshake) = [await _open(http, server.url) for _ in range(3)]
         assert (handshake["pingInterval"], handshake["pingTimeout"]) == (1000, 800)
@@ -94,10 +98,11 @@ def test_the_ping_interval_is_whole_seconds_from_one() -> None:
 
 
 class FakeSocket:
-    """The three attributes and the one method of an Engine.IO socket the monitor uses."""
+    """The attributes, the queue and the one method of an Engine.IO socket the monitor uses."""
 
     def __init__(self, last_ping: float | None, closing: bool = False, closed: bool = False) -> None:
         self.last_ping, self.closing, self.closed = last_ping, closing, closed
+        self.queue: asyncio.Queue[Any] = asyncio.Queue()
 
     async def check_ping_timeout(self) -> bool:
         self.closed = True
@@ -131,6 +136,9 @@ async def test_a_sweep_closes_overdue_sockets_and_forgets_closed_ones() -> None:
 
     assert silent.closed and not engine.sockets["fine"].closed
     assert set(engine.sockets) == {"silent", "fine"}  # "silent" goes at the next sweep
+    # its transport is let go of at once: the writer's end (no CLOSE: the client reconnects)
+    assert silent.queue.get_nowait() is None and silent.queue.empty()
+    assert engine.sockets["fine"].queue.empty()
 
 
 async def test_a_sweep_after_a_loop_stall_does_not_count_the_stall_against_clients() -> None:
