@@ -265,7 +265,7 @@
   // ------------------------------------------------------------------ state
 
   const S = {
-    mode: "loading",   // launcher: loading | hidden | promise | closed | no_agent
+    mode: "loading",   // launcher: loading | hidden | promise | queue | closed | no_agent
     variant: "B",      // the A/B test's button: A small without a promise, B with the promise
     variantKnown: false, // the server assigned it (only then is the exposure logged)
     status: null,      // the last /api/widget/status answer
@@ -470,7 +470,7 @@
     }
     el.root.classList.add(`hw-mode-${S.mode}`);
     // an open case keeps its button even where the rules would hide it
-    const visible = !S.open && (inCase() || ["promise", "closed", "no_agent"].includes(S.mode));
+    const visible = !S.open && (inCase() || ["promise", "queue", "closed", "no_agent"].includes(S.mode));
     el.launcher.hidden = !visible;
     // nothing to show: no empty "Kundsupport" landmark either
     el.root.hidden = !visible && !S.open;
@@ -486,6 +486,11 @@
     } else if (S.mode === "no_agent") {
       label = t("buttonLabelNoAgent");
       line = t("noAgentLine");
+    } else if (S.mode === "queue") {
+      // the server says agents are busy: its estimate, never the promise
+      const minutes = Math.max(1, Math.ceil(((S.status && S.status.eta_seconds) || 60) / 60));
+      label = t("buttonLabelQueue", { minutes });
+      line = t("queueLine", { minutes });
     } else if (S.variant === "A") {
       // variant A: the small button, no promise, not even to screen readers
       label = t("buttonLabelPlain");
@@ -1526,7 +1531,8 @@
         S.promiseSeconds = status.promise_seconds || S.promiseSeconds;
         if (!status.show) S.mode = "hidden";
         else if (!status.open) S.mode = "closed";
-        else if (!status.agents_available) S.mode = "no_agent";
+        else if (status.promise === "callback" || !status.agents_available) S.mode = "no_agent";
+        else if (status.promise === "queue") S.mode = "queue";
         else S.mode = "promise";
       })
       .catch((error) => {
