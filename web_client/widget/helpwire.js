@@ -282,6 +282,7 @@
     agentName: null,
     agentLost: false,
     callbackOffered: false,
+    promised: true,    // the button promised at the press (false after a queue estimate)
     callbackDismissed: false,
     technical: false,
     cartHoldSeconds: 300,
@@ -567,7 +568,7 @@
         note = `${cartNote()} ${t("waitingHint")}`;
         // the promise is at risk, or nobody serves: offer a callback rather than a false promise
         if ((S.callbackOffered || S.etaDeadline === null) && !S.callbackDismissed) {
-          if (S.callbackOffered) note = t("callbackOffer");
+          if (S.callbackOffered) note = t(S.promised ? "callbackOffer" : "callbackOfferEstimate");
           actions.push(button(t("callbackButton"), requestCallback));
           actions.push(button(t("keepWaiting"), () => { S.callbackDismissed = true; render(); }, "secondary"));
         }
@@ -1310,7 +1311,7 @@
     callback_offer() {
       S.callbackOffered = true;
       S.callbackDismissed = false;
-      announce(t("callbackOffer"));
+      announce(t(S.promised ? "callbackOffer" : "callbackOfferEstimate"));
     },
     technical_error(d) {
       if (!S.caseId) S.caseId = d.case_id;
@@ -1382,6 +1383,8 @@
   /** A Help press (or a callback request when nobody can answer now). */
   async function startCase(intent) {
     S.intent = intent;
+    // what the button said at the press: a queue estimate is not a promise, and later texts say so
+    S.promised = S.mode === "promise";
     S.phase = "connecting";
     S.errorText = null;
     if (!S.open) openDialog();

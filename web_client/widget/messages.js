@@ -58,6 +58,7 @@
     // callbacks
     technicalError: "Tekniskt fel – vi ringer upp. Din korg sparas i {minutes} min.", // seed
     callbackOffer: "Det dröjer längre än vi lovat. Vill du att vi ringer upp dig i stället?",
+    callbackOfferEstimate: "Det dröjer längre än beräknat. Vill du att vi ringer upp dig i stället?",
     callbackButton: "Ring upp mig",
     keepWaiting: "Jag väntar kvar",
     callbackIntroClosed: "Just nu är supporten stängd, så vi kan inte svara inom {seconds} sek.",
@@ -157,6 +158,7 @@
 
     technicalError: "Technical error – we will call you back. Your cart is kept for {minutes} min.",
     callbackOffer: "This is taking longer than we promised. Would you like us to call you back instead?",
+    callbackOfferEstimate: "This is taking longer than estimated. Would you like us to call you back instead?",
     callbackButton: "Call me back",
     keepWaiting: "I'll keep waiting",
     callbackIntroClosed: "Support is closed right now, so we cannot answer within {seconds} sec.",
