@@ -14,12 +14,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from playwright.async_api import Browser, Page, expect
+import pytest
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from tests.support.live import LiveServer
 from tests.support.widget import (
+    DESKTOP,
     DIALOG,
     HELP_BUTTON,
+    MOBILE,
     PROMISE,
     ROOT,
     STATUS,
@@ -179,8 +182,9 @@ async def test_the_status_endpoint_refuses_a_request_without_a_valid_store(serve
             assert "payment_step" in (await response.json())["error"]["message"]
 
 
+@pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["desktop", "mobile-390x844"])
 async def test_with_every_agent_busy_the_button_gives_the_honest_wait_and_never_the_promise(
-    server: LiveServer, browser: Browser
+    server: LiveServer, browser: Browser, viewport: ViewportSize
 ) -> None:
     async with signed_in_agent(server, skills=("payments",)) as agent:
         body = await status(server, store="s1", page="/")
@@ -188,13 +192,14 @@ async def test_with_every_agent_busy_the_button_gives_the_honest_wait_and_never_
             "queue", "all_agents_busy", True)
         assert isinstance(body["eta_seconds"], int) and body["eta_seconds"] > 0
         minutes = max(1, -(-body["eta_seconds"] // 60))
-        page = await open_page(browser, server.url + "/")
+        page = await open_page(browser, server.url + "/", viewport)
         await mode(page, "queue")
         await expect(page.locator(HELP_BUTTON)).to_have_attribute(
             "aria-label", f"Hjälp – alla är upptagna, väntetid cirka {minutes} min")
         await expect(page.locator(PROMISE)).to_have_text(
             f"Alla är upptagna just nu. Väntetid cirka {minutes} min.")
         await expect(page.get_by_text("Svar inom 60 sek")).to_have_count(0)
+        await expect(page.locator(PROMISE)).to_be_in_viewport()
 
         # the agent becomes free: the next look promises, as the server now says it can
         await agent.presence("available")
