@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .context import ChannelKind
+from .readiness import Readiness, Verdict
 
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 ALL_CHANNELS: tuple[ChannelKind, ...] = ("web", "app", "kiosk")
@@ -37,6 +38,11 @@ Reason = Literal[
     "logged_in_only",
     "outside_opening_hours",
     "no_agent_available",
+    # from the agents' readiness (server/core/readiness.py) when open
+    "all_agents_busy",
+    "all_agents_away",
+    "no_skilled_agent",
+    "no_agent_online",
 ]
 
 
@@ -101,6 +107,10 @@ class DisplayDecision:
     reason: Reason
     #: when a closed support opens next (None when open, or when it never opens)
     opens_at: datetime | None = None
+    #: what the button may say: the promise, an honest queue estimate, or a callback offer
+    promise: Verdict = "promise"
+    #: the honest estimate behind a "queue" (or a promise a few places back), whole seconds
+    eta_seconds: int | None = None
 
 
 def parse_ranges(text: str, day: str = "") -> list[tuple[int, int]]:
@@ -169,11 +179,14 @@ def decide(
     logged_in: bool,
     at: datetime,
     agents_available: bool = True,
+    readiness: Readiness | None = None,
 ) -> DisplayDecision:
     """Whether the widget shows its button, and whether it may promise an answer.
 
     Checked in this order: channel, page, audience (hide the button), then opening hours and
-    agents (with when_unavailable = "callback" the button stays, honestly worded).
+    agents (with when_unavailable = "callback" the button stays, honestly worded). With the
+    agents' `readiness` the promise is only made when someone can keep it now; a queue keeps the
+    button, worded with its estimate; a callback verdict counts as no agent available.
     """
     open_now = is_open(rules, at)
     if channel not in rules.channels:
@@ -185,9 +198,15 @@ def decide(
         return DisplayDecision(False, open_now, "logged_in_only")
     offer_callback = rules.when_unavailable == "callback"
     if not open_now:
-        return DisplayDecision(offer_callback, False, "outside_opening_hours", next_opening(rules, at))
+        return DisplayDecision(offer_callback, False, "outside_opening_hours",
+                               next_opening(rules, at), promise="callback")
+    if readiness is not None:
+        if readiness.verdict == "callback":
+            return DisplayDecision(offer_callback, True, readiness.reason, promise="callback")
+        return DisplayDecision(True, True, readiness.reason, promise=readiness.verdict,
+                               eta_seconds=readiness.eta_seconds)
     if not agents_available:
-        return DisplayDecision(offer_callback, True, "no_agent_available")
+        return DisplayDecision(offer_callback, True, "no_agent_available", promise="callback")
     return DisplayDecision(True, True, "ok")
 
 

@@ -2,7 +2,9 @@
 
 `GET /api/widget/status?store=&page=&channel=&logged_in=&language=&payment_step=` (also
 position, device, network, offline_mode: every routing signal except the cart) →
-`{show, open, agents_available, promise_seconds, reason, opens_at, timezone}`.
+`{show, open, agents_available, promise, eta_seconds, promise_seconds, reason, opens_at,
+timezone}`: `promise` is "promise" only when an agent can keep it now (server/core/readiness.py),
+"queue" when agents are busy (then `eta_seconds` is the honest estimate), otherwise "callback".
 The display rules are the operator's (settings.display, server/core/display.py); whether an agent
 is available comes from the case engine, for the queue this context would be routed to.
 """
@@ -39,19 +41,22 @@ async def widget_status(request: web.Request) -> web.Response:
         response = error_response(400, "invalid_payload", f"{field}: {first['msg']}")
     else:
         engine = services.engine
-        agents_available = engine.availability(context)
+        readiness = engine.readiness(context)
+        agents_available = readiness.verdict != "callback"
         decision = decide(
             settings.display,
             page=context.page,
             channel=context.channel,
             logged_in=context.logged_in,
             at=datetime.fromtimestamp(engine.clock.now(), tz=UTC),
-            agents_available=agents_available,
+            readiness=readiness,
         )
         response = web.json_response({
             "show": decision.show,
             "open": decision.open,
             "agents_available": agents_available,
+            "promise": decision.promise,
+            "eta_seconds": decision.eta_seconds,
             "promise_seconds": int(settings.promise_seconds),
             "reason": decision.reason,
             "opens_at": decision.opens_at.isoformat() if decision.opens_at else None,

@@ -26,7 +26,7 @@ KIOSK = {"width": 1280, "height": 1024}
 async def test_a_help_press_on_the_kiosk_opens_a_kiosk_case_carrying_the_kiosk_id(
     server: LiveServer, browser: Browser, artifacts: Path
 ) -> None:
-    async with signed_in_agent(server) as agent:
+    async with signed_in_agent(server, presence="available") as agent:
         page = await open_page(browser, server.url + "/kiosk?store=kista-1&kiosk=kiosk-7", KIOSK)
         await expect(page.get_by_role("heading", level=1)).to_have_text("Skannade varor")
         await expect(page.locator("#kiosk-id")).to_have_text("Kassa kiosk-7")
@@ -47,6 +47,7 @@ async def test_a_help_press_on_the_kiosk_opens_a_kiosk_case_carrying_the_kiosk_i
         await expect(page.locator("#kiosk-prompts")).to_be_hidden()
         await page.screenshot(path=artifacts / "kiosk-page.png", full_page=True)
 
+        await agent.presence("busy")  # so the case waits in the queue
         await button.click()
         await expect(page.locator(POSITION)).to_have_text("Du är nummer 1 i kön")
         case_id = await case_id_of(page)

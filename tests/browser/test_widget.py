@@ -144,7 +144,7 @@ async def test_a_keyboard_help_press_at_payment_is_answered_in_an_overlay_and_ra
 async def test_the_help_button_is_a_large_high_contrast_keyboard_button_fixed_bottom_right(
     server: LiveServer, browser: Browser, artifacts: Path, viewport: ViewportSize
 ) -> None:
-    async with signed_in_agent(server):
+    async with signed_in_agent(server, presence="available"):
         page = await open_page(browser, server.url + "/", viewport)
         button = page.get_by_role("button", name=SV_BUTTON, exact=True)
         await expect(button).to_be_visible()
@@ -285,7 +285,7 @@ async def test_escape_minimises_without_losing_the_case_and_the_button_reopens_i
 async def test_english_shop_speaks_english_and_routes_to_the_english_queue(
     server: LiveServer, browser: Browser
 ) -> None:
-    async with signed_in_agent(server, "sam", "Sam") as agent:
+    async with signed_in_agent(server, "sam", "Sam", presence="available") as agent:
         page = await open_page(browser, server.url + "/?lang=en")
         assert await page.get_attribute("html", "lang") == "en"
         button = page.get_by_role("button", name="Help – answer within 60 sec", exact=True)
@@ -294,6 +294,7 @@ async def test_english_shop_speaks_english_and_routes_to_the_english_queue(
         await page.click("[data-add='kaffe-450']")
         await page.click("[data-go=cart]")
 
+        await agent.presence("busy")  # so the case waits in the queue
         await button.click()
         await expect(page.get_by_role("dialog", name="Help")).to_be_visible()
         await expect(page.locator(POSITION)).to_have_text("You are number 1 in the queue")

@@ -84,8 +84,9 @@ async def settled(page: Page) -> None:
 async def test_each_variant_sees_its_button_and_the_exposure_is_logged_once_per_session(
     server_factory: Factory, browser: Browser, artifacts: Path
 ) -> None:
-    # an agent online (busy): the widget may promise an answer, so B shows its promise line
-    async with server_factory(ab_test={"enabled": True}) as server, signed_in_agent(server):
+    # an agent available: the widget may promise an answer, so B shows its promise line
+    async with (server_factory(ab_test={"enabled": True}) as server,
+                signed_in_agent(server, presence="available")):
         analytics = server.services.analytics
 
         # --- variant A: the small button, icon and text, no promise anywhere
@@ -151,7 +152,7 @@ async def test_with_the_test_off_every_visitor_sees_the_promise(
     server: LiveServer, browser: Browser
 ) -> None:
     assert server.settings.ab_test.enabled is False
-    async with signed_in_agent(server):
+    async with signed_in_agent(server, presence="available"):
         page, calls = await visitor_page(browser, server.url + "/", visitor_for(server, "A"))
         await expect(page.locator("[data-helpwire]")).to_have_attribute("data-variant", "B")
         await expect(page.locator(PROMISE)).to_have_text(SV_PROMISE)

@@ -45,8 +45,9 @@ async def test_the_shop_with_the_help_overlay_open_has_no_serious_axe_violations
 async def test_the_english_shop_on_a_phone_with_the_overlay_open_has_no_serious_axe_violations(
     server: LiveServer, browser: Browser, axe_source: str
 ) -> None:
-    async with signed_in_agent(server):
+    async with signed_in_agent(server, presence="available") as agent:
         page = await open_page(browser, server.url + "/?lang=en", MOBILE)
+        await agent.presence("busy")  # so the case waits in the queue
         await page.get_by_role("button", name="Help – answer within 60 sec").click()
         await expect(page.locator(POSITION)).to_have_text("You are number 1 in the queue")
         assert await serious_axe_violations(page, axe_source) == []

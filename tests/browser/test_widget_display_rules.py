@@ -6,6 +6,7 @@ it says so and offers a callback instead.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
@@ -13,12 +14,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import aiohttp
-from playwright.async_api import Browser, Page, expect
+import pytest
+from playwright.async_api import Browser, Page, ViewportSize, expect
 
 from tests.support.live import LiveServer
 from tests.support.widget import (
+    DESKTOP,
     DIALOG,
     HELP_BUTTON,
+    MOBILE,
     PROMISE,
     ROOT,
     STATUS,
@@ -72,7 +76,7 @@ async def test_logged_in_only_hides_the_button_from_anonymous_visitors(
     server_factory: ServerFactory, browser: Browser
 ) -> None:
     async with server_factory(display={"audience": "logged_in"}) as server:
-        async with signed_in_agent(server):
+        async with signed_in_agent(server, presence="available"):
             body = await status(server, store="s1", page="/", logged_in="false")
             assert (body["show"], body["reason"]) == (False, "logged_in_only")
             page = await open_page(browser, server.url + "/")
@@ -127,8 +131,9 @@ async def test_with_no_agent_online_the_status_and_the_widget_say_so_honestly(
 ) -> None:
     body = await status(server, store="s1", page="/", channel="web", language="sv",
                         payment_step="payment")
-    assert body == {"show": True, "open": True, "agents_available": False, "promise_seconds": 60,
-                    "reason": "no_agent_available", "opens_at": None,
+    assert body == {"show": True, "open": True, "agents_available": False, "promise": "callback",
+                    "eta_seconds": None, "promise_seconds": 60,
+                    "reason": "no_agent_online", "opens_at": None,
                     "timezone": "Europe/Stockholm"}
     page = await open_page(browser, server.url + "/")
     await mode(page, "no_agent")
@@ -175,3 +180,54 @@ async def test_the_status_endpoint_refuses_a_request_without_a_valid_store(serve
                             params={"store": "s1", "payment_step": "paying"}) as response:
             assert response.status == 400
             assert "payment_step" in (await response.json())["error"]["message"]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["desktop", "mobile-390x844"])
+async def test_with_every_agent_busy_the_button_gives_the_honest_wait_and_never_the_promise(
+    server: LiveServer, browser: Browser, viewport: ViewportSize
+) -> None:
+    async with signed_in_agent(server, skills=("payments",)) as agent:
+        body = await status(server, store="s1", page="/")
+        assert (body["promise"], body["reason"], body["agents_available"]) == (
+            "queue", "all_agents_busy", True)
+        assert isinstance(body["eta_seconds"], int) and body["eta_seconds"] > 0
+        minutes = max(1, -(-body["eta_seconds"] // 60))
+        page = await open_page(browser, server.url + "/", viewport)
+        await mode(page, "queue")
+        await expect(page.locator(HELP_BUTTON)).to_have_attribute(
+            "aria-label", f"Hjälp – alla är upptagna, väntetid cirka {minutes} min")
+        await expect(page.locator(PROMISE)).to_have_text(
+            f"Alla är upptagna just nu. Väntetid cirka {minutes} min.")
+        await expect(page.get_by_text("Svar inom 60 sek")).to_have_count(0)
+        await expect(page.locator(PROMISE)).to_be_in_viewport()
+
+        # the agent becomes free: the next look promises, as the server now says it can
+        await agent.presence("available")
+        assert (await status(server, store="s1", page="/"))["promise"] == "promise"
+        await page.evaluate("window.Helpwire.update()")
+        await mode(page, "promise")
+        await expect(page.locator(HELP_BUTTON)).to_have_attribute("aria-label", "Hjälp – svar inom 60 sek")
+
+
+async def test_with_every_agent_away_the_widget_offers_a_callback_in_english_too(
+    server: LiveServer, browser: Browser
+) -> None:
+    async with signed_in_agent(server, skills=("payments",), presence="away"):
+        body = await status(server, store="s1", page="/", language="en")
+        assert (body["promise"], body["reason"], body["agents_available"]) == (
+            "callback", "all_agents_away", False)
+        page = await open_page(browser, server.url + "/?lang=en")
+        await mode(page, "no_agent")
+        await expect(page.locator(PROMISE)).to_have_text(
+            "Nobody can answer right now. We can call you back.")
+        await expect(page.get_by_text(re.compile("within 60 sec"))).to_have_count(0)
+
+
+async def test_an_agent_without_the_skill_for_this_context_does_not_make_a_promise(
+    server: LiveServer,
+) -> None:
+    async with signed_in_agent(server, presence="available"):
+        paying = await status(server, store="s1", page="/checkout", payment_step="payment")
+        assert (paying["promise"], paying["reason"]) == ("callback", "no_skilled_agent")
+        browsing = await status(server, store="s1", page="/")
+        assert (browsing["promise"], browsing["reason"]) == ("promise", "ok")

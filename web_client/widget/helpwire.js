@@ -265,7 +265,7 @@
   // ------------------------------------------------------------------ state
 
   const S = {
-    mode: "loading",   // launcher: loading | hidden | promise | closed | no_agent
+    mode: "loading",   // launcher: loading | hidden | promise | queue | closed | no_agent
     variant: "B",      // the A/B test's button: A small without a promise, B with the promise
     variantKnown: false, // the server assigned it (only then is the exposure logged)
     status: null,      // the last /api/widget/status answer
@@ -282,6 +282,7 @@
     agentName: null,
     agentLost: false,
     callbackOffered: false,
+    promised: true,    // the button promised at the press (false after a queue estimate)
     callbackDismissed: false,
     technical: false,
     cartHoldSeconds: 300,
@@ -470,7 +471,7 @@
     }
     el.root.classList.add(`hw-mode-${S.mode}`);
     // an open case keeps its button even where the rules would hide it
-    const visible = !S.open && (inCase() || ["promise", "closed", "no_agent"].includes(S.mode));
+    const visible = !S.open && (inCase() || ["promise", "queue", "closed", "no_agent"].includes(S.mode));
     el.launcher.hidden = !visible;
     // nothing to show: no empty "Kundsupport" landmark either
     el.root.hidden = !visible && !S.open;
@@ -486,6 +487,11 @@
     } else if (S.mode === "no_agent") {
       label = t("buttonLabelNoAgent");
       line = t("noAgentLine");
+    } else if (S.mode === "queue") {
+      // the server says agents are busy: its estimate, never the promise
+      const minutes = Math.max(1, Math.ceil(((S.status && S.status.eta_seconds) || 60) / 60));
+      label = t("buttonLabelQueue", { minutes });
+      line = t("queueLine", { minutes });
     } else if (S.variant === "A") {
       // variant A: the small button, no promise, not even to screen readers
       label = t("buttonLabelPlain");
@@ -562,7 +568,7 @@
         note = `${cartNote()} ${t("waitingHint")}`;
         // the promise is at risk, or nobody serves: offer a callback rather than a false promise
         if ((S.callbackOffered || S.etaDeadline === null) && !S.callbackDismissed) {
-          if (S.callbackOffered) note = t("callbackOffer");
+          if (S.callbackOffered) note = t(S.promised ? "callbackOffer" : "callbackOfferEstimate");
           actions.push(button(t("callbackButton"), requestCallback));
           actions.push(button(t("keepWaiting"), () => { S.callbackDismissed = true; render(); }, "secondary"));
         }
@@ -1305,7 +1311,7 @@
     callback_offer() {
       S.callbackOffered = true;
       S.callbackDismissed = false;
-      announce(t("callbackOffer"));
+      announce(t(S.promised ? "callbackOffer" : "callbackOfferEstimate"));
     },
     technical_error(d) {
       if (!S.caseId) S.caseId = d.case_id;
@@ -1377,6 +1383,8 @@
   /** A Help press (or a callback request when nobody can answer now). */
   async function startCase(intent) {
     S.intent = intent;
+    // what the button said at the press: a queue estimate is not a promise, and later texts say so
+    S.promised = S.mode === "promise";
     S.phase = "connecting";
     S.errorText = null;
     if (!S.open) openDialog();
@@ -1526,7 +1534,8 @@
         S.promiseSeconds = status.promise_seconds || S.promiseSeconds;
         if (!status.show) S.mode = "hidden";
         else if (!status.open) S.mode = "closed";
-        else if (!status.agents_available) S.mode = "no_agent";
+        else if (status.promise === "callback" || !status.agents_available) S.mode = "no_agent";
+        else if (status.promise === "queue") S.mode = "queue";
         else S.mode = "promise";
       })
       .catch((error) => {

@@ -22,6 +22,9 @@
     closedLine: "Just nu är supporten stängd. Vi kan ringa upp dig.",
     closedOpensAt: "Just nu är supporten stängd. Vi öppnar {when}.",
     noAgentLine: "Ingen kan svara just nu. Vi kan ringa upp dig.",
+    // agents are signed in but busy: a press queues, with the honest estimate instead of the promise
+    buttonLabelQueue: "Hjälp – alla är upptagna, väntetid cirka {minutes} min",
+    queueLine: "Alla är upptagna just nu. Väntetid cirka {minutes} min.",
     buttonLabelCase: "Hjälp – visa ditt pågående ärende",
     minimisedLine: "Ditt ärende pågår – tryck för att öppna.",
     minimisedUnread: "Nytt meddelande från {name} – tryck för att läsa.",
@@ -55,6 +58,7 @@
     // callbacks
     technicalError: "Tekniskt fel – vi ringer upp. Din korg sparas i {minutes} min.", // seed
     callbackOffer: "Det dröjer längre än vi lovat. Vill du att vi ringer upp dig i stället?",
+    callbackOfferEstimate: "Det dröjer längre än beräknat. Vill du att vi ringer upp dig i stället?",
     callbackButton: "Ring upp mig",
     keepWaiting: "Jag väntar kvar",
     callbackIntroClosed: "Just nu är supporten stängd, så vi kan inte svara inom {seconds} sek.",
@@ -121,6 +125,8 @@
     closedLine: "Support is closed right now. We can call you back.",
     closedOpensAt: "Support is closed right now. We open {when}.",
     noAgentLine: "Nobody can answer right now. We can call you back.",
+    buttonLabelQueue: "Help – everyone is busy, waiting time about {minutes} min",
+    queueLine: "Everyone is busy right now. Waiting time about {minutes} min.",
     buttonLabelCase: "Help – show your open case",
     minimisedLine: "Your case is open – press to show it.",
     minimisedUnread: "New message from {name} – press to read.",
@@ -152,6 +158,7 @@
 
     technicalError: "Technical error – we will call you back. Your cart is kept for {minutes} min.",
     callbackOffer: "This is taking longer than we promised. Would you like us to call you back instead?",
+    callbackOfferEstimate: "This is taking longer than estimated. Would you like us to call you back instead?",
     callbackButton: "Call me back",
     keepWaiting: "I'll keep waiting",
     callbackIntroClosed: "Support is closed right now, so we cannot answer within {seconds} sec.",

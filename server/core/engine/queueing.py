@@ -11,6 +11,7 @@ from ..case import Case
 from ..context import CaseContext
 from ..errors import QueueFull
 from ..events import QueuePosition, QueuesChanged
+from ..readiness import QueueLoad, Readiness, assess
 from ..state import QueueEntry
 from .base import Announced, EngineBase, Outcome, S, summary
 
@@ -69,6 +70,18 @@ class Queueing(EngineBase):
             created_at=self.clock.now(),
         )
         return self._first_queue_with_agents(probe) is not None
+
+    def readiness(self, context: CaseContext) -> Readiness:
+        """May the Help button promise an answer for this context now, and if not, what would a
+        press get (a queue with an honest estimate, or a callback)? See core/readiness.py."""
+        route = self.rules.route(context)
+        chain = []
+        for name in [route.queue, *self.rules.fallback_chain(route.queue)]:
+            skills = self.rules.queues[name].skills | (route.skills if name == route.queue
+                                                       else frozenset())
+            chain.append(QueueLoad(name, skills, len(self._present(name))))
+        return assess(chain, list(self.state.agents()), context.language,
+                      self.config.promise_seconds, self.eta.eta)
 
     def customer_view(self, case_id: str) -> dict[str, Any]:
         """Everything a (re)connecting customer needs to draw the overlay."""
