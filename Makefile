@@ -9,7 +9,8 @@ CONFIG ?=
 
 .PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay bench-churn fuzz bench-logins
 
-$(VENV)/.installed: pyproject.toml
+# the package build copies the vendored browser libraries from node_modules, so npm goes first
+$(VENV)/.installed: pyproject.toml setup.py node_modules/.installed
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
