@@ -17,6 +17,23 @@ import structlog
 QUIET_LOGGERS = ("aiohttp.access", "aioice", "aiortc")
 
 
+class _CurrentStderr:
+    """Whatever `sys.stderr` is when a line is written, not when logging was configured.
+
+    A stream captured at configure time outlives its owner (a test runner's capture, a daemon's
+    redirect) and the next line raises "I/O operation on closed file".
+    """
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+_STDERR = _CurrentStderr()
+
+
 def _shared_processors() -> list[structlog.types.Processor]:
     return [
         structlog.contextvars.merge_contextvars,
@@ -38,10 +55,10 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
             _renderer(json),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(file=_STDERR),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(_STDERR)  # type: ignore[arg-type]
     handler.setFormatter(library_formatter(json))
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_helpwire", False)]:
