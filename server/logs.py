@@ -58,7 +58,7 @@ def configure_logging(level: str = "INFO", json: bool = True) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=_STDERR),  # type: ignore[arg-type]
         cache_logger_on_first_use=False,
     )
-    handler = logging.StreamHandler(_STDERR)  # type: ignore[arg-type]
+    handler = logging.StreamHandler(_STDERR)
     handler.setFormatter(library_formatter(json))
     root = logging.getLogger()
     for old in [h for h in root.handlers if getattr(h, "_helpwire", False)]:

@@ -98,3 +98,27 @@ async def test_a_demo_server_logs_one_format_and_never_a_secret(tmp_path: Path) 
     for secret in secrets:
         assert secret not in stdout
         assert secret not in stderr
+
+
+def test_lines_go_to_the_stderr_of_the_moment_not_the_one_at_configure_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A stream replaced and closed after configuring (a test capture, a daemon's redirect) must not
+    make the next line raise "I/O operation on closed file"."""
+    import io
+
+    from server.logs import get_logger
+
+    first = io.StringIO()
+    monkeypatch.setattr("sys.stderr", first)
+    configure_logging("INFO", json=True)
+    try:
+        second = io.StringIO()
+        monkeypatch.setattr("sys.stderr", second)
+        first.close()
+        logging.getLogger("aiohttp.server").warning("library line")
+        get_logger("helpwire.test").info("own_line")
+        events = [line["event"] for line in json_lines(second.getvalue())]
+    finally:
+        logging.getLogger().handlers.clear()
+    assert events == ["library line", "own_line"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +20,13 @@ from ..core.history import CustomerDropped, FeedbackReceived
 from ..core.kpi import Exposure, Progress, Purchase
 
 S = CaseState
+#: case ids are 36 characters in the store (a UUID's length); a demo case id is ``demo-`` and a
+#: name-based UUID's first 31 hex digits, derived from the session, so it is stable across runs
+_DEMO_NAMESPACE = uuid.UUID("5f0c7a52-8d4e-4a0b-9a53-3c6f1e2d9b7a")
+
+
+def demo_case_id(name: str) -> str:
+    return "demo-" + uuid.uuid5(_DEMO_NAMESPACE, name).hex[:31]
 
 @dataclass(frozen=True)
 class DemoStore:
@@ -83,11 +91,12 @@ def _day(
         presses = rng.random() < (0.09 if variant == "B" else 0.05)
         helped_ok = False
         if presses:
-            case = _case(rng, f"{session_id}-c1", store, session_id, at + rng.uniform(30, 600), zone)
+            case = _case(rng, demo_case_id(f"{session_id}-c1"), store, session_id,
+                         at + rng.uniform(30, 600), zone)
             data.cases.append(case)
             helped_ok = bool(case.resolved)
             if rng.random() < 0.06:  # came back: not resolved at first contact
-                data.cases.append(_case(rng, f"{session_id}-c2", store, session_id,
+                data.cases.append(_case(rng, demo_case_id(f"{session_id}-c2"), store, session_id,
                                         case.created_at + rng.uniform(900, 7200), zone))
         base = 0.27 if variant == "A" else 0.30
         buys = rng.random() < (0.45 if helped_ok else base)

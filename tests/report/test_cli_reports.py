@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+from tests.support.postgres import drop_helpwire_tables, require_postgres
 from tests.test_cli import env, helpwire  # noqa: F401  (env is a fixture)
 
 
@@ -37,3 +38,18 @@ def test_create_agent_with_the_supervisor_role(tmp_path: Path, env: dict[str, st
                       "--role", "supervisor")
     assert result.returncode == 0, result.stderr
     assert isinstance(result, subprocess.CompletedProcess)
+
+
+async def test_demo_data_fits_the_postgresql_schema(tmp_path: Path, env: dict[str, str]) -> None:  # noqa: F811
+    """Case ids are 36 characters in the store; SQLite never checks that, PostgreSQL does."""
+    url = await require_postgres()
+    await drop_helpwire_tables(url)
+    env = {**env, "HELPWIRE_DATABASE_URL": url}
+    try:
+        seeded = helpwire(tmp_path, env, "demo-data", "--days", "2", "--end", "2026-11-21")
+        assert seeded.returncode == 0, seeded.stderr
+        assert "0 cases were already there" in seeded.stdout
+        again = helpwire(tmp_path, env, "demo-data", "--days", "2", "--end", "2026-11-21")
+        assert ": 0 cases, 0 purchases, 0 sessions added" in again.stdout, again.stdout
+    finally:
+        await drop_helpwire_tables(url)
