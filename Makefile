@@ -46,7 +46,7 @@ browser: install
 # what it finds is kept in var/hypothesis and replayed first; figures in var/fuzz-report.json
 FUZZ_SECONDS ?= 180
 fuzz: install
-	HYPOTHESIS_PROFILE=campaign FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest -q -p no:cacheprovider \
+	HYPOTHESIS_PROFILE=campaign FUZZ_SERVER=process FUZZ_SECONDS=$(FUZZ_SECONDS) $(PY) -m pytest -q -p no:cacheprovider \
 		-o timeout=0 tests/fuzz $(PYTEST_ARGS)
 	@cat var/fuzz-report.json
 

@@ -6,6 +6,11 @@ Beside the fuzzed clients a bystander case (a customer chatting with an agent) l
 each test the server must be healthy, that case untouched, no internal error counted and no
 task left behind.
 
+Where the server runs (FUZZ_SERVER): `thread` (the default) is the app in this process, on a loop
+of its own; `process` (what `make fuzz` uses) is `python -m server serve` as a separate process,
+so the RSS in the report is the server's alone, not Hypothesis's as well. Internal errors are
+read from the server's own `/metrics` counter either way.
+
 Profiles: `ci` (CI=true: a few thousand examples in all, well under two minutes), `dev` (the
 default, a little more), `campaign` (`make fuzz`: rounds of examples until FUZZ_SECONDS, shared
 out over the fuzz tests, are spent). Examples
@@ -18,13 +23,15 @@ import asyncio
 import itertools
 import json
 import os
+import re
 import threading
 import time
 from collections import Counter
-from collections.abc import Coroutine, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import aiohttp
 import pytest
@@ -32,6 +39,7 @@ from hypothesis import HealthCheck, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 
 from server.core.errors import HelpwireError
+from server.settings import load_settings
 from tests.integration.helpers import (
     Agent,
     active_case,
@@ -42,7 +50,9 @@ from tests.integration.helpers import (
     ok,
     press_help,
 )
-from tests.support.live import Client, LiveServer, live_server
+from tests.support.limits import LOOPBACK_SECURITY
+from tests.support.live import Client, live_server
+from tests.support.serve_process import ServedProcess, create_agent, server_env, start_served
 
 REPO = Path(__file__).resolve().parents[2]
 VAR = REPO / "var"
@@ -88,24 +98,114 @@ def known_codes() -> set[str]:
     return codes - {"internal_error"}
 
 
-def rss_kib() -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
+def rss_kib(pid: int | str = "self") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     return 0
 
 
+INTERNAL_ERRORS = re.compile(r'^helpwire_errors_total\{code="internal_error"\} (\S+)$', re.MULTILINE)
+
+
+async def internal_errors_counted(url: str) -> int:
+    """The server's own count of `internal_error` answers (its /metrics), whatever the path."""
+    async with aiohttp.ClientSession() as http, http.get(f"{url}/metrics") as answer:
+        found = INTERNAL_ERRORS.search(await answer.text())
+    return int(float(found.group(1))) if found else 0
+
+
+class ArenaServer(Protocol):
+    """What the fuzz tests need of the server, in this process or another."""
+
+    url: str
+
+    async def create_agent(self, username: str, display_name: str, *,
+                           skills: tuple[str, ...] = (), languages: tuple[str, ...] = (),
+                           max_concurrent: int = 3) -> str: ...
+
+    async def login(self, username: str, password: str = "password123") -> str: ...
+
+
+@dataclass
+class ServedArenaServer:
+    """`python -m server serve` in its own process (FUZZ_SERVER=process)."""
+
+    served: ServedProcess
+    database_url: str
+
+    @property
+    def url(self) -> str:
+        return self.served.url
+
+    @property
+    def pid(self) -> int:
+        return self.served.process.pid
+
+    async def create_agent(self, username: str, display_name: str, *,
+                           skills: tuple[str, ...] = (), languages: tuple[str, ...] = (),
+                           max_concurrent: int = 3) -> str:
+        return await create_agent(self.database_url, username, display_name)
+
+    async def login(self, username: str, password: str = "password123") -> str:
+        async with aiohttp.ClientSession() as http, http.post(
+            f"{self.url}/api/agent/login", json={"username": username, "password": password},
+        ) as response:
+            body = await response.json()
+            assert response.status == 200, body
+            return str(body["token"])
+
+
+def _security_toml() -> str:
+    """LOOPBACK_SECURITY as the settings file's [security] section."""
+    lines = ["[security]"]
+    for name, value in LOOPBACK_SECURITY.items():
+        if isinstance(value, dict):
+            inner = ", ".join(f"{key} = {number}" for key, number in value.items())
+            lines.append(f"{name} = {{ {inner} }}")
+        else:
+            lines.append(f"{name} = {value}")
+    return "\n".join(lines) + "\n"
+
+
+SERVER_MODE = os.environ.get("FUZZ_SERVER", "thread")
+
+
+@asynccontextmanager
+async def arena_server(tmp_path: Path) -> AsyncIterator[tuple[ArenaServer, int | str]]:
+    """The server under fuzz and the pid whose RSS the report gives."""
+    if SERVER_MODE == "thread":
+        async with live_server(tmp_path) as server:
+            yield server, "self"
+        return
+    if SERVER_MODE != "process":
+        raise pytest.UsageError(f"FUZZ_SERVER must be thread or process, not {SERVER_MODE!r}")
+    config = tmp_path / "fuzz.toml"
+    config.write_text(_security_toml(), encoding="utf-8")
+    data = tmp_path / "data"
+    database_url = load_settings(data_dir=data).resolved_database_url
+    env = server_env(data, tick_seconds="0.05")
+    env["HELPWIRE_CONFIG"] = str(config)
+    served = await start_served(tmp_path, env, name="fuzzed-server")
+    try:
+        yield ServedArenaServer(served, database_url), served.process.pid
+    finally:
+        await served.stop()
+
+
 @dataclass
 class Arena:
-    server: LiveServer
+    server: ArenaServer
     loop: asyncio.AbstractEventLoop
     bystander: Client
     bystander_agent: Agent
     bystander_case: str
-    internal_errors: list[str] = field(default_factory=list)
+    rss_pid: int | str = "self"
+    internal_errors_before: int = 0
     refusals: Counter[str] = field(default_factory=Counter)
     examples: Counter[str] = field(default_factory=Counter)
     rss_start_kib: int = 0
+    rss_peak_kib: int = 0
     names: Iterator[int] = field(default_factory=lambda: itertools.count(1))
     codes: set[str] = field(default_factory=known_codes)
 
@@ -150,10 +250,15 @@ class Arena:
                               f"after {sum(self.examples.values())}")
         assert self.bystander.received.get("error", []) == []
         assert self.bystander_agent.client.received.get("error", []) == []
+        self.rss_peak_kib = max(self.rss_peak_kib, rss_kib(self.rss_pid))
+
+    async def internal_errors(self) -> int:
+        """`internal_error` answers the server counted since the arena opened (any path)."""
+        return await internal_errors_counted(self.server.url) - self.internal_errors_before
 
     def check_after(self, tasks_before: int) -> None:
         self.run(self.healthy())
-        assert self.internal_errors == [], self.internal_errors
+        assert self.run(self.internal_errors()) == 0, "internal_error counted by the server"
         deadline = time.monotonic() + 15
         while (now := self.tasks()) > tasks_before + 8 and time.monotonic() < deadline:
             time.sleep(0.2)  # tasks finishing in the server's own time (a peer closing)
@@ -170,29 +275,35 @@ def arena(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Arena]:
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=_serve, args=(loop,), name="fuzz-arena", daemon=True)
     thread.start()
-    context = live_server(tmp_path_factory.mktemp("fuzz"))
+    context = arena_server(tmp_path_factory.mktemp("fuzz"))
 
     async def start() -> Arena:
-        server = await context.__aenter__()
+        server, pid = await context.__aenter__()
         lisa = await agent(server, "lisa", "Lisa")
         bystander, case_id, _ = await active_case(server, lisa)
         ok(await lisa.call("presence_set", {"presence": "busy"}))  # no offers of fuzzed cases
-        made = Arena(server, loop, bystander, lisa, case_id, rss_start_kib=rss_kib())
-        server.services.error_observers.append(
-            lambda code: made.internal_errors.append(code) if code == "internal_error" else None)
+        made = Arena(server, loop, bystander, lisa, case_id, rss_pid=pid,
+                     internal_errors_before=await internal_errors_counted(server.url))
         await made.healthy()
+        made.rss_start_kib = made.rss_peak_kib = rss_kib(pid)
         return made
 
     made = asyncio.run_coroutine_threadsafe(start(), loop).result(60)
     try:
         yield made
     finally:
-        report = {"profile": PROFILE, "examples": dict(made.examples),
+        end_kib = rss_kib(made.rss_pid)
+        report = {"profile": PROFILE, "server": SERVER_MODE,
+                  "examples": dict(made.examples),
                   "examples_total": sum(made.examples.values()),
                   "answers_by_code": dict(made.refusals.most_common()),
-                  "internal_errors": len(made.internal_errors),
+                  "internal_errors": made.run(made.internal_errors()),
+                  "rss_of": "the server process" if SERVER_MODE == "process"
+                            else "the test process (server and Hypothesis)",
                   "rss_start_mib": round(made.rss_start_kib / 1024, 1),
-                  "rss_end_mib": round(rss_kib() / 1024, 1)}
+                  "rss_peak_mib": round(max(made.rss_peak_kib, end_kib) / 1024, 1),
+                  "rss_end_mib": round(end_kib / 1024, 1),
+                  "rss_growth_percent": round(100 * (end_kib / made.rss_start_kib - 1), 1)}
         VAR.mkdir(exist_ok=True)
         (VAR / "fuzz-report.json").write_text(json.dumps(report, indent=2) + "\n")
         print("\nfuzz report:", json.dumps(report))
