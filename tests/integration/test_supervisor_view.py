@@ -12,7 +12,13 @@ import pytest
 
 from server.insights.report_page import MAX_TOKEN_CHARS, REPORT_CSP
 from tests.integration.helpers import (
-    active_case, agent, customer, ok, press_help, refused, refused_with_event,
+    active_case,
+    agent,
+    customer,
+    ok,
+    press_help,
+    refused,
+    refused_with_event,
 )
 from tests.support.live import Client, LiveServer, connect
 
