@@ -148,7 +148,7 @@ function renderQueues(state) {
       h("th", { scope: "row", text: title(q.title, q.name) }),
       h("td", { text: String(q.waiting) }),
       h("td", { text: seconds(q.longest_wait_seconds) }),
-      h("td", { text: ready === 0 ? `0 (${t("queues.noneReady")})` : String(ready) }),
+      h("td", { text: String(ready) }),
       h("td", { text: String(q.agents_serving) }));
   }));
 }
@@ -194,9 +194,8 @@ function renderCases(state) {
   $("cases-empty").hidden = shown.length > 0;
 }
 
-function card(key, value, target, ok) {
-  const verdict = target === null ? t("today.noTarget")
-    : ok === null ? t("today.noData") : ok ? t("today.met") : t("today.missed");
+function card(key, value, target, ok, note) {
+  const verdict = note ?? (ok === null ? t("today.noData") : ok ? t("today.met") : t("today.missed"));
   const dd = h("dd", { dataset: { figure: key }, class: ok === null ? "na" : ok ? "ok" : "bad", text: value });
   dd.append(h("span", {
     class: "target", text: target === null ? verdict : `${t("today.target", { target })} – ${verdict}`,
@@ -216,7 +215,8 @@ function renderToday(state) {
       check(d.abandonment, (v) => v < g.abandonment)),
     card("csat", d.csat_mean === null || d.csat_mean === undefined ? "–" : formatNumber(d.csat_mean),
       `> ${formatNumber(g.csat)}`, check(d.csat_mean, (v) => v > g.csat)),
-    card("cases", t("today.casesValue", { cases: d.cases, answered: d.answered, open: d.open }), null, null),
+    card("cases", String(d.cases), null, null,
+      t("today.casesValue", { answered: d.answered, open: d.open })),
   );
   $("report-open").textContent = t("report.open", { period: state.report.period });
 }
