@@ -211,6 +211,7 @@ async def test_english_view_timeline_and_the_weekly_report_in_both_languages(
         async with browser_context.expect_page() as opened:
             await page.get_by_role("button", name=re.compile(r"^Open the weekly report 20")).click()
         report = await opened.value
+        await report.wait_for_load_state()
         await expect(report.locator("html")).to_have_attribute("lang", "en")
         await expect(report.get_by_role("heading", level=1)).to_contain_text("Helpwire weekly report")
         assert "token" not in report.url and report.url.endswith("/supervisor/report")
@@ -221,12 +222,23 @@ async def test_english_view_timeline_and_the_weekly_report_in_both_languages(
         await expect(page.locator('#timeline li[data-type="answered"]')).to_have_text(
             re.compile(r"Besvarat av Lisa$"))
         await expect(page.get_by_role("heading", name="Pågående ärenden")).to_be_visible()
+        # the page is self-contained under its own policy: nothing refused, nothing fetched
+        report_problems: list[str] = []
+        browser_context.on("console", lambda m: report_problems.append(m.text)
+                           if m.page is not page else None)
+        browser_context.on("request", lambda r: report_problems.append(r.url)
+                           if not r.is_navigation_request() and r.frame.page is not page
+                           else None)
         async with browser_context.expect_page() as opened:
             await page.get_by_role("button", name=re.compile(r"^Öppna veckorapporten 20")).click()
         report = await opened.value
+        await report.wait_for_load_state()
         await expect(report.locator("html")).to_have_attribute("lang", "sv")
         await expect(report.get_by_role("heading", level=1)).to_contain_text("Helpwire veckorapport")
         assert await serious_axe_violations(report, axe_source) == []
+        await expect(report.locator('[data-kpi="asa"]')).to_contain_text("mål")
+        await expect(report.locator("#chart-asa")).to_contain_text("ASA per dag")
+        assert report_problems == []
         await report.close()
         assert errors == []
         await shopper.close()
