@@ -70,6 +70,9 @@ class SupervisorNamespace(RoleNamespace):
         self._watchers: dict[str, str] = {}
         #: when (engine clock) the next waiting case passes the promise
         self._next_deadline: float | None = None
+        #: (socket, case) timelines already recorded in the access log: a view that follows an
+        #: open timeline as the case changes is one reading, not one per change
+        self._viewed: set[tuple[str, str]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stored: list[CaseFacts] = []
@@ -98,6 +101,7 @@ class SupervisorNamespace(RoleNamespace):
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
         self._watchers.pop(sid, None)
+        self._viewed = {key for key in self._viewed if key[0] != sid}
 
     async def case_timeline(self, sid: str, payload: CaseRef) -> dict[str, Any]:
         """A case's timeline from its stored history (docs/protocol.md "case_timeline")."""
@@ -111,9 +115,11 @@ class SupervisorNamespace(RoleNamespace):
         if services.settings.transcript_retention:
             transcript = [{"at": line["at"], "sender": line["sender"], "text": line["text"]}
                           for line in await services.cases.transcript(payload.case_id)]
-        await services.privacy.access_log.record(
-            "supervisor", self._watchers.get(sid), "case_timeline_viewed", case_id=row["id"],
-            detail={"transcript": transcript is not None})
+        if (sid, row["id"]) not in self._viewed:
+            await services.privacy.access_log.record(
+                "supervisor", self._watchers.get(sid), "case_timeline_viewed", case_id=row["id"],
+                detail={"transcript": transcript is not None})
+            self._viewed.add((sid, row["id"]))
         return {"case": {**timeline.summary(row, events), **timeline.outcome(row, live)},
                 "timeline": timeline.entries(events), "transcript": transcript}
 

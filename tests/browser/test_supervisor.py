@@ -128,9 +128,19 @@ async def test_swedish_case_list_filters_and_drill_down_timeline(
         assert await serious_axe_violations(page, axe_source) == []
         await screenshots(browser_context, page, "supervisor-sv")
 
-        # the reading is in the access log
+        # the open timeline follows the case to its outcome
+        ok(await lisa.call("conversation_end", {"case_id": general["case_id"]}))
+        ok(await lisa.call("case_close", {"case_id": general["case_id"],
+                                          "label": "betalningsfråga", "resolved": True}))
+        await expect(page.locator('#timeline li[data-type="closed"]')).to_have_text(
+            re.compile(r"Avslutat: betalningsfråga, löst$"))
+        await expect(page.locator("#timeline dl")).to_have_attribute("data-outcome", "closed")
+        await expect(general_row).to_have_count(0)
+
+        # the reading is in the access log, once
         await page.get_by_role("button", name="Uppdatera").click()
         viewed = page.locator('#access-log tr[data-action="case_timeline_viewed"]')
+        await expect(viewed).to_have_count(1)
         await expect(viewed).to_contain_text("visade tidslinjen")
         await expect(viewed).to_contain_text(general["case_id"])
         assert errors == []

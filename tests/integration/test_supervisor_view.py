@@ -130,6 +130,13 @@ async def test_the_timeline_comes_from_the_stored_history_without_chat_text(
     [row] = await access_rows(server, "case_timeline_viewed")
     assert row["actor_kind"] == "supervisor" and row["actor_id"] == boss_id
     assert row["case_id"] == case_id and row["detail"] == {"transcript": False}
+    # the same view reading the timeline again (it follows the case) is one reading; another is not
+    ok(await watcher.call("case_timeline", {"case_id": case_id}))
+    assert len(await access_rows(server, "case_timeline_viewed")) == 1
+    other, _ = await supervisor(server, "deputy")
+    ok(await other.call("case_timeline", {"case_id": case_id}))
+    assert len(await access_rows(server, "case_timeline_viewed")) == 2
+    await other.close()
     await shopper.close()
     await lisa.client.close()
     await watcher.close()

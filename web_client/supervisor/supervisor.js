@@ -234,6 +234,21 @@ function renderAgents(state) {
   $("agents").replaceChildren(...(items.length ? items : [h("li", { text: t("agents.none") })]));
 }
 
+/** What of a case the list shows that its timeline would show too. */
+function caseStamp(state, caseId) {
+  const row = state.cases.find((c) => c.id === caseId);
+  return row ? `${row.state}|${row.queue}|${row.agent_name}|${row.customer_dropped}` : "gone";
+}
+
+/** Follow the open timeline: fetch it again when its case changed (or ended). */
+function followTimeline(state) {
+  const open = view.timeline;
+  if (!open || open.loading) return;
+  const stamp = caseStamp(state, open.caseId);
+  if (open.stamp !== undefined && open.stamp !== stamp) fetchTimeline(open.caseId, open.number, false);
+  else open.stamp = stamp;
+}
+
 function render(state) {
   view.state = state;
   $("waiting").textContent = String(state.waiting);
@@ -244,6 +259,7 @@ function render(state) {
   renderCases(state);
   renderToday(state);
   renderAgents(state);
+  followTimeline(state);
   setStatus("status.live", { time: formatTime(state.at) });
 }
 
@@ -326,20 +342,27 @@ function renderTimeline() {
   box.replaceChildren(...parts);
 }
 
-function openTimeline(caseId, number) {
-  view.timeline = { caseId, number, loading: true };
-  renderTimeline();
-  if (view.state) renderCases(view.state);
-  $("timeline-heading").focus();
+function fetchTimeline(caseId, number, fresh) {
+  const stamp = view.state ? caseStamp(view.state, caseId) : undefined;
+  if (fresh) view.timeline = { caseId, number, loading: true, stamp };
+  else view.timeline.stamp = stamp;
   view.socket.timeout(ACK_TIMEOUT_MS).emit("case_timeline", { case_id: caseId }, (err, ack) => {
     if (view.timeline?.caseId !== caseId) return;  // another case was chosen meanwhile
+    const kept = view.timeline.stamp;
     if (err || !ack?.ok) {
-      view.timeline = { caseId, number, error: err ? String(err.message ?? err) : ack.error.message };
+      view.timeline = { caseId, number, stamp: kept, error: err ? String(err.message ?? err) : ack.error.message };
     } else {
-      view.timeline = { caseId, number, data: ack };
+      view.timeline = { caseId, number, stamp: kept, data: ack };
     }
     renderTimeline();
   });
+}
+
+function openTimeline(caseId, number) {
+  fetchTimeline(caseId, number, true);
+  renderTimeline();
+  if (view.state) renderCases(view.state);
+  $("timeline-heading").focus();
 }
 
 // ------------------------------------------------------------------ the access log
