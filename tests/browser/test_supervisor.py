@@ -269,3 +269,19 @@ async def test_an_agent_without_the_role_is_told_so_in_both_languages(
         await sign_in(page, "omar", swedish=False)
         await expect(page.locator("#login-error")).to_contain_text("needs the supervisor role")
         await page.close()
+
+
+async def test_the_swedish_and_english_catalogues_have_the_same_texts(
+    browser: Browser, tmp_path: Path
+) -> None:
+    async with live_server(tmp_path) as server:
+        page = await browser.new_page()
+        await page.goto(f"{server.url}/supervisor")
+        missing = await page.evaluate("""async () => {
+            const { catalogue } = await import("/static/supervisor/messages.js");
+            const sv = Object.keys(catalogue.sv), en = Object.keys(catalogue.en);
+            return { en: sv.filter((k) => !en.includes(k)), sv: en.filter((k) => !sv.includes(k)),
+                     count: sv.length };
+        }""")
+        assert missing["en"] == [] and missing["sv"] == [] and missing["count"] > 100
+        await page.close()

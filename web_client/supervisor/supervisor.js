@@ -78,6 +78,8 @@ const title = (titles, fallback) => (titles && (titles[getLanguage()] || titles.
 const seconds = (v) => (v === null || v === undefined ? "–" : formatDuration(v));
 const stateName = (state) => (has(`state.${state}`) ? t(`state.${state}`) : state);
 const channelName = (channel) => (has(`channel.${channel}`) ? t(`channel.${channel}`) : channel);
+/** A server value's text in the current language, or the value itself if the catalogue lacks it. */
+const known = (prefix, value) => (has(`${prefix}.${value}`) ? t(`${prefix}.${value}`) : value);
 
 // ------------------------------------------------------------------ the board
 
@@ -285,7 +287,7 @@ function eventText(entry) {
     case "media_proposed": case "media_declined": case "media_connected": case "media_failed":
       return t(`ev.${entry.type}`, { channel: channelName(d.channel) });
     case "mark": return t("ev.mark", { mark: d.mark });
-    case "consent": return t("ev.consent", { scope: d.scope, event: d.event });
+    case "consent": return t("ev.consent", { scope: known("consent", d.scope), event: known("consent", d.event) });
     case "age_check": return t("ev.age_check", {
       sku: d.sku, outcome: has(`ev.age_check.${d.outcome}`) ? t(`ev.age_check.${d.outcome}`) : d.outcome,
     });
