@@ -168,7 +168,7 @@ async def test_a_wait_past_the_promise_raises_the_banner_the_badge_and_a_notific
         number = case["case_id"].replace("-", "")[:6].upper()
         over = page.locator("#alert-banner [data-alert=over_promise]")
         await expect(over).to_have_count(0)
-        await expect(over).to_contain_text(f"Ärende {number} i Support har väntat", timeout=5000)
+        await expect(over).to_contain_text(f"Ärende #{number} i Support har väntat", timeout=5000)
         await expect(over).to_contain_text("längre än löftet på 2 s")
         await expect(page.locator(f'#cases tr[data-case="{case["case_id"]}"]')
                      ).to_contain_text("över löftet")

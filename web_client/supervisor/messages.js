@@ -27,7 +27,7 @@ export const catalogue = {
 
     "alerts.title": "Larm",
     "alerts.none": "Inga larm: alla väntande får svar inom löftet.",
-    "alert.over_promise": "Ärende {number} i {queue} har väntat {wait}, längre än löftet på {promise}.",
+    "alert.over_promise": "Ärende #{number} i {queue} har väntat {wait}, längre än löftet på {promise}.",
     "alert.no_agent": "{queue}: {waiting} väntar och ingen tillgänglig agent kan ta ärendet.",
     "notify.enable": "Visa larm som skrivbordsnotiser",
     "notify.explain": "Du får en notis när en väntan passerar löftet eller en kö saknar agent, även när fliken ligger i bakgrunden.",
@@ -45,7 +45,7 @@ export const catalogue = {
     "queues.waiting": "Väntar",
     "queues.longest": "Längsta väntan",
     "queues.ready": "Tillgängliga agenter",
-    "queues.serving": "Agenter inloggade",
+    "queues.serving": "Agenter på plats",
     "queues.legend": "Rött: ingen agent kan ta ett nytt ärende i kön just nu.",
 
     "cases.title": "Pågående ärenden",
@@ -214,7 +214,7 @@ export const catalogue = {
 
     "alerts.title": "Alerts",
     "alerts.none": "No alerts: everyone waiting is answered within the promise.",
-    "alert.over_promise": "Case {number} in {queue} has waited {wait}, longer than the promise of {promise}.",
+    "alert.over_promise": "Case #{number} in {queue} has waited {wait}, longer than the promise of {promise}.",
     "alert.no_agent": "{queue}: {waiting} waiting and no available agent can take the case.",
     "notify.enable": "Show alerts as desktop notifications",
     "notify.explain": "You get a notification when a wait passes the promise or a queue has no agent, even with the tab in the background.",
@@ -232,7 +232,7 @@ export const catalogue = {
     "queues.waiting": "Waiting",
     "queues.longest": "Longest wait",
     "queues.ready": "Agents available",
-    "queues.serving": "Agents signed in",
+    "queues.serving": "Agents on duty",
     "queues.legend": "Red: no agent can take a new case in the queue right now.",
 
     "cases.title": "Open cases",
