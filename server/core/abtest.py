@@ -96,6 +96,8 @@ class Verdict:
     message: str
     required_per_group: int | None
     test: ZTest | None
+    #: the difference the test was sized to detect (for the verdict in other languages)
+    min_detectable_effect: float = 0.02
 
 
 def verdict(
@@ -105,7 +107,7 @@ def verdict(
     """The test's result, or plainly "not enough data yet" while a group is below the needed size."""
     if n_a == 0 or n_b == 0:
         return Verdict("no_data", "No exposures in one of the variants yet: nothing to compare.",
-                       None, None)
+                       None, None, min_detectable_effect)
     test = two_proportion_ztest(successes_a, n_a, successes_b, n_b, confidence=1 - alpha)
     baseline = min(max(test.p_a, 0.001), 0.999 - min_detectable_effect)
     required = sample_size_per_group(baseline, min_detectable_effect, alpha, power)
@@ -114,7 +116,7 @@ def verdict(
             "not_enough_data",
             f"Not enough data yet: {required} sessions per variant are needed to detect a "
             f"{min_detectable_effect * 100:.1f}-point difference (A has {n_a}, B has {n_b}).",
-            required, test,
+            required, test, min_detectable_effect,
         )
     if test.p_value < alpha:
         better = "B" if test.difference > 0 else "A"
@@ -122,11 +124,11 @@ def verdict(
             "significant",
             f"Variant {better} converts better: {test.difference * 100:+.1f} points "
             f"(CI {test.ci_low * 100:+.1f} to {test.ci_high * 100:+.1f}), p = {test.p_value:.3f}.",
-            required, test,
+            required, test, min_detectable_effect,
         )
     return Verdict(
         "not_significant",
         f"No significant difference: {test.difference * 100:+.1f} points "
         f"(CI {test.ci_low * 100:+.1f} to {test.ci_high * 100:+.1f}), p = {test.p_value:.3f}.",
-        required, test,
+        required, test, min_detectable_effect,
     )

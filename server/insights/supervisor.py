@@ -1,9 +1,11 @@
 """The supervisor view's data over Socket.IO at ``/supervisor`` (agents with the supervisor role).
 
 Connect with ``auth: {token}`` from POST /api/agent/login. The server pushes
-``supervisor_state`` at once, after every change the hub carries out, and every
-``supervisor_refresh_seconds`` while anyone watches. Today's KPIs are computed with the same
-functions as the weekly report, over today's stored cases and the live ones in memory.
+``supervisor_state`` at once, after every change the hub carries out, when a waiting case
+passes the promise, and every ``supervisor_refresh_seconds`` while anyone watches. Today's KPIs
+are computed with the same functions as the weekly report, over today's stored cases and the
+live ones in memory. The one client event, ``case_timeline``, goes through the same validation
+checkpoint as every other namespace's (``RoleNamespace``: schemas, sizes, reserved names).
 """
 
 from __future__ import annotations
@@ -15,15 +17,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import socketio
 from socketio.exceptions import ConnectionRefusedError as Refused
 
 from ..core.case import Case
-from ..core.kpi import CaseFacts, case_facts, compute, days_period
+from ..core.errors import CaseNotFound
+from ..core.kpi import CaseFacts, case_facts, compute, days_period, previous_week
 from ..logs import get_logger
 from ..runtime.hub import Outgoing
 from ..security.tokens import InvalidToken, check_version
+from ..signalling.base import RoleNamespace, Route
 from ..signalling.errors import error_payload
+from ..signalling.schemas import CaseRef
+from . import timeline
+from .board import LIVE_STATES, board
 
 if TYPE_CHECKING:
     from ..services import Services
@@ -35,6 +41,8 @@ ROOM = "supervisors"
 ROLE = "supervisor"
 #: stored cases are re-read at most this often; live cases are always current
 STORE_CACHE_SECONDS = 10.0
+#: how soon after a waiting case's promise deadline the view is pushed (the deadline is exclusive)
+DEADLINE_SLACK_SECONDS = 0.05
 
 
 def facts_of(case: Case) -> CaseFacts:
@@ -53,11 +61,18 @@ def facts_of(case: Case) -> CaseFacts:
     return case_facts(row, events)
 
 
-class SupervisorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
+class SupervisorNamespace(RoleNamespace):
+    routes = {"case_timeline": Route(CaseRef, "case_timeline")}
+
     def __init__(self, services: Services) -> None:
-        super().__init__(SUPERVISOR_NS)
-        self.services = services
-        self._watchers: set[str] = set()
+        super().__init__(SUPERVISOR_NS, services)
+        #: watching sockets → the supervisor's agent id
+        self._watchers: dict[str, str] = {}
+        #: when (engine clock) the next waiting case passes the promise
+        self._next_deadline: float | None = None
+        #: (socket, case) timelines already recorded in the access log: a view that follows an
+        #: open timeline as the case changes is one reading, not one per change
+        self._viewed: set[tuple[str, str]] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._stored: list[CaseFacts] = []
@@ -79,12 +94,34 @@ class SupervisorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             raise Refused(body["message"], body)
         await self.services.privacy.access_log.record("supervisor", agent.id,
                                                       "supervisor_view_opened")
-        self._watchers.add(sid)
+        self._watchers[sid] = agent.id
         await self.enter_room(sid, ROOM)
         await self.emit("supervisor_state", await self.snapshot(), to=sid)
+        self._wake.set()  # the loop's next wait may now be a promise deadline
 
     async def on_disconnect(self, sid: str, reason: Any = None) -> None:
-        self._watchers.discard(sid)
+        self._watchers.pop(sid, None)
+        self._viewed = {key for key in self._viewed if key[0] != sid}
+
+    async def case_timeline(self, sid: str, payload: CaseRef) -> dict[str, Any]:
+        """A case's timeline from its stored history (docs/protocol.md "case_timeline")."""
+        services = self.services
+        found = await services.cases.history(payload.case_id)
+        if found is None:
+            raise CaseNotFound(f"no case {payload.case_id[:64]!r} is stored")
+        row, events = found
+        live = services.engine.cases.get(payload.case_id)
+        transcript = None
+        if services.settings.transcript_retention:
+            transcript = [{"at": line["at"], "sender": line["sender"], "text": line["text"]}
+                          for line in await services.cases.transcript(payload.case_id)]
+        if (sid, row["id"]) not in self._viewed:
+            await services.privacy.access_log.record(
+                "supervisor", self._watchers.get(sid), "case_timeline_viewed", case_id=row["id"],
+                detail={"transcript": transcript is not None})
+            self._viewed.add((sid, row["id"]))
+        return {"case": {**timeline.summary(row, events), **timeline.outcome(row, live)},
+                "timeline": timeline.entries(events), "transcript": transcript}
 
     async def after_effects(self, batch: list[Outgoing]) -> None:
         if batch and self._watchers:
@@ -100,11 +137,18 @@ class SupervisorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 await self._task
             self._task = None
 
+    def _wait_seconds(self) -> float:
+        """Until the next refresh, or sooner if a waiting case passes the promise before it."""
+        wait = self.services.settings.supervisor_refresh_seconds
+        if self._next_deadline is not None:
+            until = self._next_deadline - self.services.engine.clock.now() + DEADLINE_SLACK_SECONDS
+            wait = max(DEADLINE_SLACK_SECONDS, min(wait, until))
+        return wait
+
     async def _loop(self) -> None:
-        refresh = self.services.settings.supervisor_refresh_seconds
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), refresh)
+                await asyncio.wait_for(self._wake.wait(), self._wait_seconds())
             self._wake.clear()
             if not self._watchers:
                 continue
@@ -143,6 +187,10 @@ class SupervisorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
         for names in agents.values():
             names.sort(key=lambda a: a["name"])
         targets = reports.targets
+        live_board = board(engine, services.settings.promise_seconds)
+        self._next_deadline = live_board.next_deadline
+        for q in queues:
+            q["agents_ready"] = live_board.ready.get(q["name"], 0)
         return {
             "at": now,
             "day": today.isoformat(),
@@ -158,4 +206,9 @@ class SupervisorNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             },
             "targets": {"asa_seconds": targets.asa_seconds, "fcr": targets.fcr,
                         "abandonment": targets.abandonment, "csat": targets.csat},
+            "promise_seconds": services.settings.promise_seconds,
+            "states": list(LIVE_STATES),
+            "cases": live_board.cases,
+            "alerts": live_board.alerts,
+            "report": {"period": previous_week(now, reports.timezone).label},
         }

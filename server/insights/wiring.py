@@ -11,6 +11,7 @@ from ..core.kpi import previous_week
 from ..logs import get_logger
 from ..web.pages import WEB_CLIENT
 from .metrics import Metrics
+from .report_page import weekly_report
 from .supervisor import SupervisorNamespace
 
 if TYPE_CHECKING:
@@ -29,11 +30,12 @@ async def supervisor_page(request: web.Request) -> web.StreamResponse:
 
 
 def setup_routes(app: web.Application) -> None:
-    """Routes must exist before the app starts: /metrics and the /supervisor page."""
+    """Routes must exist before the app starts: /metrics, the /supervisor page and its report."""
     metrics = Metrics()
     app[METRICS] = metrics
     app.router.add_get("/metrics", metrics.handler)
     app.router.add_get("/supervisor", supervisor_page)
+    app.router.add_post("/supervisor/report", weekly_report)
 
 
 class Insights:

@@ -21,6 +21,8 @@ ActorKind = Literal["agent", "supervisor", "operator", "system"]
 Action = Literal[
     "case_opened",  # an agent accepted the offer of a case and sees its context
     "supervisor_view_opened",  # a supervisor opened the live view (queues, today's figures)
+    "case_timeline_viewed",  # a supervisor opened a case's timeline (its stored history)
+    "weekly_report_read",  # a supervisor opened the weekly report from the view
     "access_log_read",  # an admin read the access log
     "age_check_approved",
     "age_check_denied",

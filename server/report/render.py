@@ -16,7 +16,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..core.kpi import Kpis
-from ..core.staffing import WEEKDAYS
+from . import texts as tx
 from .build import Report
 
 GREEN, RED, GREY, BLUE, ORANGE = "#1b7f3b", "#b3261e", "#6b6b6b", "#1f5fa8", "#c15d00"
@@ -50,13 +50,19 @@ def _figure() -> tuple[Figure, Axes]:
     return figure, axes
 
 
+def _day_labels(report: Report, language: str) -> list[str]:
+    names = tx.WEEKDAYS[tx.language_of(language)]
+    return [f"{names[day.weekday()]} {day.day:02d}"
+            for day in (datetime.fromisoformat(d) for d in report.kpis.daily)]
+
+
 def _daily_chart(
     report: Report, value: Callable[[Kpis], float | None], target: float | None, ylabel: str,
-    percent: bool = False, higher_is_better: bool = False,
+    percent: bool = False, higher_is_better: bool = False, language: str = "en",
 ) -> str:
+    t = tx.texts(language)
     figure, axes = _figure()
-    days = list(report.kpis.daily)
-    labels = [datetime.fromisoformat(d).strftime("%a %d") for d in days]
+    labels = _day_labels(report, language)
     values = [value(k) for k in report.kpis.daily.values()]
     scale = 100 if percent else 1
     heights = [(v or 0) * scale for v in values]
@@ -70,62 +76,71 @@ def _daily_chart(
     axes.bar(labels, heights, color=colours)
     for x, v in enumerate(values):
         if v is None:
-            axes.text(x, 0, "no data", ha="center", va="bottom", fontsize=7, color=GREY)
+            axes.text(x, 0, t["no_data"], ha="center", va="bottom", fontsize=7, color=GREY)
     if target is not None:
         axes.axhline(target * scale, color="#222222", linestyle="--", linewidth=1)
-        axes.annotate(f"target {target * scale:g}{' %' if percent else ''}",
+        axes.annotate(f"{t['legend.target']} {tx.number(target * scale, 'g', language)}"
+                      f"{' %' if percent else ''}",
                       (len(labels) - 0.5, target * scale), ha="right", va="bottom", fontsize=8)
     axes.set_ylabel(ylabel)
     return _svg(figure)
 
 
-def charts(report: Report) -> list[Chart]:
+def charts(report: Report, language: str = "en") -> list[Chart]:
     t = report.targets
+    w = tx.texts(language)
+
+    def pct(value: float) -> str:
+        return tx.number(value * 100, ".0f", language) + " %"
+
+    def num(value: float) -> str:
+        return tx.number(value, "g", language)
+
     out = []
     figure, axes = _figure()
-    days = list(report.kpis.daily)
-    labels = [datetime.fromisoformat(d).strftime("%a %d") for d in days]
+    labels = _day_labels(report, language)
     means = [k.asa_mean or 0 for k in report.kpis.daily.values()]
     p90 = [k.asa_p90 or 0 for k in report.kpis.daily.values()]
-    axes.bar(labels, means, color=[GREEN if m < t.asa_seconds else RED for m in means], label="mean")
-    axes.plot(labels, p90, color=BLUE, marker="o", label="90th percentile")
-    axes.axhline(t.asa_seconds, color="#222222", linestyle="--", linewidth=1, label="target")
-    axes.set_ylabel("seconds")
+    axes.bar(labels, means, color=[GREEN if m < t.asa_seconds else RED for m in means],
+             label=w["legend.mean"])
+    axes.plot(labels, p90, color=BLUE, marker="o", label=w["legend.p90"])
+    axes.axhline(t.asa_seconds, color="#222222", linestyle="--", linewidth=1,
+                 label=w["legend.target"])
+    axes.set_ylabel(w["axis.seconds"])
     axes.legend(fontsize=8, frameon=False)
-    out.append(Chart("asa", "ASA per day", "Mean and 90th percentile wait from queued to answered, "
-                     f"target under {t.asa_seconds:g} s.", _svg(figure)))
-    out.append(Chart("fcr", "First contact resolution per day",
-                     "Cases closed as resolved with no repeat within the FCR window; "
-                     f"target over {t.fcr:.0%}.",
-                     _daily_chart(report, lambda k: k.fcr, t.fcr, "%", True, True)))
+    out.append(Chart("asa", w["chart.asa"], w["chart.asa.desc"].format(target=num(t.asa_seconds)),
+                     _svg(figure)))
+    out.append(Chart("fcr", w["chart.fcr"], w["chart.fcr.desc"].format(target=pct(t.fcr)),
+                     _daily_chart(report, lambda k: k.fcr, t.fcr, "%", True, True, language)))
     figure, axes = _figure()
     before = [(k.abandonment_before_answer or 0) * 100 for k in report.kpis.daily.values()]
     total = [(k.abandonment or 0) * 100 for k in report.kpis.daily.values()]
     after = [tot - b for tot, b in zip(total, before, strict=True)]
-    axes.bar(labels, before, color=ORANGE, label="left before answer")
-    axes.bar(labels, after, bottom=before, color=RED, label="dropped after answer")
-    axes.axhline(t.abandonment * 100, color="#222222", linestyle="--", linewidth=1, label="target")
-    axes.set_ylabel("% of finished cases")
+    axes.bar(labels, before, color=ORANGE, label=w["legend.before"])
+    axes.bar(labels, after, bottom=before, color=RED, label=w["legend.after"])
+    axes.axhline(t.abandonment * 100, color="#222222", linestyle="--", linewidth=1,
+                 label=w["legend.target"])
+    axes.set_ylabel(w["axis.finished"])
     axes.legend(fontsize=8, frameon=False)
-    out.append(Chart("abandonment", "Abandoned support sessions per day",
-                     f"Before an answer and after it; target under {t.abandonment:.0%}.", _svg(figure)))
-    out.append(Chart("csat", "CSAT per day", f"Mean emoji rating (1–5); target over {t.csat:g}.",
-                     _daily_chart(report, lambda k: k.csat_mean, t.csat, "rating", False, True)))
-    out.append(Chart("cases_per_100", "Cases per 100 purchases per day",
-                     "Help cases per 100 purchases; a falling trend means a better shop.",
-                     _daily_chart(report, lambda k: k.cases_per_100_purchases, None, "cases")))
+    out.append(Chart("abandonment", w["chart.abandonment"],
+                     w["chart.abandonment.desc"].format(target=pct(t.abandonment)), _svg(figure)))
+    out.append(Chart("csat", w["chart.csat"], w["chart.csat.desc"].format(target=num(t.csat)),
+                     _daily_chart(report, lambda k: k.csat_mean, t.csat, w["axis.rating"], False,
+                                  True, language)))
+    out.append(Chart("cases_per_100", w["chart.cases_per_100"], w["chart.cases_per_100.desc"],
+                     _daily_chart(report, lambda k: k.cases_per_100_purchases, None,
+                                  w["axis.cases"], language=language)))
     figure, axes = _figure()
     k = report.kpis.total
-    names = ["with support", "without support"]
+    names = [w["bar.with"], w["bar.without"]]
     rates = [(k.conversion_with_support or 0) * 100, (k.conversion_without_support or 0) * 100]
     axes.bar(names, rates, color=[BLUE, GREY])
     for x, (rate, revenue) in enumerate(zip(
             rates, [k.revenue_with_support, k.revenue_without_support], strict=True)):
-        axes.text(x, rate, f"{rate:.1f} %\n{revenue or 0:,.0f} revenue", ha="center", va="bottom",
-                  fontsize=8)
-    axes.set_ylabel("% of sessions with a purchase")
-    out.append(Chart("conversion", "Conversion with and without support",
-                     "Shop sessions that ended in a purchase, by whether the session used Help.",
+        axes.text(x, rate, f"{tx.number(rate, '.1f', language)} %\n"
+                  f"{revenue or 0:,.0f} {w['revenue']}", ha="center", va="bottom", fontsize=8)
+    axes.set_ylabel(w["axis.sessions"])
+    out.append(Chart("conversion", w["chart.conversion"], w["chart.conversion.desc"],
                      _svg(figure)))
     figure, axes = _figure()
     test = report.ab_verdict.test
@@ -135,35 +150,32 @@ def charts(report: Report) -> list[Chart]:
     if test is not None:
         half = (test.ci_high - test.ci_low) / 2 * 100
         axes.errorbar([1], [conv[1]], yerr=[[half], [half]], color="#222222", capsize=6)
-    axes.set_ylabel("conversion %")
-    out.append(Chart("ab_test", "A/B test of the Help button",
-                     "Conversion per variant (exposed sessions in brackets); the bar on B is the "
-                     "confidence interval of the difference B − A.", _svg(figure)))
+    axes.set_ylabel(w["axis.conversion"])
+    out.append(Chart("ab_test", w["chart.ab_test"], w["chart.ab_test.desc"], _svg(figure)))
     figure = Figure(figsize=(7.2, 3.0), dpi=100)
     axes = figure.add_subplot()
     axes.spines[["top", "right"]].set_visible(False)
     hours = range(len(report.staffing))
     axes.step(hours, [n.needed for n in report.staffing], where="mid", color=BLUE,
-              label="agents needed (Erlang C)")
+              label=w["legend.needed"])
     axes.step(hours, [n.observed_agents for n in report.staffing], where="mid", color=ORANGE,
-              label="agents seen answering")
-    axes.set_xticks([d * 24 for d in range(7)], list(WEEKDAYS))
-    axes.set_ylabel("agents")
+              label=w["legend.seen"])
+    axes.set_xticks([d * 24 for d in range(7)], list(tx.WEEKDAYS[tx.language_of(language)]))
+    axes.set_ylabel(w["axis.agents"])
     axes.legend(fontsize=8, frameon=False)
-    out.append(Chart("staffing", "Staffing per hour of the week",
-                     f"Agents needed to keep ASA under {t.asa_seconds:g} s, against last period.",
-                     _svg(figure)))
+    out.append(Chart("staffing", w["chart.staffing"],
+                     w["chart.staffing.desc"].format(target=num(t.asa_seconds)), _svg(figure)))
     return out
 
 
-def _fmt(value: float | None, kind: str) -> str:
+def _fmt(value: float | None, kind: str, language: str = "en") -> str:
     if value is None:
         return "–"
     if kind == "percent":
-        return f"{value * 100:.1f} %"
+        return f"{tx.number(value * 100, '.1f', language)} %"
     if kind == "seconds":
-        return f"{value:.1f} s"
-    return f"{value:.2f}"
+        return f"{tx.number(value, '.1f', language)} s"
+    return tx.number(value, ".2f", language)
 
 
 TEMPLATE = jinja2.Environment(
@@ -171,53 +183,76 @@ TEMPLATE = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
 ).get_template("report.html.j2")
 
+#: the statuses of ``build.statuses`` in order: their catalogue key and how their value is shown
+_STATUSES = (("asa", "seconds"), ("fcr", "percent"), ("abandonment", "percent"), ("csat", "n"),
+             ("per100", "n"))
 
-def render_html(report: Report) -> str:
+
+def _target(key: str, target: str, language: str) -> str:
+    """A status's target in the report's language (the build writes it in English)."""
+    w = tx.texts(language)
+    if key == "per100":
+        before = target.partition("(previous ")[2].rstrip(")")
+        return w["target.previous"].format(before=tx.number(float(before), ".1f", language)) \
+            if before else w["target.falling"]
+    return target.replace(".", ",") if tx.language_of(language) == "sv" else target
+
+
+def render_html(report: Report, language: str = "en") -> str:
+    """The report as one self-contained page in Swedish (``sv``) or English (``en``)."""
+    lang = tx.language_of(language)
+    w = tx.texts(lang)
     zone = ZoneInfo(report.period.timezone)
     total = report.kpis.total
+
+    def fmt(value: float | None, kind: str) -> str:
+        return _fmt(value, kind, lang)
+
     status_rows = []
-    for s in report.statuses:
-        kind = "seconds" if "ASA" in s.name else ("percent" if s.name in ("FCR", "Abandoned") else "n")
+    for s, (key, kind) in zip(report.statuses, _STATUSES, strict=True):
         css = "na" if s.ok is None else ("ok" if s.ok else "bad")
-        status_rows.append({"name": s.name, "text": _fmt(s.value, kind), "target": s.target, "css": css,
-                            "verdict": {"na": "(no data)", "ok": "✔ met", "bad": "✘ missed"}[css]})
+        status_rows.append({"name": w[f"status.{key}"], "key": key, "text": fmt(s.value, kind),
+                            "target": _target(key, s.target, lang), "css": css,
+                            "verdict": w[f"verdict.{css}"]})
     totals = [
-        ("ASA mean", _fmt(total.asa_mean, "seconds")),
-        ("ASA 90th percentile", _fmt(total.asa_p90, "seconds")),
-        ("FCR", _fmt(total.fcr, "percent")),
-        ("Abandoned before answer", _fmt(total.abandonment_before_answer, "percent")),
-        ("Abandoned (before + after answer)", _fmt(total.abandonment, "percent")),
-        ("CSAT mean", _fmt(total.csat_mean, "n")),
-        ("CSAT response rate", _fmt(total.csat_response_rate, "percent")),
-        ("Purchases", str(total.purchases)),
-        ("Cases per 100 purchases", _fmt(total.cases_per_100_purchases, "n")),
-        ("Conversion with support", _fmt(total.conversion_with_support, "percent")),
-        ("Conversion without support", _fmt(total.conversion_without_support, "percent")),
-        ("Revenue in sessions with support", _fmt(total.revenue_with_support, "n")),
-        ("Revenue in sessions without support", _fmt(total.revenue_without_support, "n")),
-        ("Payment-step abandonment", _fmt(total.payment_abandonment, "percent")),
+        (w["total.asa_mean"], fmt(total.asa_mean, "seconds")),
+        (w["total.asa_p90"], fmt(total.asa_p90, "seconds")),
+        (w["total.fcr"], fmt(total.fcr, "percent")),
+        (w["total.abandonment_before"], fmt(total.abandonment_before_answer, "percent")),
+        (w["total.abandonment"], fmt(total.abandonment, "percent")),
+        (w["total.csat_mean"], fmt(total.csat_mean, "n")),
+        (w["total.csat_rate"], fmt(total.csat_response_rate, "percent")),
+        (w["total.purchases"], str(total.purchases)),
+        (w["total.per100"], fmt(total.cases_per_100_purchases, "n")),
+        (w["total.conv_with"], fmt(total.conversion_with_support, "percent")),
+        (w["total.conv_without"], fmt(total.conversion_without_support, "percent")),
+        (w["total.rev_with"], fmt(total.revenue_with_support, "n")),
+        (w["total.rev_without"], fmt(total.revenue_without_support, "n")),
+        (w["total.payment_abandonment"], fmt(total.payment_abandonment, "percent")),
     ]
     variants = [
-        (v.variant, v.exposures, v.help_presses, v.purchases, _fmt(v.conversion, "percent"),
-         _fmt(v.asa_mean, "seconds"), _fmt(v.fcr, "percent"), _fmt(v.abandonment, "percent"),
-         v.reached_payment, _fmt(v.payment_abandonment, "percent"))
+        (v.variant, v.exposures, v.help_presses, v.purchases, fmt(v.conversion, "percent"),
+         fmt(v.asa_mean, "seconds"), fmt(v.fcr, "percent"), fmt(v.abandonment, "percent"),
+         v.reached_payment, fmt(v.payment_abandonment, "percent"))
         for v in report.variants
     ]
+    days = tx.WEEKDAYS[lang]
     understaffed = [
-        (f"{WEEKDAYS[n.weekday]} {n.hour:02d}:00", f"{n.arrivals_per_hour:.1f}", n.needed, n.observed_agents)
+        (f"{days[n.weekday]} {n.hour:02d}:00", tx.number(n.arrivals_per_hour, ".1f", lang), n.needed,
+         n.observed_agents)
         for n in report.staffing if n.gap >= 2
     ]
     stores = [
-        (name, k.cases, _fmt(k.asa_mean, "seconds"), _fmt(k.fcr, "percent"), _fmt(k.abandonment, "percent"),
-         _fmt(k.csat_mean, "n"), _fmt(k.cases_per_100_purchases, "n"))
+        (name, k.cases, fmt(k.asa_mean, "seconds"), fmt(k.fcr, "percent"), fmt(k.abandonment, "percent"),
+         fmt(k.csat_mean, "n"), fmt(k.cases_per_100_purchases, "n"))
         for name, k in report.kpis.by.get("store", {}).items()
     ]
     return TEMPLATE.render(
-        period=report.period.label,
+        lang=lang, t=w, period=report.period.label,
         generated=datetime.fromtimestamp(report.generated_at, zone).strftime("%Y-%m-%d %H:%M %Z"),
         demo=report.demo_data, statuses=status_rows, total=total, totals=totals,
-        charts=charts(report), ab_message=report.ab_verdict.message, variants=variants,
-        understaffed=understaffed, stores=stores,
+        charts=charts(report, lang), ab_message=tx.ab_message(report.ab_verdict, lang),
+        variants=variants, understaffed=understaffed, stores=stores,
     )
 
 
@@ -253,12 +288,14 @@ def slug(report: Report) -> str:
 
 
 def write(report: Report, out_dir: Path) -> dict[str, Path]:
-    """Write ``helpwire-report-<slug>.{html,csv,json}``; returns the paths by kind."""
+    """Write ``helpwire-report-<slug>.{html,sv.html,csv,json}`` (the page in English and in
+    Swedish); returns the paths by kind (``html``, ``html_sv``, ``csv``, ``json``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     base = f"helpwire-report-{slug(report)}"
-    paths = {"html": out_dir / f"{base}.html", "csv": out_dir / f"{base}.csv",
-             "json": out_dir / f"{base}.json"}
-    paths["html"].write_text(render_html(report), encoding="utf-8")
+    paths = {"html": out_dir / f"{base}.html", "html_sv": out_dir / f"{base}.sv.html",
+             "csv": out_dir / f"{base}.csv", "json": out_dir / f"{base}.json"}
+    paths["html"].write_text(render_html(report, "en"), encoding="utf-8")
+    paths["html_sv"].write_text(render_html(report, "sv"), encoding="utf-8")
     paths["csv"].write_text(render_csv(report), encoding="utf-8")
     paths["json"].write_text(render_json(report), encoding="utf-8")
     return paths

@@ -231,6 +231,18 @@ class CaseRepository:
             )
             return [dict(row) for row in result.mappings()]
 
+    async def history(self, case_id: str) -> tuple[dict[str, Any], list[HistoryEvent]] | None:
+        """A stored case's row and its history as typed events (None if not stored)."""
+        async with self._db.connect() as conn:
+            row = (await conn.execute(sa.select(cases).where(cases.c.id == case_id))
+                   ).mappings().first()
+            if row is None:
+                return None
+            rows = (await conn.execute(
+                sa.select(case_events).where(case_events.c.case_id == case_id)
+                .order_by(case_events.c.seq))).mappings().all()
+        return dict(row), _history_of(row, rows)
+
     async def list_cases(
         self, since: float | None = None, until: float | None = None
     ) -> list[dict[str, Any]]:

@@ -90,9 +90,9 @@ async def test_the_supervisor_view_loads_under_the_policy(
     response = await page.goto(server.url + "/supervisor")
     assert response is not None
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
-    await page.get_by_label("Username").fill("boss")
-    await page.get_by_label("Password").fill("password123")
-    await page.get_by_role("button", name="Sign in").click()
+    await page.get_by_label("Användarnamn").fill("boss")
+    await page.get_by_label("Lösenord").fill("password123")
+    await page.get_by_role("button", name="Logga in").click()
     await expect(page.locator('[data-figure="waiting"]')).to_have_text("0")
     assert await violations(page) == []
     assert problems == []
