@@ -42,6 +42,7 @@ class AsyncDispatchState(Protocol):
     async def expire(self, case_id: str, now: float) -> Expiry | None: ...
     # the whole state
     async def reset(self) -> None: ...
+    async def close(self) -> None: ...
 
 
 class AsyncMemoryDispatchState:
@@ -117,3 +118,6 @@ class AsyncMemoryDispatchState:
 
     async def reset(self) -> None:
         self.state = MemoryDispatchState()
+
+    async def close(self) -> None:
+        pass

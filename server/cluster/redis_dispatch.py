@@ -91,6 +91,8 @@ class RedisDispatchState:
     """``AsyncDispatchState`` (server/cluster/port.py) on one Redis, under one key prefix."""
 
     def __init__(self, redis: Redis, prefix: str) -> None:
+        if not redis.connection_pool.connection_kwargs.get("decode_responses"):
+            raise ValueError("the Redis client must decode responses (decode_responses=True)")
         self.redis = redis
         self.prefix = key_prefix(prefix)
         self._scripts: dict[str, AsyncScript] = {
@@ -201,6 +203,9 @@ class RedisDispatchState:
         return Expiry(offer, _agent(reply[2]), reply[1] == 1)
 
     # ------------------------------------------------------------------ the whole state
+
+    async def close(self) -> None:
+        await self.redis.aclose()
 
     async def reset(self) -> None:
         """Delete every key under the prefix (a node rebuilding the state it alone holds)."""
