@@ -9,12 +9,15 @@ journal to the shared state, one atomic script per command, in the order the eng
 Each shared result is compared with the local one: they differ only when another node changed
 the shared state in between (a conflict, counted and logged; resolving it is the multi-node
 step that follows). While Redis cannot be reached the journal is kept and applied when it
-answers again, so the node goes on serving its own cases.
+answers again (tried at most every ``retry_seconds``), so the node goes on serving its own cases.
+A command whose reply was lost with the connection is applied again and shows as a conflict;
+making commands idempotent by id belongs to the Redis-outage step.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -46,8 +49,14 @@ class Command:
 class WriteThroughDispatchState:
     """A ``core.state.DispatchState`` whose commands are journalled for the shared state."""
 
-    def __init__(self, shared: AsyncDispatchState) -> None:
+    def __init__(self, shared: AsyncDispatchState, retry_seconds: float = 1.0,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.shared = shared
+        #: after a failed write, how long batches go on without trying Redis again (so an
+        #: outage costs each batch nothing, not a connect timeout)
+        self._retry_seconds = retry_seconds
+        self._monotonic = monotonic
+        self._retry_at = 0.0
         self.local = MemoryDispatchState()
         self._journal: deque[Command] = deque()
         self._lock = asyncio.Lock()
@@ -170,7 +179,7 @@ class WriteThroughDispatchState:
 
     async def flush(self) -> None:
         """Apply every journalled command to the shared state, in order (the hub awaits this)."""
-        if not self._journal:
+        if not self._journal or (not self.available and self._monotonic() < self._retry_at):
             return
         async with self._lock:
             while self._journal:
@@ -183,6 +192,7 @@ class WriteThroughDispatchState:
                         log.warning("dispatch_state_unavailable", error=type(error).__name__,
                                     pending=len(self._journal))
                     self.available = False
+                    self._retry_at = self._monotonic() + self._retry_seconds
                     return  # kept: applied in order once Redis answers again
                 self._journal.popleft()
                 self.applied += 1

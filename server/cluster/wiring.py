@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from ..settings.cluster import ClusterSettings
 from .redis_dispatch import RedisDispatchState
@@ -16,5 +18,8 @@ def shared_dispatch_state(settings: ClusterSettings) -> WriteThroughDispatchStat
         return None
     client = Redis.from_url(settings.redis_url, decode_responses=True,
                             socket_timeout=settings.redis_timeout_seconds,
-                            socket_connect_timeout=settings.redis_timeout_seconds)
-    return WriteThroughDispatchState(RedisDispatchState(client, settings.key_prefix))
+                            socket_connect_timeout=settings.redis_timeout_seconds,
+                            # no silent re-sends: the journal retries, in order, itself
+                            retry=Retry(NoBackoff(), 0))
+    return WriteThroughDispatchState(RedisDispatchState(client, settings.key_prefix),
+                                     retry_seconds=settings.retry_seconds)

@@ -18,3 +18,6 @@ class ClusterSettings(BaseModel):
     key_prefix: str = Field("helpwire", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     #: how long one Redis command may take before it counts as failed (connect and reply)
     redis_timeout_seconds: float = Field(2.0, gt=0, le=60)
+    #: while Redis cannot be reached, how often a node tries again to write its pending
+    #: dispatch commands through (in between it serves its own cases without waiting)
+    retry_seconds: float = Field(1.0, gt=0, le=60)

@@ -10,8 +10,8 @@ from server.settings import load_settings
 
 def test_the_dispatch_state_is_in_memory_unless_a_redis_url_is_set() -> None:
     cluster = load_settings().cluster
-    assert (cluster.redis_url, cluster.key_prefix, cluster.redis_timeout_seconds) == (
-        "", "helpwire", 2.0)
+    assert (cluster.redis_url, cluster.key_prefix, cluster.redis_timeout_seconds,
+            cluster.retry_seconds) == ("", "helpwire", 2.0, 1.0)
 
 
 def test_the_cluster_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -33,9 +33,10 @@ def test_a_key_prefix_that_could_break_the_key_layout_is_refused(prefix: str) ->
         load_settings(cluster={"key_prefix": prefix})
 
 
-def test_a_redis_timeout_of_60_seconds_is_accepted_and_more_refused() -> None:
-    assert load_settings(cluster={"redis_timeout_seconds": 60}).cluster.redis_timeout_seconds == 60
-    with pytest.raises(ValidationError, match="redis_timeout_seconds"):
-        load_settings(cluster={"redis_timeout_seconds": 60.001})
-    with pytest.raises(ValidationError, match="redis_timeout_seconds"):
-        load_settings(cluster={"redis_timeout_seconds": 0})
+@pytest.mark.parametrize("name", ["redis_timeout_seconds", "retry_seconds"])
+def test_cluster_waits_of_60_seconds_are_accepted_and_more_refused(name: str) -> None:
+    assert getattr(load_settings(cluster={name: 60}).cluster, name) == 60
+    with pytest.raises(ValidationError, match=name):
+        load_settings(cluster={name: 60.001})
+    with pytest.raises(ValidationError, match=name):
+        load_settings(cluster={name: 0})
