@@ -15,7 +15,8 @@ from server.cluster.redis_dispatch import RedisDispatchState
 from server.cluster.replica import SharedStateUnavailable, WriteThroughDispatchState
 from server.core.agents import Presence
 from server.core.state import QueueEntry
-from tests.integration.helpers import agent, chat_round_trip, customer, ok, press_help
+from tests.integration.helpers import agent, agent_session, chat_round_trip, customer, ok, press_help
+from tests.integration.test_case_flow import run_whole_case
 from tests.support.live import LiveServer
 from tests.support.redis import delete_prefix, unique_prefix
 
@@ -81,6 +82,49 @@ async def test_a_server_on_redis_serves_help_press_accept_and_chat_with_the_stat
         await shopper.close()
         await lisa.client.close()
     assert await shared.agent(lisa.id) is not None  # the state outlives the node
+
+
+async def test_the_whole_life_of_a_case_runs_unchanged_on_redis(
+    server_factory: Callable[..., AbstractAsyncContextManager[LiveServer]],
+    redis_url: str,
+    shared: RedisDispatchState,
+) -> None:
+    """The single-node flow (help, queue, offer, chat, reload, wrap-up, close, feedback)."""
+    async with server_factory(cluster={"redis_url": redis_url,
+                                       "key_prefix": prefix_of(shared)}) as server:
+        case_id, agent_id, _ = await run_whole_case(server)
+        node = server.services.shared_dispatch
+        assert node is not None and (node.pending, node.conflicts) == (0, 0)
+        status = await shared.agent(agent_id)
+        assert status is not None and status.cases == frozenset()
+        assert await shared.entry(case_id) is None and await shared.offers() == []
+
+
+async def test_after_a_restart_redis_holds_the_restored_queue_and_the_agents_cases(
+    server_factory: Callable[..., AbstractAsyncContextManager[LiveServer]],
+    redis_url: str,
+    shared: RedisDispatchState,
+) -> None:
+    cluster: dict[str, Any] = {"redis_url": redis_url, "key_prefix": prefix_of(shared)}
+    async with server_factory(cluster=cluster) as first:
+        lisa = await agent(first, "lisa", "Lisa", max_concurrent=1)
+        answered = await customer(first)
+        answered_ack = await press_help(answered)
+        await lisa.accept_next_offer()
+        waiting = await customer(first)
+        waiting_ack = await press_help(waiting)  # Lisa is at capacity: it waits
+        await first.flush()
+    # the node is gone; its state is still in Redis, now rebuilt by the next start
+    async with server_factory(cluster=cluster) as second:
+        queue = waiting_ack["case"]["queue"]
+        assert [e.case_id for e in await shared.waiting(queue)] == [waiting_ack["case_id"]]
+        status = await shared.agent(lisa.id)
+        assert status is not None and status.cases == frozenset({answered_ack["case_id"]})
+        assert not status.online and status.lost_grace_until is not None  # back within grace
+        lisa = await agent_session(second, lisa.id, lisa.token)
+        back = await shared.agent(lisa.id)
+        assert back is not None and back.online and back.cases == status.cases
+        await lisa.client.close()
 
 
 async def test_a_server_whose_redis_cannot_be_reached_refuses_to_start_saying_why(
