@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
+import aiohttp
 import pytest
 from redis.asyncio import Redis
 
@@ -79,6 +80,12 @@ async def test_a_server_on_redis_serves_help_press_accept_and_chat_with_the_stat
         status = await shared.agent(lisa.id)
         assert status is not None and status.cases == frozenset()
         assert (node.pending, node.conflicts) == (0, 0) and node.applied > 0
+        async with aiohttp.ClientSession() as http, http.get(f"{server.url}/metrics") as response:
+            metrics = await response.text()
+        assert "helpwire_dispatch_state_pending_commands 0.0" in metrics
+        assert "helpwire_dispatch_state_available 1.0" in metrics
+        assert "helpwire_dispatch_state_conflicts_total 0.0" in metrics
+        assert f"helpwire_dispatch_state_commands_total {float(node.applied)}" in metrics
         await shopper.close()
         await lisa.client.close()
     assert await shared.agent(lisa.id) is not None  # the state outlives the node
