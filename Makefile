@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8080
 CONFIG ?=
 
-.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay bench-churn fuzz bench-logins
+.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay bench-churn fuzz bench-logins bench-dispatch-state
 
 # the package build copies the vendored browser libraries from node_modules, so npm goes first
 $(VENV)/.installed: pyproject.toml setup.py node_modules/.installed
@@ -65,6 +65,10 @@ bench-relay: install
 # event-loop lag during 100 agent login attempts per second (real Argon2; docs/performance.md)
 bench-logins: install
 	flock /tmp/helpwire-bench.lock $(PY) -m bench.logins $(BENCH_ARGS)
+
+# dispatch-state commands/s and p99, in memory vs Redis (needs Redis at 127.0.0.1:6379)
+bench-dispatch-state: install
+	flock /tmp/helpwire-bench.lock $(PY) -m bench.dispatch_state $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var test-artifacts .pytest_cache .mypy_cache

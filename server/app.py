@@ -10,6 +10,7 @@ from typing import Any, Protocol
 import socketio
 from aiohttp import WSCloseCode, web
 
+from .cluster.wiring import shared_dispatch_state
 from .core.clock import Clock, SystemClock
 from .core.engine import CaseEngine, EngineConfig
 from .core.routing import RuleSet, load_rules
@@ -130,6 +131,20 @@ def create_app(
             await database.close()
             log.info("server_stopped")
 
+    async def shared_state(app: web.Application) -> AsyncIterator[None]:
+        """The dispatch state shared through Redis, when configured: reachable and rebuilt from
+        this node's own cases (restored next) before anything runs; closed last."""
+        shared = app[SERVICES].shared_dispatch
+        if shared is None:
+            yield
+            return
+        try:
+            await shared.start()
+            log.info("dispatch_state_shared", key_prefix=settings.cluster.key_prefix)
+            yield
+        finally:
+            await shared.close()
+
     async def resumed(app: web.Application) -> AsyncIterator[None]:
         services = app[SERVICES]
         await resume_live_cases(services.cases, services.agents, services.engine, services.hub,
@@ -144,6 +159,7 @@ def create_app(
     # fails to start, those already running are stopped (runner.cleanup() after a failed setup)
     app.cleanup_ctx.extend([
         storage_and_wiring,
+        shared_state,
         running(lambda a: a[SERVICES].guard.passwords),
         running(lambda a: a[SERVICES].outbox),  # stopped after the persister's last commits
         running(lambda a: a[SERVICES].persister),
@@ -216,11 +232,13 @@ def _wire(
 ) -> Services:
     """Build every component on one database and hand each what it needs (no I/O here)."""
     cases = CaseRepository(database)
-    engine = CaseEngine(engine_config(settings), rules, clock or SystemClock())
+    shared = shared_dispatch_state(settings.cluster)
+    engine = CaseEngine(engine_config(settings), rules, clock or SystemClock(), state=shared)
     persister = Persister(cases, engine.cases.get, settings.durability)
     emitter = SocketEmitter(sio, lambda case_id: _channel(engine, case_id))
     hub = Hub(engine, persister, emitter.send, settings.tick_seconds,
-              finished_case_memory_seconds=settings.finished_case_memory_seconds)
+              finished_case_memory_seconds=settings.finished_case_memory_seconds,
+              shared_state=shared.flush if shared is not None else None)
     outbox = build_outbox(settings, database, hub)
     cases.delivery_listeners.append(outbox.wake)  # a committed row is attempted at once
     media = MediaSessions(settings, engine, hub)
@@ -242,6 +260,7 @@ def _wire(
         privacy=PrivacyOperations(database, engine.clock, engine=engine, hub=hub),
         guard=Guard(settings.security, clock or SystemClock()),
         pings=pings,
+        shared_dispatch=shared,
     )
     sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
     sio.register_namespace(KioskNamespace(KIOSK_NS, services))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import socketio
 
+from .cluster.replica import WriteThroughDispatchState
 from .core.engine import CaseEngine
 from .runtime.hub import Hub
 from .runtime.persister import Persister
@@ -50,5 +51,7 @@ class Services:
     guard: Guard
     #: how often each socket is pinged (the handlers say which sockets matter)
     pings: PingSchedule
+    #: the node's view of the dispatch state shared through Redis ([cluster] redis_url), if any
+    shared_dispatch: WriteThroughDispatchState | None = None
     #: told the code of every error answered to a Socket.IO client (the metrics count them)
     error_observers: list[Callable[[str], None]] = field(default_factory=list)

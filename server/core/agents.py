@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class Presence(enum.StrEnum):
@@ -27,14 +27,17 @@ class AgentProfile:
         return not self.languages or language in self.languages
 
 
-@dataclass
+@dataclass(frozen=True)
 class AgentStatus:
+    """One agent's dispatch state: a value. A change is a new value, made by a command of the
+    dispatch state (core/state.py), never an edit in place, so it can live in a shared store."""
+
     profile: AgentProfile
     presence: Presence = Presence.AWAY
     online: bool = True
     #: when the agent last became free; the longest-idle agent is offered first
     idle_since: float = 0.0
-    cases: set[str] = field(default_factory=set)
+    cases: frozenset[str] = frozenset()
     #: when the agent's connection was lost; their cases go back to the queue after the grace
     lost_at: float | None = None
     #: a grace period longer than the configured one (after a server restart), if any

@@ -104,6 +104,20 @@ class LiveCollector(Collector):
         yield CounterMetricFamily("helpwire_outbox_given_up",
                                   "Outbox deliveries given up by this process",
                                   value=outbox.given_up)
+        shared = self._services.shared_dispatch
+        if shared is not None:  # [cluster] redis_url: the dispatch state is written through
+            yield GaugeMetricFamily("helpwire_dispatch_state_pending_commands",
+                                    "Dispatch-state commands not yet written through to Redis",
+                                    value=shared.pending)
+            yield GaugeMetricFamily("helpwire_dispatch_state_available",
+                                    "1 while the shared dispatch state answers, 0 while not",
+                                    value=1 if shared.available else 0)
+            yield CounterMetricFamily("helpwire_dispatch_state_commands",
+                                      "Dispatch-state commands written through to Redis",
+                                      value=shared.applied)
+            yield CounterMetricFamily("helpwire_dispatch_state_conflicts",
+                                      "Commands Redis answered otherwise than this node's view"
+                                      " (another node was first)", value=shared.conflicts)
 
 
 class Metrics:

@@ -39,6 +39,7 @@ class Hub:
         tick_seconds: float,
         housekeeping_seconds: float = 30.0,
         finished_case_memory_seconds: float = 3600.0,
+        shared_state: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.engine = engine
         self.persister = persister
@@ -46,12 +47,17 @@ class Hub:
         self._tick_seconds = tick_seconds
         self._housekeeping_seconds = housekeeping_seconds
         self._finished_case_memory_seconds = finished_case_memory_seconds
+        #: writes the engine's dispatch-state commands through to the state shared between
+        #: nodes (server/cluster/replica.py), before anything of the batch is stored or said
+        self._shared_state = shared_state
         self._ticker: asyncio.Task[None] | None = None
         #: called with each batch after it was carried out (media, metrics, the supervisor view)
         self.observers: list[Callable[[list[Outgoing]], Awaitable[None]]] = []
 
     async def run(self, outgoing: Iterable[Outgoing]) -> None:
         batch = list(outgoing)
+        if self._shared_state is not None:
+            await self._shared_state()
         early = [item for item in batch if isinstance(item, SENT_BEFORE_COMMIT)]
         if early:
             await self._send(early)

@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from ..core.display import DisplayRules
+from .cluster import ClusterSettings
 from .durability import DurabilitySettings
 from .privacy import PrivacySettings
 from .reports import AbTestSettings, ReportSettings
@@ -85,6 +86,8 @@ class Settings(BaseSettings):
     #: kept only until the case finishes, so the conversation survives a restart)
     transcript_retention: bool = False
     durability: DurabilitySettings = Field(default_factory=DurabilitySettings)
+    #: the dispatch state shared between nodes (server/cluster/): empty redis_url = in memory
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     #: how long each kind of personal data is kept (docs/privacy.md)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 

@@ -14,10 +14,9 @@ GENERAL = QueueLoad("general", frozenset(), waiting=0)
 
 def agent(presence: Presence, skills: tuple[str, ...] = ("payments",), cases: int = 0,
           languages: tuple[str, ...] = (), online: bool = True) -> AgentStatus:
-    status = AgentStatus(AgentProfile("a", "Lisa", frozenset(skills), frozenset(languages), 2),
-                         presence=presence, online=online)
-    status.cases = {f"c{i}" for i in range(cases)}
-    return status
+    return AgentStatus(AgentProfile("a", "Lisa", frozenset(skills), frozenset(languages), 2),
+                       presence=presence, online=online,
+                       cases=frozenset(f"c{i}" for i in range(cases)))
 
 
 def eta(queue: str, position: int, serving: int) -> float | None:

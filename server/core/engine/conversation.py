@@ -132,11 +132,7 @@ class Conversation(EngineBase):
             case.transition(S.WRAP_UP, now, by="agent")
             self._emit(WrapUpStarted(case.id, self.config.feedback_seconds))
         case.transition(S.CLOSED, now, label=label, resolved=resolved)
-        status = self.state.agent(agent_id)
-        if status is not None:
-            status.cases.discard(case.id)
-            if not status.cases:
-                status.idle_since = now
+        self.state.release(agent_id, case.id, now)
         self._emit(CaseClosed(case.id, agent_id, resolved))
         self._save(case)
         self._finish(case)

@@ -18,11 +18,12 @@ class Dispatch(EngineBase):
         """Offers that ran out go to the next agent; an agent who let one lapse is set away."""
         for offer in list(self.state.offers()):
             if offer.expires_at <= now:
-                self._withdraw(offer, "timeout")
-                status = self.state.agent(offer.agent_id)
-                if status is not None and status.presence is Presence.AVAILABLE:
+                expiry = self.state.expire(offer.case_id, now)
+                if expiry is None:
+                    continue
+                self._requeue_withdrawn(expiry.offer, "timeout")
+                if expiry.set_away:
                     # an agent who lets an offer lapse is probably not at the desk
-                    status.presence = Presence.AWAY
                     self._emit(PresenceChanged(offer.agent_id, "away", "missed_offer"))
 
     def _expire_agents(self, now: float) -> None:
@@ -32,14 +33,7 @@ class Dispatch(EngineBase):
 
     def agent_connected(self, profile: AgentProfile) -> list[Outcome]:
         """Sign-in or reconnect. A reconnect within the grace period keeps presence and cases."""
-        now = self.clock.now()
-        status = self.state.agent(profile.id)
-        if status is None or (not status.online and status.lost_at is None):
-            status = AgentStatus(profile=profile, presence=Presence.AWAY, idle_since=now)
-        status.online = True
-        status.lost_at = None
-        status.lost_grace_until = None
-        self.state.put_agent(status)
+        status = self.state.connect_agent(profile, self.clock.now())
         self._emit(PresenceChanged(profile.id, status.presence.value))
         for case_id in sorted(status.cases):
             self._emit(CaseAssigned(profile.id, self.agent_view(case_id)))
@@ -51,28 +45,18 @@ class Dispatch(EngineBase):
         return self._flush()
 
     def agent_disconnected(self, agent_id: str) -> list[Outcome]:
-        status = self.state.agent(agent_id)
-        if status is None:
+        if self.state.disconnect_agent(agent_id, self.clock.now()) is None:
             return []
-        now = self.clock.now()
-        status.online = False
-        status.lost_at = now
         offer = self.state.offer_for_agent(agent_id)
         if offer is not None:
             self._withdraw(offer, "agent_left")
-        if not status.cases:
-            status.lost_at = None
         self._overview = None
         self._dispatch()
         return self._flush()
 
     def set_presence(self, agent_id: str, presence: Presence) -> list[Outcome]:
-        status = self._agent(agent_id)
-        now = self.clock.now()
-        if presence is Presence.AVAILABLE and status.presence is not Presence.AVAILABLE:
-            if not status.cases:
-                status.idle_since = now
-        status.presence = presence
+        self._agent(agent_id)
+        self.state.set_presence(agent_id, presence, self.clock.now())
         if presence is not Presence.AVAILABLE:
             offer = self.state.offer_for_agent(agent_id)
             if offer is not None:
@@ -87,13 +71,13 @@ class Dispatch(EngineBase):
         now = self.clock.now()
         if offer is None or offer.agent_id != agent_id or offer.expires_at <= now:
             raise OfferNotFound(f"there is no open offer of case {case_id} to you")
-        self.state.take_offer(case_id)
         case = self.case(case_id)
-        status = self._agent(agent_id)
+        self._agent(agent_id)
+        status = self.state.accept(case_id, agent_id, now)
+        if status is None:
+            raise OfferNotFound(f"there is no open offer of case {case_id} to you")
         first_answer = case.first_entered(S.ACTIVE) is None
         case.transition(S.ACTIVE, now, agent_id=agent_id, agent_name=status.profile.display_name)
-        status.cases.add(case.id)
-        self.state.dequeue(case.id)
         if first_answer:
             queued = case.first_entered(S.QUEUED)
             if queued is not None:
@@ -106,17 +90,21 @@ class Dispatch(EngineBase):
         return self._flush()
 
     def decline(self, agent_id: str, case_id: str) -> list[Outcome]:
-        offer = self.state.offer_for_case(case_id)
-        if offer is None or offer.agent_id != agent_id:
+        offer = self.state.decline(case_id, agent_id)
+        if offer is None:
             raise OfferNotFound(f"there is no open offer of case {case_id} to you")
-        self._withdraw(offer, "declined")
+        self._requeue_withdrawn(offer, "declined")
         self._dispatch()
         return self._flush()
 
     def _withdraw(self, offer: Offer, reason: str) -> None:
+        taken = self.state.withdraw(offer.case_id)
+        if taken is not None:
+            self._requeue_withdrawn(taken, reason)
+
+    def _requeue_withdrawn(self, offer: Offer, reason: str) -> None:
+        """The offer is gone (its command succeeded): the case waits again."""
         now = self.clock.now()
-        if self.state.take_offer(offer.case_id) is None:
-            return
         case = self.case(offer.case_id)
         self._memo_of(case.id).declined_by.add(offer.agent_id)
         case.transition(S.QUEUED, now, reason=f"offer_{reason}", agent_id=offer.agent_id)
@@ -160,27 +148,31 @@ class Dispatch(EngineBase):
             if not fresh and ready:
                 memo.declined_by.clear()  # everyone had a go: start the round again
                 fresh = ready
-            if not fresh:
-                continue
             # an agent already in a conversation is not idle: fewest cases first, then longest idle
-            agent = min(fresh, key=lambda a: (len(a.cases), a.idle_since, a.profile.id))
-            offer = Offer(case.id, agent.profile.id, now, now + self.config.offer_timeout_seconds)
-            self.state.put_offer(offer)
-            busy.add(agent.profile.id)
+            made: Offer | None = None
+            for agent in sorted(fresh, key=lambda a: (len(a.cases), a.idle_since, a.profile.id)):
+                # refused when the shared state has moved on (another node rang the agent first)
+                made = self.state.offer(Offer(case.id, agent.profile.id, now,
+                                              now + self.config.offer_timeout_seconds))
+                busy.add(agent.profile.id)
+                if made is not None:
+                    break
+            if made is None:
+                continue
+            offer = made
             case.transition(S.OFFERED, now, agent_id=agent.profile.id)
             self._emit(self._offer_made(offer))
             self._save(case)
 
     def _agent_lost(self, status: AgentStatus) -> None:
         now = self.clock.now()
-        status.lost_at = None
-        status.lost_grace_until = None
         for case_id in sorted(status.cases):
             case = self.case(case_id)
             if case.state is S.ACTIVE:
                 self._requeue_lost_agent_case(case, status.profile.id, now)
             # a case already in wrap-up stays with the agent's record; it is closed later
-        status.cases = {c for c in status.cases if self.case(c).state is S.WRAP_UP}
+        drop = frozenset(c for c in status.cases if self.case(c).state is not S.WRAP_UP)
+        self.state.settle_lost_agent(status.profile.id, drop)
         self._overview = None
 
     def _requeue_lost_agent_case(self, case: Case, agent_id: str, now: float) -> None:

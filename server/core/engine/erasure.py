@@ -17,16 +17,14 @@ class Erasure(EngineBase):
         if case is None or case.is_finished:
             return self._take()
         now = self.clock.now()
-        offer = self.state.take_offer(case.id)
+        offer = self.state.withdraw(case.id)
         if offer is not None:
             self._emit(OfferWithdrawn(offer.agent_id, case.id, ERASURE_REASON))
         self.state.dequeue(case.id)
         agent_id = case.agent_id
         status = self.state.agent(agent_id) if agent_id else None
         if status is not None and case.id in status.cases:
-            status.cases.discard(case.id)
-            if not status.cases:
-                status.idle_since = now
+            self.state.release(status.profile.id, case.id, now)
         case.close_by_system(now, ERASURE_REASON)
         if agent_id and status is not None:
             self._emit(CaseClosed(case.id, agent_id, False))

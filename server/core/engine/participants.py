@@ -52,16 +52,13 @@ class Participants(EngineBase):
             self._save(case)
             if _call_broke_with_the_link(case, lost_at, self.config.call_loss_window_seconds):
                 # media and chat both gone: the seed's technical-error path (we call back)
-                status = self.state.agent(case.agent_id) if case.agent_id else None
-                if status is not None:
-                    status.cases.discard(case.id)
-                    if not status.cases:
-                        status.idle_since = now
+                if case.agent_id:
+                    self.state.release(case.agent_id, case.id, now)
                 self._technical_error(case, "connection_lost")
 
     def _abandon(self, case: Case, reason: str) -> None:
         now = self.clock.now()
-        offer = self.state.take_offer(case.id)
+        offer = self.state.withdraw(case.id)
         if offer is not None:
             self._emit(OfferWithdrawn(offer.agent_id, case.id, "customer_left"))
         self.state.dequeue(case.id)

@@ -67,7 +67,7 @@ class PromiseKeeping(EngineBase):
         if not case.is_waiting:
             raise InvalidTransition(case.id, case.state.value, S.CALLBACK_REQUESTED.value)
         now = self.clock.now()
-        offer = self.state.take_offer(case.id)
+        offer = self.state.withdraw(case.id)
         if offer is not None:
             self._emit(OfferWithdrawn(offer.agent_id, case.id, "callback_requested"))
         self.state.dequeue(case.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from ..agents import AgentProfile, AgentStatus, Presence
+from ..agents import AgentProfile
 from ..case import Case
 from ..chat import ChatMessage
 from ..state import QueueEntry
@@ -59,11 +59,6 @@ class Restoring(EngineBase):
                     case.close_by_system(now, "agent_unknown")
                     self._finish(case)
                 continue
-            status = self.state.agent(profile.id)
-            if status is None:
-                status = AgentStatus(profile=profile, presence=Presence.AWAY, online=False,
-                                     idle_since=now, lost_at=now, lost_grace_until=until)
-                self.state.put_agent(status)
-            status.cases.add(case.id)
+            self.state.restore_agent(profile, case.id, now, until)
         self._dispatch()
         return self._flush()

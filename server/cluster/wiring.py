@@ -1,0 +1,25 @@
+"""Which dispatch state a node uses: in memory (no ``[cluster] redis_url``) or shared in Redis."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from ..settings.cluster import ClusterSettings
+from .redis_dispatch import RedisDispatchState
+from .replica import WriteThroughDispatchState
+
+
+def shared_dispatch_state(settings: ClusterSettings) -> WriteThroughDispatchState | None:
+    """The node's write-through view of the Redis state, or None for the in-memory default.
+    Makes no connection yet (the client connects on its first command, at start-up)."""
+    if not settings.redis_url:
+        return None
+    client = Redis.from_url(settings.redis_url, decode_responses=True,
+                            socket_timeout=settings.redis_timeout_seconds,
+                            socket_connect_timeout=settings.redis_timeout_seconds,
+                            # no silent re-sends: the journal retries, in order, itself
+                            retry=Retry(NoBackoff(), 0))
+    return WriteThroughDispatchState(RedisDispatchState(client, settings.key_prefix),
+                                     retry_seconds=settings.retry_seconds)

@@ -1,0 +1,42 @@
+"""The [cluster] section: in memory by default, and its limits at the limit and one past it."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import ValidationError
+
+from server.settings import load_settings
+
+
+def test_the_dispatch_state_is_in_memory_unless_a_redis_url_is_set() -> None:
+    cluster = load_settings().cluster
+    assert (cluster.redis_url, cluster.key_prefix, cluster.redis_timeout_seconds,
+            cluster.retry_seconds) == ("", "helpwire", 2.0, 1.0)
+
+
+def test_the_cluster_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HELPWIRE_CLUSTER__REDIS_URL", "redis://127.0.0.1:6379/3")
+    monkeypatch.setenv("HELPWIRE_CLUSTER__KEY_PREFIX", "butik-1")
+    cluster = load_settings().cluster
+    assert (cluster.redis_url, cluster.key_prefix) == ("redis://127.0.0.1:6379/3", "butik-1")
+
+
+def test_a_key_prefix_of_64_characters_is_accepted_and_65_refused() -> None:
+    assert load_settings(cluster={"key_prefix": "p" * 64}).cluster.key_prefix == "p" * 64
+    with pytest.raises(ValidationError, match="key_prefix"):
+        load_settings(cluster={"key_prefix": "p" * 65})
+
+
+@pytest.mark.parametrize("prefix", ["", "has space", "{tag}", "star*"])
+def test_a_key_prefix_that_could_break_the_key_layout_is_refused(prefix: str) -> None:
+    with pytest.raises(ValidationError, match="key_prefix"):
+        load_settings(cluster={"key_prefix": prefix})
+
+
+@pytest.mark.parametrize("name", ["redis_timeout_seconds", "retry_seconds"])
+def test_cluster_waits_of_60_seconds_are_accepted_and_more_refused(name: str) -> None:
+    assert getattr(load_settings(cluster={name: 60}).cluster, name) == 60
+    with pytest.raises(ValidationError, match=name):
+        load_settings(cluster={name: 60.001})
+    with pytest.raises(ValidationError, match=name):
+        load_settings(cluster={name: 0})

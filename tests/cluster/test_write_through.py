@@ -1,0 +1,111 @@
+"""The node's write-through view (server/cluster/replica.py) against the machine's Redis: commands
+reach Redis in the order the engine issued them, are kept while Redis cannot be reached (through
+a TCP proxy the test cuts) and applied once it answers, and a command another node beat is
+counted as a conflict."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from urllib.parse import urlparse
+
+import pytest
+from redis.asyncio import Redis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+
+from server.cluster.redis_dispatch import RedisDispatchState
+from server.cluster.replica import WriteThroughDispatchState
+from server.core.agents import AgentProfile, Presence
+from server.core.state import Offer, QueueEntry
+from tests.support.redis import delete_prefix, unique_prefix
+from tests.support.tcp_proxy import TcpProxy
+
+pytestmark = pytest.mark.redis
+
+T = 1_764_859_000.5
+
+
+@pytest.fixture
+async def prefix(redis_url: str) -> AsyncIterator[str]:
+    name = unique_prefix("write-through")
+    yield name
+    await delete_prefix(redis_url, name)
+
+
+@pytest.fixture
+async def other_node(redis_url: str, prefix: str) -> AsyncIterator[RedisDispatchState]:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    yield RedisDispatchState(client, prefix)
+    await client.aclose()
+
+
+async def test_commands_reach_redis_in_the_order_the_engine_issued_them(
+        redis_url: str, prefix: str, other_node: RedisDispatchState) -> None:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    node = WriteThroughDispatchState(RedisDispatchState(client, prefix))
+    try:
+        await node.start()
+        node.connect_agent(AgentProfile("a1", "Lisa"), T)
+        node.set_presence("a1", Presence.AVAILABLE, T)
+        node.enqueue(QueueEntry("c1", "general", 0, False, T))
+        assert node.offer(Offer("c1", "a1", T, T + 20)) is not None
+        assert node.pending == 4 and await other_node.offers() == []  # nothing sent yet
+        await node.flush()
+        assert (node.pending, node.applied, node.conflicts) == (0, 4, 0)
+        assert await other_node.offer_for_agent("a1") == Offer("c1", "a1", T, T + 20)
+        assert await other_node.agent("a1") == node.agent("a1")
+    finally:
+        await node.close()
+
+
+async def test_commands_wait_while_redis_is_cut_and_are_applied_once_it_answers(
+        redis_url: str, prefix: str, other_node: RedisDispatchState) -> None:
+    target = urlparse(redis_url)
+    async with TcpProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        client = Redis(host="127.0.0.1", port=proxy.port, decode_responses=True,
+                       socket_timeout=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+        clock = [0.0]
+        node = WriteThroughDispatchState(RedisDispatchState(client, prefix), retry_seconds=5.0,
+                                         monotonic=lambda: clock[0])
+        try:
+            await node.start()
+            node.connect_agent(AgentProfile("a1", "Lisa"), T)
+            node.set_presence("a1", Presence.AVAILABLE, T)
+            await node.flush()
+            await proxy.cut()
+            node.enqueue(QueueEntry("c1", "general", 0, False, T))
+            node.offer(Offer("c1", "a1", T, T + 20))
+            await node.flush()  # does not raise: the node goes on serving its own cases
+            assert (node.pending, node.available) == (2, False)
+            assert node.offer_for_case("c1") is not None  # the local view has it already
+            await proxy.restore()
+            clock[0] = 4.9  # within retry_seconds of the failure: not tried again yet
+            await node.flush()
+            assert node.pending == 2
+            clock[0] = 5.0
+            await node.flush()
+            assert (node.pending, node.available, node.conflicts) == (0, True, 0)
+            assert await other_node.offer_for_case("c1") == Offer("c1", "a1", T, T + 20)
+        finally:
+            await node.close()
+
+
+async def test_a_command_another_node_beat_is_counted_as_a_conflict(
+        redis_url: str, prefix: str, other_node: RedisDispatchState) -> None:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    node = WriteThroughDispatchState(RedisDispatchState(client, prefix))
+    try:
+        await node.start()
+        for agent_id in ("a1", "a2"):
+            node.connect_agent(AgentProfile(agent_id, agent_id), T)
+            node.set_presence(agent_id, Presence.AVAILABLE, T)
+        node.enqueue(QueueEntry("c1", "general", 0, False, T))
+        await node.flush()
+        # another node rings a2 for the case first; this node's view has not heard of it
+        assert await other_node.offer(Offer("c1", "a2", T, T + 20)) is not None
+        assert node.offer(Offer("c1", "a1", T, T + 20)) is not None
+        await node.flush()
+        assert node.conflicts == 1
+        assert await other_node.offer_for_case("c1") == Offer("c1", "a2", T, T + 20)
+    finally:
+        await node.close()
