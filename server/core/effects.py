@@ -56,6 +56,7 @@ class KeepNote:
     note_id: str
     at: float
     agent_id: str
+    agent_name: str | None
     kind: str
     text: str
 

@@ -211,7 +211,8 @@ def test_an_internal_note_reaches_the_agent_only_and_is_in_the_case_view(desk: D
     assert note.as_payload() == {"id": note.id, "case_id": case_id, "agent_id": "lisa",
                                  "agent_name": "Lisa", "kind": "internal",
                                  "text": "Kunden verkar stressad", "at": desk.now}
-    assert KeepNote(case_id, note.id, desk.now, "lisa", "internal", "Kunden verkar stressad") in out
+    assert KeepNote(case_id, note.id, desk.now, "lisa", "Lisa", "internal",
+                    "Kunden verkar stressad") in out
     last = desk.engine.case(case_id).events[-1]
     assert isinstance(last, NoteAdded) and "Kunden" not in repr(encode(last))
     assert desk.engine.agent_view(case_id)["notes"] == [note.as_payload()]

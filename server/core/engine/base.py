@@ -192,7 +192,7 @@ class EngineBase(ABC):
         note = Note(self._new_id(), case.id, agent_id, agent_name, kind, text, now)
         self.notes.add(note)
         case.apply(NoteAdded(now, note_id=note.id, agent_id=agent_id, note_kind=kind))
-        self._emit(KeepNote(case.id, note.id, now, agent_id, kind, text))
+        self._emit(KeepNote(case.id, note.id, now, agent_id, agent_name, kind, text))
         return note
 
     def transfer_of(self, case: Case) -> dict[str, Any] | None:
