@@ -20,6 +20,7 @@ log = get_logger("helpwire.access_log")
 ActorKind = Literal["agent", "supervisor", "operator", "system"]
 Action = Literal[
     "case_opened",  # an agent accepted the offer of a case and sees its context
+    "earlier_cases_viewed",  # an agent saw the earlier cases of a case's kiosk or shop session
     "supervisor_view_opened",  # a supervisor opened the live view (queues, today's figures)
     "access_log_read",  # an admin read the access log
     "age_check_approved",

@@ -51,7 +51,7 @@ class EngineConfig:
     #: media is noticed a few seconds before its socket)
     call_loss_window_seconds: float = 5.0
     #: longest note (internal, transfer, wrap-up) in characters
-    max_note_chars: int = 2000
+    max_note_chars: int = 1000
 
 
 @dataclass
