@@ -66,6 +66,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         labels=tuple(settings.labels),
         transcript_retention=settings.transcript_retention,
         call_loss_window_seconds=call_loss_window(settings),
+        max_note_chars=settings.max_note_chars,
     )
 
 

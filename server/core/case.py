@@ -37,7 +37,8 @@ TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     S.QUEUED: frozenset({S.OFFERED, S.ABANDONED, S.CALLBACK_REQUESTED}),
     # an offer that times out or is declined goes back to the queue
     S.OFFERED: frozenset({S.ACTIVE, S.QUEUED, S.ABANDONED, S.CALLBACK_REQUESTED}),
-    # an agent who drops mid-case puts the case back at the front of the queue
+    # an agent who drops mid-case, or transfers it (history.Transferred), puts the case back
+    # at the front of the queue
     S.ACTIVE: frozenset({S.WRAP_UP, S.QUEUED, S.CALLBACK_REQUESTED}),
     S.WRAP_UP: frozenset({S.CLOSED}),
     S.CLOSED: frozenset(),
@@ -88,6 +89,10 @@ class Case:
     overflowed: bool = False
     callback_offered: bool = False
     customer_dropped: bool = False
+    #: the colleague a transfer named: only they are offered the case until that offer lapses
+    transfer_to: str | None = None
+    #: how many times the case was transferred
+    transfers: int = 0
 
     def __post_init__(self) -> None:
         if not self.events:

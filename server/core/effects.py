@@ -48,6 +48,27 @@ class KeepChatText:
 
 
 @dataclass(frozen=True)
+class KeepNote:
+    """The text of an agent's note (``core/notes.py``), kept apart from the history. Deleted when
+    the case finishes (``ForgetNotes``) unless transcript retention is on."""
+
+    case_id: str
+    note_id: str
+    at: float
+    agent_id: str
+    agent_name: str | None
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ForgetNotes:
+    """The case finished and transcript retention is off: its notes' text goes with it."""
+
+    case_id: str
+
+
+@dataclass(frozen=True)
 class QueueWebhook:
     """A delivery announcing a decision (an outbox row), stored in the decision's transaction.
 
@@ -71,6 +92,8 @@ class ForgetCase:
 
 
 #: the effects the persister writes; acknowledgements wait until they are committed
-Stored = SaveCase | SaveCallback | KeepTranscript | KeepChatText | QueueWebhook | ForgetCase
+Stored = (SaveCase | SaveCallback | KeepTranscript | KeepChatText | KeepNote | QueueWebhook
+          | ForgetCase | ForgetNotes)
 #: the same, spelled out so isinstance() narrows to ``Stored`` (a test checks they agree)
-STORED_TYPES = (SaveCase, SaveCallback, KeepTranscript, KeepChatText, QueueWebhook, ForgetCase)
+STORED_TYPES = (SaveCase, SaveCallback, KeepTranscript, KeepChatText, KeepNote, QueueWebhook,
+                ForgetCase, ForgetNotes)

@@ -75,3 +75,15 @@ class StorageUnavailable(HelpwireError):
             " send it again in a few seconds"
         )
         self.reason = reason
+
+
+class TransferTargetUnavailable(HelpwireError):
+    """The colleague named is not available to take the case now (signed out, busy, away, at
+    capacity, already ringing, lacking the skill or language), or nobody else serves the queue."""
+
+    code = "transfer_target_unavailable"
+
+
+class UnknownQueue(HelpwireError):
+    code = "unknown_queue"
+

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from .chat import ChatMessage
+from .notes import Note
 
 # ---------------------------------------------------------------- the customer's wait
 
@@ -69,6 +70,8 @@ class OfferMade:
     expires_in: float
     waited_seconds: float
     summary: dict[str, Any]
+    #: set on the offer of a transferred case: who handed it on, to whom, and the note
+    transfer: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -191,11 +194,47 @@ class FeedbackGiven:
     rating: int
 
 
+# ---------------------------------------------------------------- transfer and notes
+
+
+@dataclass(frozen=True)
+class CaseTransferred:
+    """The case was handed on: the customer is told who takes over (or, to a queue, that they are
+    being put through), keeping their place."""
+
+    case_id: str
+    from_agent_id: str
+    to_agent_name: str | None
+    queue: str
+    title_sv: str
+    title_en: str
+
+
+@dataclass(frozen=True)
+class TransferFailed:
+    """The colleague a case was transferred to did not take it (declined, let the offer lapse,
+    went away): the sender learns the case now waits first in its queue for anyone."""
+
+    agent_id: str
+    case_id: str
+    to_agent: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class NoteShared:
+    """An internal note, for the case's agent (their other consoles); never for the customer."""
+
+    agent_id: str
+    note: Note
+
+
 DomainEvent = (
     QueuePosition | QueuesChanged | CallbackOffered | CallbackConfirmed | TechnicalError
     | OfferMade | OfferWithdrawn | AgentJoined | CaseAssigned | PresenceChanged
     | CustomerConnection | CustomerLost | AgentLost | ChatLine | ChatDelivered | Typing
-    | CustomerEnded | WrapUpStarted | CaseClosed | FeedbackGiven
+    | CustomerEnded | WrapUpStarted | CaseClosed | FeedbackGiven | CaseTransferred
+    | TransferFailed | NoteShared
 )
 
 #: the same union as a tuple, for isinstance checks

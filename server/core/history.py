@@ -110,6 +110,9 @@ class Queued(_Transition):
         if self.reason == "agent_lost":
             case.agent_id = case.agent_name = None
             case.front_of_queue = True
+        if self.reason is not None and self.reason != "agent_lost":
+            # an offer that lapsed (or a restart) ends a transfer's reservation for its colleague
+            case.transfer_to = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +137,36 @@ class Answered(_Transition):
         case.agent_id = self.agent_id
         case.agent_name = self.agent_name
         case.front_of_queue = False
+        case.transfer_to = None
+
+
+@dataclass(frozen=True)
+class Transferred(_Transition):
+    """The answering agent handed the case on: to a named colleague (who alone is offered it
+    until that offer lapses) or to a queue. The case waits again, first in its queue, with its
+    promise clock running from the first queueing (``engine.base.promise_start``)."""
+
+    TYPE = "transferred"
+    TO = S.QUEUED
+    #: ``Queued`` is the event that leads into the queue (``INTO``); this is the other way there
+    SECONDARY: ClassVar[bool] = True
+
+    agent_id: str
+    to_queue: str
+    #: the skills the case asks for from here on (the receiving queue's, when it changed)
+    skills: tuple[str, ...]
+    to_agent: str | None = None
+    to_agent_name: str | None = None
+    #: the internal note that travels with the case (its text is kept apart, ``NoteAdded``)
+    note_id: str | None = None
+
+    def fold(self, case: Case) -> None:
+        case.agent_id = case.agent_name = None
+        case.front_of_queue = True
+        case.queue = self.to_queue
+        case.skills = frozenset(self.skills)
+        case.transfer_to = self.to_agent
+        case.transfers += 1
 
 
 @dataclass(frozen=True)
@@ -314,6 +347,20 @@ class MediaPathChosen(_Event):
 
 
 @dataclass(frozen=True)
+class NoteAdded(_Event):
+    """An agent's note, never shown to the customer: ``internal`` (during the case),
+    ``transfer`` (travels with a transfer) or ``wrap_up`` (with the outcome). Its text is
+    personal data kept apart (``case_notes``), under the transcript retention rules."""
+
+    TYPE = "agent_note"
+
+    note_id: str
+    agent_id: str
+    #: internal, transfer or wrap_up (``core/notes.py``)
+    note_kind: str
+
+
+@dataclass(frozen=True)
 class Marked(_Event):
     """The agent marked the case (needs_verification, visual_fault, …)."""
 
@@ -352,7 +399,7 @@ HistoryEvent = (
     CaseOpened | Queued | Offered | Answered | WrapUp | Closed | Abandoned | CallbackRequested
     | Overflowed | CallbackSuggested | ChatLineSent | CustomerEndedChat | CustomerDropped
     | FeedbackReceived | ChannelChanged | CallProposed | CallDeclined | CallConnected | CallFailed
-    | MediaPathChosen | Marked | ConsentRecorded | AgeChecked
+    | MediaPathChosen | Marked | ConsentRecorded | AgeChecked | Transferred | NoteAdded
 )
 
 HISTORY_EVENT_TYPES: tuple[type[HistoryEvent], ...] = get_args(HistoryEvent)
@@ -368,7 +415,8 @@ BY_TYPE: dict[str, type[HistoryEvent]] = {cls.TYPE: cls for cls in HISTORY_EVENT
 
 #: the event that leads into each state
 INTO: dict[CaseState, type[HistoryEvent]] = {
-    cls.TO: cls for cls in HISTORY_EVENT_TYPES if cls.TO is not None
+    cls.TO: cls for cls in HISTORY_EVENT_TYPES
+    if cls.TO is not None and not getattr(cls, "SECONDARY", False)
 }
 
 

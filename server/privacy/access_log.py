@@ -20,6 +20,7 @@ log = get_logger("helpwire.access_log")
 ActorKind = Literal["agent", "supervisor", "operator", "system"]
 Action = Literal[
     "case_opened",  # an agent accepted the offer of a case and sees its context
+    "earlier_cases_viewed",  # an agent saw the earlier cases of a case's kiosk or shop session
     "supervisor_view_opened",  # a supervisor opened the live view (queues, today's figures)
     "case_timeline_viewed",  # a supervisor opened a case's timeline (its stored history)
     "weekly_report_read",  # a supervisor opened the weekly report from the view

@@ -23,7 +23,9 @@ from dataclasses import dataclass
 from ..core.case import Case
 from ..core.effects import (
     ForgetCase,
+    ForgetNotes,
     KeepChatText,
+    KeepNote,
     KeepTranscript,
     QueueWebhook,
     SaveCallback,
@@ -31,6 +33,7 @@ from ..core.effects import (
     Stored,
 )
 from ..core.errors import HelpwireError
+from ..core.notes import Note
 from ..logs import get_logger
 from ..settings.durability import DurabilitySettings
 from ..store import CaseRepository
@@ -252,4 +255,8 @@ class Persister:
                 [(j.case_id, j.at, j.sender, j.text) for j in jobs if isinstance(j, KeepTranscript)])
             await batch.keep_chat_texts(
                 [(j.case_id, j.message_id, j.text) for j in jobs if isinstance(j, KeepChatText)])
+            await batch.keep_notes(
+                [Note(j.note_id, j.case_id, j.agent_id, j.agent_name, j.kind, j.text, j.at)
+                 for j in jobs if isinstance(j, KeepNote)])
+            await batch.forget_notes([j.case_id for j in jobs if isinstance(j, ForgetNotes)])
             await batch.forget_chat_texts([j.case_id for j in jobs if isinstance(j, ForgetCase)])

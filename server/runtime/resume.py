@@ -35,7 +35,8 @@ async def resume_live_cases(
         stored = await agents.by_id(agent_id)
         if stored is not None:
             profiles[agent_id] = stored.profile()
-    await hub.run(engine.restore(live, messages, profiles, grace_seconds))
+    notes = await cases.notes_of([c.id for c in live])
+    await hub.run(engine.restore(live, messages, profiles, grace_seconds, notes=notes))
     states = Counter(engine.case(c.id).state.value for c in live)
     log.info("cases_resumed", found=len(live), **{f"now_{k}": v for k, v in sorted(states.items())})
     return states

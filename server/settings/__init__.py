@@ -141,6 +141,10 @@ class Settings(BaseSettings):
     #: deepest accepted nesting of objects and arrays in an event payload
     max_json_depth: int = Field(8, ge=2)
     max_chat_chars: int = Field(2000, ge=1)
+    #: longest agent's note (internal, transfer, wrap-up), in characters
+    max_note_chars: int = Field(1000, ge=1)
+    #: most earlier cases of the same kiosk or shop session shown beside a case
+    earlier_cases_limit: int = Field(10, ge=1, le=100)
     max_feedback_chars: int = Field(500, ge=1)
     max_cart_lines: int = Field(100, ge=1)
     #: frames larger than this are refused by the transport itself (connection closed)

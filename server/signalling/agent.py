@@ -22,12 +22,15 @@ from .schemas import (
     AgentTyping,
     CaseClose,
     CaseRef,
+    CaseTransfer,
     Empty,
+    NoteAdd,
     PresenceSet,
 )
+from .transfer import AgentTransferMixin
 
 
-class AgentNamespace(AgentMediaMixin, RoleNamespace):
+class AgentNamespace(AgentTransferMixin, AgentMediaMixin, RoleNamespace):
     routes = {
         "agent_hello": Route(Empty, "agent_hello"),
         "presence_set": Route(PresenceSet, "presence_set"),
@@ -40,6 +43,10 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
         "case_close": Route(CaseClose, "case_close", writes=True),
         "queues_get": Route(Empty, "queues_get"),
         "token_renew": Route(TokenRenew, "token_renew"),
+        "case_transfer": Route(CaseTransfer, "case_transfer", writes=True),
+        "transfer_targets": Route(CaseRef, "transfer_targets"),
+        "note_add": Route(NoteAdd, "note_add", writes=True),
+        "earlier_cases": Route(CaseRef, "earlier_cases"),
         **AGENT_MEDIA_ROUTES,
     }
 
@@ -124,6 +131,9 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
             "quick_replies": [r.model_dump() for r in settings.quick_replies],
             "promise_seconds": int(settings.promise_seconds),
             "offer_timeout_seconds": settings.offer_timeout_seconds,
+            "max_note_chars": settings.max_note_chars,
+            #: whether notes and chat text outlive the case (transcript retention)
+            "transcript_retention": settings.transcript_retention,
             "queues": engine.queue_overview(),
             "ice_servers": self.media_ice_servers(me.id),
         }
@@ -196,7 +206,10 @@ class AgentNamespace(AgentMediaMixin, RoleNamespace):
 
     async def case_close(self, sid: str, event: CaseClose) -> None:
         me = self._me(sid)
-        effects = self.services.engine.close(me.id, event.case_id, event.label, event.resolved)
+        if event.note is not None:
+            self.check_note(event.note)
+        effects = self.services.engine.close(me.id, event.case_id, event.label, event.resolved,
+                                             note=event.note)
         await self.services.hub.run(effects)
 
     async def queues_get(self, sid: str, event: Empty) -> dict[str, Any]:

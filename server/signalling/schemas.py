@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..core.context import CaseContext
 from ..core.text import Line, MultiLine
@@ -78,10 +78,35 @@ class AgentChatReceived(Event):
     message_id: CaseId
 
 
+NoteText = Annotated[MultiLine, Field(min_length=1)]
+
+
 class CaseClose(Event):
     case_id: CaseId
     label: Annotated[Line, Field(min_length=1, max_length=64)]
     resolved: bool
+    #: the wrap-up note, stored with the outcome (max_note_chars, checked by the handler)
+    note: NoteText | None = None
+
+
+class CaseTransfer(Event):
+    """Hand an active case to a named colleague or to a queue (exactly one of the two)."""
+
+    case_id: CaseId
+    to_agent_id: CaseId | None = None
+    to_queue: Annotated[Line, Field(min_length=1, max_length=200)] | None = None
+    note: NoteText | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> CaseTransfer:
+        if (self.to_agent_id is None) == (self.to_queue is None):
+            raise ValueError("name exactly one of to_agent_id and to_queue")
+        return self
+
+
+class NoteAdd(Event):
+    case_id: CaseId
+    text: NoteText
 
 
 class Resume(Event):

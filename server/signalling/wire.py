@@ -25,18 +25,21 @@ from ..core.events import (
     CallbackOffered,
     CaseAssigned,
     CaseClosed,
+    CaseTransferred,
     ChatDelivered,
     ChatLine,
     CustomerConnection,
     CustomerEnded,
     CustomerLost,
     FeedbackGiven,
+    NoteShared,
     OfferMade,
     OfferWithdrawn,
     PresenceChanged,
     QueuePosition,
     QueuesChanged,
     TechnicalError,
+    TransferFailed,
     Typing,
     WrapUpStarted,
 )
@@ -95,13 +98,16 @@ def _(event: TechnicalError) -> list[Message]:
 
 @messages.register
 def _(event: OfferMade) -> list[Message]:
-    return [ToAgent(event.agent_id, "offer", {
+    payload: dict[str, Any] = {
         "case_id": event.case_id,
         "queue": event.queue,
         "expires_in": event.expires_in,
         "waited_seconds": event.waited_seconds,
         "summary": event.summary,
-    })]
+    }
+    if event.transfer is not None:
+        payload["transfer"] = event.transfer
+    return [ToAgent(event.agent_id, "offer", payload)]
 
 
 @messages.register
@@ -196,6 +202,32 @@ def _(event: CaseClosed) -> list[Message]:
 @messages.register
 def _(event: FeedbackGiven) -> list[Message]:
     return [ToAgent(event.agent_id, "feedback", {"case_id": event.case_id, "rating": event.rating})]
+
+
+@messages.register
+def _(event: CaseTransferred) -> list[Message]:
+    # the customer hears who takes over, never the note; the sender's console drops the case
+    return [
+        ToCustomer(event.case_id, "transferred", {
+            "case_id": event.case_id, "agent_name": event.to_agent_name, "queue": event.queue,
+            "queue_title": {"sv": event.title_sv, "en": event.title_en},
+        }),
+        ToAgent(event.from_agent_id, "case_transferred", {
+            "case_id": event.case_id, "to_agent_name": event.to_agent_name,
+            "queue": event.queue,
+        }),
+    ]
+
+
+@messages.register
+def _(event: TransferFailed) -> list[Message]:
+    return [ToAgent(event.agent_id, "transfer_failed", {
+        "case_id": event.case_id, "to_agent_id": event.to_agent, "reason": event.reason})]
+
+
+@messages.register
+def _(event: NoteShared) -> list[Message]:
+    return [ToAgent(event.agent_id, "note", event.note.as_payload())]
 
 
 def _to_role(role: str, case_id: str, agent_id: str | None, event: str,

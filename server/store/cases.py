@@ -21,9 +21,17 @@ from ..core.case import FINISHED, Case
 from ..core.chat import ChatMessage
 from ..core.effects import QueueWebhook
 from ..core.history import VERSION, ChatLineSent, HistoryEvent, Stored, decode, decode_legacy, encode, replay
+from ..core.notes import Note
 from .database import Database
 from .outbox import insert_deliveries
-from .tables import callback_requests, case_events, cases, live_chat_text, transcript_messages
+from .tables import (
+    callback_requests,
+    case_events,
+    case_notes,
+    cases,
+    live_chat_text,
+    transcript_messages,
+)
 
 SENDERS = frozenset({"customer", "agent"})
 
@@ -120,6 +128,22 @@ class CaseBatch:
             {"case_id": case_id, "message_id": message_id, "text": text}
             for case_id, message_id, text in lines
         ])
+
+    async def keep_notes(self, notes: Sequence[Note]) -> None:
+        """Agents' notes (``core/notes.py``), each kept once, also when a write is retried."""
+        if not notes:
+            return
+        insert = _INSERT[self._conn.dialect.name](case_notes).on_conflict_do_nothing()
+        await self._conn.execute(insert, [
+            {"case_id": n.case_id, "note_id": n.id, "at": n.at, "agent_id": n.agent_id,
+             "agent_name": n.agent_name, "kind": n.kind, "text": n.text} for n in notes
+        ])
+
+    async def forget_notes(self, case_ids: Sequence[str]) -> None:
+        """The cases finished without transcript retention: their notes' text goes."""
+        if case_ids:
+            await self._conn.execute(
+                sa.delete(case_notes).where(case_notes.c.case_id.in_(list(case_ids))))
 
     async def forget_chat_texts(self, case_ids: Sequence[str]) -> None:
         """The cases finished: their open-conversation text goes (transcripts are separate)."""
@@ -284,6 +308,41 @@ class CaseRepository:
         for case in live:
             self._remember({case.id: len(case.events)})
         return live, {case.id: _messages_of(case, texts) for case in live}
+
+    async def notes_of(self, case_ids: Sequence[str]) -> dict[str, list[Note]]:
+        """The stored notes of these cases, oldest first (a restart, an earlier case's notes)."""
+        out: dict[str, list[Note]] = {}
+        async with self._db.connect() as conn:
+            for start in range(0, len(case_ids), COUNT_CHUNK):
+                chunk = list(case_ids[start:start + COUNT_CHUNK])
+                result = await conn.execute(
+                    sa.select(case_notes).where(case_notes.c.case_id.in_(chunk))
+                    .order_by(case_notes.c.at, case_notes.c.note_id))
+                for row in result.mappings():
+                    out.setdefault(row["case_id"], []).append(Note(
+                        row["note_id"], row["case_id"], row["agent_id"], row["agent_name"],
+                        row["kind"], row["text"], row["at"]))
+        return out
+
+    async def earlier_cases(self, case_id: str, kiosk_id: str | None, session_id: str | None,
+                            limit: int) -> list[dict[str, Any]]:
+        """The newest finished-or-not other cases of the same kiosk or shop session (never a
+        pseudonymised id: those join nothing for the agent), newest first."""
+        keys = []
+        if kiosk_id and not kiosk_id.startswith(("anon-", "erased-")):
+            keys.append(cases.c.kiosk_id == kiosk_id)
+        if session_id and not session_id.startswith(("anon-", "erased-")):
+            keys.append(cases.c.session_id == session_id)
+        if not keys:
+            return []
+        query = (sa.select(cases.c.id, cases.c.created_at, cases.c.closed_at, cases.c.state,
+                           cases.c.queue, cases.c.channel, cases.c.label, cases.c.resolved,
+                           cases.c.rating, cases.c.agent_name, cases.c.kiosk_id,
+                           cases.c.session_id)
+                 .where(sa.or_(*keys), cases.c.id != case_id)
+                 .order_by(cases.c.created_at.desc(), cases.c.id).limit(limit))
+        async with self._db.connect() as conn:
+            return [dict(row) for row in (await conn.execute(query)).mappings()]
 
     # --- callbacks ----------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from .tables import (
     access_log,
     callback_requests,
     case_events,
+    case_notes,
     cases,
     live_chat_text,
     outbox,
@@ -159,6 +160,7 @@ async def export(db: Database, selector: Selector) -> dict[str, Any]:
         out: dict[str, Any] = {
             "selector": selector.describe(),
             "cases": [], "case_events": [], "callback_requests": [], "transcript_messages": [],
+            "case_notes": [],
             "live_chat_text": [], "outbox": [], "purchases": [], "session_exposures": [],
             "session_progress": [], "access_log": [],
         }
@@ -171,6 +173,7 @@ async def export(db: Database, selector: Selector) -> dict[str, Any]:
              transcript_messages.c.id),
             ("live_chat_text", live_chat_text, live_chat_text.c.case_id,
              live_chat_text.c.message_id),
+            ("case_notes", case_notes, case_notes.c.case_id, case_notes.c.at),
             ("outbox", outbox, outbox.c.case_id, outbox.c.created_at),
             ("access_log", access_log, access_log.c.case_id, access_log.c.id),
         )
@@ -281,7 +284,8 @@ async def anonymise_cases(
         changed["case_events"] += len(scrubbed)
         for name, table in (("callback_requests", callback_requests),
                             ("transcript_messages", transcript_messages),
-                            ("live_chat_text", live_chat_text), ("outbox", outbox)):
+                            ("live_chat_text", live_chat_text), ("case_notes", case_notes),
+                            ("outbox", outbox)):
             deleted = await conn.execute(sa.delete(table).where(table.c.case_id.in_(chunk)))
             changed[name] += deleted.rowcount or 0
     return changed
@@ -409,6 +413,14 @@ async def purge(db: Database, cutoffs: Cutoffs, key: bytes, now: float) -> dict[
             sa.delete(transcript_messages).where(transcript_messages.c.at < cutoffs.transcripts)
         )
         changed["transcript_messages"] += lines.rowcount or 0
+        # notes follow the transcripts' retention (a live case's notes stay until it ends)
+        notes = await conn.execute(
+            sa.delete(case_notes).where(
+                case_notes.c.at < cutoffs.transcripts,
+                case_notes.c.case_id.in_(
+                    sa.select(cases.c.id).where(cases.c.state.not_in(LIVE_STATES))))
+        )
+        changed["case_notes"] += notes.rowcount or 0
         old_rows = await conn.execute(sa.delete(access_log).where(access_log.c.at < cutoffs.access_log))
         changed["access_log"] += old_rows.rowcount or 0
     return {name: count for name, count in sorted(changed.items()) if count}

@@ -156,6 +156,28 @@ live_chat_text = sa.Table(
     sa.Column("text", sa.Text(), nullable=False),
 )
 
+#: Agents' notes on a case (``core/notes.py``): internal, transfer and wrap-up notes, never shown
+#: to the customer. Personal data under the transcript rules: deleted in the transaction that
+#: stores the case's end unless transcript retention is on, then purged after ``transcript_days``;
+#: erased with the case. Migration 0009.
+case_notes = sa.Table(
+    "case_notes",
+    metadata,
+    sa.Column(
+        "case_id",
+        sa.String(36),
+        sa.ForeignKey("cases.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("note_id", sa.String(36), primary_key=True),
+    sa.Column("at", sa.Float(), nullable=False, index=True),
+    sa.Column("agent_id", sa.String(36), nullable=False),
+    sa.Column("agent_name", sa.String(200), nullable=True),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("text", sa.Text(), nullable=False),
+    sa.CheckConstraint("kind IN ('internal', 'transfer', 'wrap_up')", name="kind"),
+)
+
 #: Purchases reported by the shop or POS (POST /api/purchases), joined to cases by session id.
 #: Amounts are kept in minor units (öre, cents) so sums are exact on SQLite and PostgreSQL.
 purchases = sa.Table(

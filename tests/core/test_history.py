@@ -8,6 +8,7 @@ one the engine holds. A history the machine does not allow is refused while it i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import random
 from collections import Counter
@@ -39,10 +40,12 @@ from server.core.history import (
     HistoryEvent,
     Marked,
     MediaPathChosen,
+    NoteAdded,
     Offered,
     Overflowed,
     Queued,
     Stored,
+    Transferred,
     WrapUp,
     decode,
     decode_legacy,
@@ -90,6 +93,7 @@ FACTS: list[HistoryEvent] = [
     ConsentRecorded(T0 + 18, scope="age_check_video", event="granted", grant_id="g-1",
                     by="customer", duration=30.0),
     AgeChecked(T0 + 19, sku="A-18", agent="lisa", outcome="approved", method="video"),
+    NoteAdded(T0 + 20, note_id="n-1", agent_id="lisa", note_kind="internal"),
 ]
 
 #: one history per way through the machine, with every kind of state change
@@ -108,6 +112,16 @@ LIVES: list[list[HistoryEvent]] = [
     [Queued(T0 + 1, S.CREATED), CallbackRequested(T0 + 50, S.QUEUED, reason="customer_asked"),
      Closed(T0 + 3600, S.CALLBACK_REQUESTED, by="system", reason="callback_expired")],
     [Queued(T0 + 1, S.CREATED), Abandoned(T0 + 9, S.QUEUED, reason="customer_cancelled")],
+    [Queued(T0 + 1, S.CREATED, queue="general"), Offered(T0 + 2, S.QUEUED, agent_id="lisa"),
+     Answered(T0 + 3, S.OFFERED, agent_id="lisa", agent_name="Lisa"),
+     Transferred(T0 + 30, S.ACTIVE, agent_id="lisa", to_queue="general", skills=("swedish",),
+                 to_agent="omar", to_agent_name="Omar", note_id="n-1"),
+     Offered(T0 + 30, S.QUEUED, agent_id="omar"),
+     Queued(T0 + 50, S.OFFERED, reason="offer_declined", agent_id="omar"),
+     Offered(T0 + 52, S.QUEUED, agent_id="nils"),
+     Answered(T0 + 53, S.OFFERED, agent_id="nils", agent_name="Nils"),
+     Transferred(T0 + 60, S.ACTIVE, agent_id="nils", to_queue="oncall", skills=("oncall",)),
+     Abandoned(T0 + 70, S.QUEUED, reason="customer_cancelled")],
 ]
 
 
@@ -127,7 +141,7 @@ def test_a_stored_row_names_its_type_and_version_and_keeps_the_reports_projectio
     assert (encode(FACTS[0]).kind, encode(FACTS[0]).to_state) == ("overflow", None)
 
 
-@pytest.mark.parametrize("life", LIVES, ids=["answered_twice", "system_close", "callback",
+@pytest.mark.parametrize("life", LIVES, ids=["answered_twice", "system_close", "callback", "transferred",
                                              "abandoned"])
 def test_a_case_is_the_fold_of_its_history(life: list[HistoryEvent]) -> None:
     live = new_case()
@@ -147,6 +161,28 @@ def test_the_fold_sets_what_each_fact_changes_on_the_case() -> None:
     assert (case.agent_id, case.agent_name, case.front_of_queue) == ("lisa", "Lisa", False)
     case.apply(Queued(T0 + 30, S.ACTIVE, reason="agent_lost", agent_id="lisa"))
     assert (case.agent_id, case.agent_name, case.front_of_queue) == (None, None, True)
+
+
+def test_a_transfer_folds_into_a_waiting_case_reserved_for_the_colleague_until_the_offer_lapses(
+) -> None:
+    case = new_case()
+    steps: list[HistoryEvent] = [
+        Queued(T0 + 1, S.CREATED), Offered(T0 + 2, S.QUEUED, agent_id="lisa"),
+        Answered(T0 + 3, S.OFFERED, agent_id="lisa", agent_name="Lisa"),
+        Transferred(T0 + 9, S.ACTIVE, agent_id="lisa", to_queue="payment-experts",
+                    skills=("payments",), to_agent="omar", to_agent_name="Omar")]
+    for event in steps:
+        case.apply(event)
+    assert (case.state, case.agent_id, case.queue, case.skills, case.front_of_queue,
+            case.transfer_to, case.transfers) == (
+        S.QUEUED, None, "payment-experts", frozenset({"payments"}), True, "omar", 1)
+    case.apply(Offered(T0 + 9, S.QUEUED, agent_id="omar"))
+    case.apply(Queued(T0 + 29, S.OFFERED, reason="offer_timeout", agent_id="omar"))
+    assert (case.transfer_to, case.front_of_queue) == (None, True)
+    # only an active case can be transferred: the table has no edge from queued to queued
+    with pytest.raises(InvalidTransition):
+        case.apply(Transferred(T0 + 30, S.QUEUED, agent_id="lisa", to_queue="general",
+                               skills=()))
 
 
 def test_a_history_the_machine_does_not_allow_is_refused_while_replaying() -> None:
@@ -180,6 +216,7 @@ AGENTS = ("lisa", "omar", "sara")
 def store_day(desk: Desk, seed: int, steps: int = 900) -> dict[str, Case]:
     """Customers, agents and time, at random but reproducibly: returns every case opened."""
     rng = random.Random(seed)
+    hands = random.Random(-seed)  # who a case is handed to (leaves the day's own draws alone)
     engine = desk.engine
     opened: dict[str, Case] = {}
     online: set[str] = set()
@@ -235,8 +272,16 @@ def store_day(desk: Desk, seed: int, steps: int = 900) -> dict[str, Case]:
                         rng.random() < 0.8)
                 if rng.random() < 0.6:  # the rating often arrives after the close
                     attempt(engine.feedback, case.id, rng.randint(1, 5), rng.choice([None, "tack"]))
-            elif action < 0.9:
+            elif action < 0.84:
                 attempt(engine.cancel, case.id)
+            elif action < 0.9:
+                case = hands.choice([c for c in live if c.state is S.ACTIVE] or [case])
+                colleague = hands.choice([a for a in AGENTS if a != case.agent_id])
+                agent = case.agent_id or ""
+                attempt(engine.add_note, agent, case.id, "kund vill byta")
+                attempt(functools.partial(engine.transfer, agent, case.id, to_agent=colleague,
+                                          note="ring tillbaka"))
+                attempt(functools.partial(engine.transfer, agent, case.id, to_queue="general"))
             else:
                 attempt(engine.request_callback, case.id, None)
         else:
@@ -260,7 +305,7 @@ def test_a_store_day_through_the_engine_folds_back_to_the_same_cases(
     # the day went everywhere a case can go, or this test would prove little
     assert {"opened", "queued", "offered", "answered", "wrap_up", "closed", "abandoned",
             "callback_requested", "overflow", "chat_line", "feedback",
-            "customer_dropped"} <= set(seen), seen
+            "customer_dropped", "agent_note"} <= set(seen), seen
     assert len(opened) > 50
 
 
@@ -273,6 +318,8 @@ def test_a_history_stored_before_typed_events_rebuilds_the_same_case(
     for case in opened.values():
         if sum(isinstance(e, Overflowed) for e in case.events) > 1:
             continue  # the old rows kept only the last queue's skills
+        if any(isinstance(e, Transferred) for e in case.events):
+            continue  # transfers came after typed events: no old row holds one
         row = {"id": case.id, **_case_row(case)}
         rebuilt = replay(decode_legacy(row, legacy_rows(case)))
         rebuilt.feedback_text = case.feedback_text

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 
 from server.core.case import Case, CaseState
 from server.core.clock import ManualClock
-from server.core.history import AgeChecked, ChatLineSent
+from server.core.history import AgeChecked, ChatLineSent, NoteAdded
+from server.core.notes import Note
 from server.privacy.operations import Actor, LiveCasesRunning, PrivacyOperations
 from server.store import CaseRepository, Database
 from server.store.privacy import Selector, export
@@ -46,7 +47,7 @@ class Person:
         """Every value that identifies this person, wherever it is stored."""
         n = self.name
         return {self.session, self.phone, f"feedback-{n}", f"chat-{n}", f"order-{n}",
-                f"page-{n}", f"client-{n}", f"live-{n}", f"sku-{n}"}
+                f"page-{n}", f"client-{n}", f"live-{n}", f"sku-{n}", f"note-{n}"}
 
 
 ANNA = Person("anna", "case-anna", 1_000_000.0)
@@ -66,6 +67,7 @@ async def seed(db: Database, make_case: Callable[..., Case], person: Person) -> 
     case.transition(CaseState.ACTIVE, t + 5, agent_id="agent-1", agent_name="Alva")
     case.apply(ChatLineSent(t + 6, message_id=f"m-{n}", sender="customer", client_id=f"client-{n}"))
     case.apply(AgeChecked(t + 7, sku=f"sku-{n}", agent="agent-1", outcome="approved", method="video"))
+    case.apply(NoteAdded(t + 8, note_id=f"n-{n}", agent_id="agent-1", note_kind="wrap_up"))
     case.transition(CaseState.WRAP_UP, t + 60, by="agent")
     case.transition(CaseState.CLOSED, t + 70, label="betalningsfråga", resolved=True)
     case.label, case.resolved, case.rating, case.feedback_text = "betalningsfråga", True, 4, f"feedback-{n}"
@@ -75,6 +77,9 @@ async def seed(db: Database, make_case: Callable[..., Case], person: Person) -> 
     await repo.add_transcript_message(person.case_id, t + 6, "customer", f"chat-{n}")
     async with repo.batch() as batch:
         await batch.keep_chat_texts([(person.case_id, f"m-{n}", f"live-{n}")])
+        # a wrap-up note kept under transcript retention
+        await batch.keep_notes([Note(f"n-{n}", person.case_id, "agent-1", "Alva", "wrap_up",
+                                     f"note-{n}", t + 8)])
     async with db.transaction() as conn:
         await conn.execute(sa.insert(outbox).values(
             id=f"delivery-{n}", kind="pos.item_unlocked", target="http://pos.invalid/hook",
@@ -241,7 +246,7 @@ async def test_the_export_holds_everything_stored_about_the_person_and_nothing_e
     assert [r["action"] for r in document["access_log"]] == ["case_opened", "age_check_approved"]
     assert {name for name, rows in document.items() if isinstance(rows, list) and rows} == {
         "cases", "case_events", "callback_requests", "transcript_messages", "live_chat_text",
-        "outbox", "purchases", "session_exposures", "session_progress", "access_log"}
+        "case_notes", "outbox", "purchases", "session_exposures", "session_progress", "access_log"}
 
 
 async def test_an_export_round_trips_through_json_and_is_recorded(

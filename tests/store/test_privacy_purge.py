@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from server.core.case import Case, CaseState
 from server.core.clock import ManualClock
 from server.core.kpi import iso_week_period
+from server.core.notes import Note
 from server.privacy.purge import RetentionPurge, pseudonym_key
 from server.privacy.retention import DAY_SECONDS, cutoffs
 from server.report.build import build_report, load
@@ -27,6 +28,7 @@ from server.store.privacy import record_access
 from server.store.tables import (
     access_log,
     callback_requests,
+    case_notes,
     purchases,
     session_exposures,
     transcript_messages,
@@ -61,6 +63,9 @@ async def _seed(db: Database, make_case: Callable[..., Case], case_id: str, crea
     await repo.save_callback(case_id, created_at, "customer_asked", f"phone-{case_id}", None,
                              created_at + 300)
     await repo.add_transcript_message(case_id, created_at, "customer", f"chat-{case_id}")
+    async with repo.batch() as batch:  # a wrap-up note kept under transcript retention
+        await batch.keep_notes([Note(f"n-{case_id}", case_id, "a1", "Alva", "wrap_up",
+                                     f"note-{case_id}", created_at)])
     async with db.transaction() as conn:
         await conn.execute(sa.insert(purchases).values(
             order_id=f"order-{case_id}", session_id=f"sess-{case_id}", store="s1",
@@ -80,6 +85,8 @@ async def _state(db: Database, case_id: str) -> dict[str, Any]:
                                       .where(callback_requests.c.case_id == case_id))).scalar()
         lines = (await conn.execute(sa.select(sa.func.count()).select_from(transcript_messages)
                                     .where(transcript_messages.c.case_id == case_id))).scalar()
+        notes = (await conn.execute(sa.select(sa.func.count()).select_from(case_notes)
+                                    .where(case_notes.c.case_id == case_id))).scalar()
         orders = set((await conn.execute(sa.select(purchases.c.order_id))).scalars())
         logged = (await conn.execute(sa.select(sa.func.count()).select_from(access_log)
                                      .where(access_log.c.case_id == case_id))).scalar()
@@ -89,17 +96,19 @@ async def _state(db: Database, case_id: str) -> dict[str, Any]:
         "feedback": case["feedback_text"] is not None,
         "contact": contact is not None,
         "transcript": bool(lines),
+        "note": bool(notes),
         "order": f"order-{case_id}" in orders,
         "access_row": bool(logged),
     }
 
 
 @pytest.mark.parametrize(("kind", "days", "keys"), [
-    ("transcripts", 10, {"transcript"}),
+    ("transcripts", 10, {"transcript", "note"}),
     ("callback contact", 30, {"contact"}),
     ("purchases and exposures", 45, {"order", "identifiers"}),
     ("feedback text", 60, {"feedback"}),
-    ("case metadata", 90, {"anonymised", "identifiers", "feedback", "contact", "transcript"}),
+    ("case metadata", 90, {"anonymised", "identifiers", "feedback", "contact", "transcript",
+                           "note"}),
     ("access log", 365, {"access_row"}),
 ])
 async def test_each_kind_is_purged_one_second_past_its_retention_and_not_at_it(
@@ -117,11 +126,12 @@ async def test_each_kind_is_purged_one_second_past_its_retention_and_not_at_it(
     purged = await _state(db, "past-limit")
     changed = {key for key, value in purged.items() if value != before["past-limit"][key]}
     assert keys <= changed
-    shorter = {"transcripts": set(), "callback contact": {"transcript"},
-               "purchases and exposures": {"transcript", "contact"},
-               "feedback text": {"transcript", "contact", "order", "identifiers"},
-               "case metadata": {"transcript", "contact", "order", "identifiers", "feedback"},
-               "access log": {"transcript", "contact", "order", "identifiers", "feedback",
+    shorter = {"transcripts": set(), "callback contact": {"transcript", "note"},
+               "purchases and exposures": {"transcript", "note", "contact"},
+               "feedback text": {"transcript", "note", "contact", "order", "identifiers"},
+               "case metadata": {"transcript", "note", "contact", "order", "identifiers",
+                                 "feedback"},
+               "access log": {"transcript", "note", "contact", "order", "identifiers", "feedback",
                               "anonymised"}}[kind]
     changed_at_limit = {key for key, value in kept.items() if value != before["at-limit"][key]}
     assert changed_at_limit == shorter  # only the kinds with a shorter retention

@@ -7,6 +7,9 @@ import { formatClock, formatMoney, getLanguage, has, setLanguage, t } from "./me
 import "/static/widget/helpwire-call.js";
 // screen share and video age check (docs/protocol.md, "Consent")
 import { ConsentPanel } from "./consent.js";
+// transfer, internal and wrap-up notes, earlier cases (docs/protocol.md, "Transfer and notes")
+import { TransferPanel, transferSummary } from "./transfer.js";
+import { NotesPanel } from "./notes.js";
 
 const SESSION_KEY = "helpwire.agent.session";
 const LANGUAGE_KEY = "helpwire.agent.language";
@@ -283,6 +286,8 @@ function applyLanguage(language) {
   for (const view of state.cases.values()) {
     view.renderQuickReplies();
     view.consent?.render();
+    view.transfer?.render();
+    view.notes?.render();
   }
 }
 
@@ -611,6 +616,7 @@ function onOffer(payload) {
       field("channel", "field.channel", "value", { v: enumArg("channel", summary.channel) }),
       field("position", "field.position", "value", { v: enumArg("position", summary.position) }),
       field("first_channel", "field.first_channel", "value", { v: enumArg("first_channel", summary.first_channel) })),
+    transferSummary(payload.transfer),
     h("div", { class: "actions" }, offer.accept, offer.decline),
     offer.error);
   state.offers.set(caseId, offer);
@@ -886,8 +892,13 @@ class CaseView {
     // context panel
     this.contextList = h("dl", { class: "context-list" });
     this.cartTable = h("table", { class: "cart" });
+    this.maxNoteChars = state.hello?.max_note_chars;
+    this.transcriptRetention = Boolean(state.hello?.transcript_retention);
+    this.transfer = new TransferPanel(this, emit);
+    this.notes = new NotesPanel(this, emit);
     const context = h("section", { class: "context", "aria-labelledby": ids.context },
-      h("h4", { id: ids.context, i18n: "context.title" }), this.contextList, this.cartTable);
+      h("h4", { id: ids.context, i18n: "context.title" }), this.contextList, this.cartTable,
+      this.notes.node, this.notes.earlier.node);
 
     // chat
     this.connectionLine = h("p", { class: "customer-connection", "data-field": "customer_connection" });
@@ -937,6 +948,7 @@ class CaseView {
         h("legend", { i18n: "wrapup.resolved" }),
         h("label", {}, h("input", { type: "radio", name: resolvedName, value: "yes" }), " ", h("span", { i18n: "wrapup.yes" })),
         h("label", {}, h("input", { type: "radio", name: resolvedName, value: "no" }), " ", h("span", { i18n: "wrapup.no" }))),
+      this.notes.wrapField,
       h("button", { type: "submit", class: "primary", i18n: "wrapup.submit" }),
       this.wrapError);
     this.wrapForm.addEventListener("submit", (event) => {
@@ -955,7 +967,7 @@ class CaseView {
       media,
       this.logBox, this.typingLine, this.quick, this.compose, this.chatClosed,
       h("div", { class: "case-actions" }, this.endButton, this.endError),
-      this.wrapForm, this.closedBox);
+      this.transfer.node, this.wrapForm, this.closedBox);
 
     this.title = h("h3", { id: ids.title });
     this.stateLine = h("p", { class: "case-state", "data-field": "state" });
@@ -993,6 +1005,8 @@ class CaseView {
     this.renderConnection();
     for (const message of data.messages ?? []) this.addMessage(message);
     if (data.state) this.setState(data.state);
+    this.notes.update(data);
+    this.transfer.update(data);
   }
 
   renderContext() {
@@ -1103,7 +1117,7 @@ class CaseView {
   }
 
   renderTab() {
-    const note = ["wrap_up", "closed", "lost"].includes(this.state) ? `case.tabState.${this.state}` : null;
+    const note = ["wrap_up", "closed", "lost", "transferred"].includes(this.state) ? `case.tabState.${this.state}` : null;
     if (note) setText(this.tabState, "value", { v: { $t: note } });
     else setText(this.tabState, null);
     if (this.unread > 0) setText(this.tabUnread, "case.unread", { count: this.unread });
@@ -1127,8 +1141,9 @@ class CaseView {
     this.chatClosed.hidden = active;
     this.endButton.hidden = !active;
     this.wrapForm.hidden = next !== "wrap_up";
-    this.closedBox.hidden = !(next === "closed" || next === "lost");
-    setText(this.closedNote, next === "lost" ? "case.state.lost" : "case.closedNote");
+    const ended = ["closed", "lost", "transferred"].includes(next);
+    this.closedBox.hidden = !ended;
+    setText(this.closedNote, next === "closed" ? "case.closedNote" : `case.state.${next}`);
     if (!active) {
       this.stopTyping();
       // the conversation is over (or the case went back to the queue): no call outlives it
@@ -1138,9 +1153,11 @@ class CaseView {
     }
     this.renderMedia();
     this.renderTab();
+    this.transfer?.render();
+    this.notes?.render();
     if (hadFocus && (hadFocus.disabled || hadFocus.closest("[hidden]"))) {
       if (next === "wrap_up") this.labelSelect.focus();
-      else if (next === "closed" || next === "lost") this.closeTabButton.focus();
+      else if (ended) this.closeTabButton.focus();
       else this.tab.focus();
     }
     return previous;
@@ -1631,7 +1648,9 @@ class CaseView {
     // not `disabled` while waiting: disabling the focused button would drop focus to <body>
     if (this.closing) return;
     this.closing = true;
-    const ack = await emit("case_close", { case_id: this.id, label, resolved: resolved === "yes" });
+    const payload = { case_id: this.id, label, resolved: resolved === "yes" };
+    if (this.notes.wrapNote()) payload.note = this.notes.wrapNote();
+    const ack = await emit("case_close", payload);
     this.closing = false;
     if (!ack?.ok) {
       setText(this.wrapError, "wrapup.failed", { message: errorArg(ack?.error) });
@@ -1700,6 +1719,19 @@ const handlers = {
   consent_ended: (payload) => caseOf(payload)?.consent?.on("consent_ended", payload),
   age_check_result: (payload) => caseOf(payload)?.consent?.on("age_check_result", payload),
   webhook_status: (payload) => caseOf(payload)?.consent?.on("webhook_status", payload),
+  note: (payload) => caseOf(payload)?.notes.add(payload),
+  case_transferred: (payload) => {
+    const view = caseOf(payload);
+    if (!view) return;
+    view.addSystem(payload.to_agent_name ? "transfer.doneAgent" : "transfer.doneQueue",
+      { name: literal(payload.to_agent_name ?? "") });
+    view.setState("transferred");
+  },
+  transfer_failed: (payload) => {
+    const args = { reason: enumArg("transferReason", payload.reason ?? "unknown") };
+    addNote("transfer.declined", args);
+    announce("transfer.declined", args);
+  },
   error: () => {
     // every refused event is also answered in its acknowledgement, where it is shown
   },

@@ -281,6 +281,7 @@
     promiseSeconds: 60,
     agentName: null,
     agentLost: false,
+    transfer: null,    // {name, queue}: the agent handed the case on; who takes over (no note, ever)
     callbackOffered: false,
     promised: true,    // the button promised at the press (false after a queue estimate)
     callbackDismissed: false,
@@ -326,7 +327,7 @@
     storage.remove(`${KEY()}:open`);
     Object.assign(S, {
       caseId: null, token: null, phase: "idle", intent: "help", position: null,
-      etaDeadline: null, agentName: null, agentLost: false, callbackOffered: false,
+      etaDeadline: null, agentName: null, agentLost: false, transfer: null, callbackOffered: false,
       callbackDismissed: false, technical: false, errorText: null, notice: null, rating: null,
       unread: 0, pendingReceipts: [], outbox: new Map(), media: freshMedia(),
     });
@@ -522,6 +523,13 @@
     return h("button", { type: "button", class: `hw-btn hw-btn-${kind || "primary"}`, onclick, ...extra }, text);
   }
 
+  function transferText() {
+    const transfer = S.transfer || {};
+    if (transfer.name) return t("takingOver", { name: transfer.name });
+    const title = transfer.queue ? (transfer.queue[language()] || transfer.queue.sv) : "";
+    return title ? t("transferredQueue", { queue: title }) : t("transferredNeutral");
+  }
+
   function countdownText() {
     if (S.etaDeadline === null) return t("noEta");
     const left = Math.max(0, Math.ceil((S.etaDeadline - Date.now()) / 1000));
@@ -563,6 +571,7 @@
         break;
       case "queued":
         if (S.agentLost) alert = alert || t("agentLost");
+        if (S.transfer) alert = alert || transferText();
         main = countdownText();
         sub = S.position ? t("position", { position: S.position }) : "";
         note = `${cartNote()} ${t("waitingHint")}`;
@@ -1281,6 +1290,7 @@
     agent_joined(d) {
       S.agentName = d.agent_name;
       S.agentLost = false;
+      S.transfer = null;
       S.callbackOffered = false;
       S.phase = "joining";
       announce(t("agentJoining", { name: d.agent_name }));
@@ -1298,6 +1308,17 @@
     chat_delivered(d) {
       const item = findMessage(d.message_id, d.client_id);
       if (item) setTick(item, "delivered");
+    },
+    transferred(d) {
+      // the agent handed the case on: the customer keeps their place (first) and hears who
+      // takes over, or, to a queue, that they are being put through
+      endCall();
+      S.media = freshMedia();
+      S.phase = "queued";
+      S.agentName = null;
+      S.transfer = { name: d.agent_name || null, queue: d.queue_title || null };
+      setTyping(false);
+      announce(transferText());
     },
     agent_lost() {
       endCall();

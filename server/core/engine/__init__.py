@@ -19,12 +19,13 @@ from .participants import Participants
 from .promise import PromiseKeeping
 from .queueing import Queueing
 from .restore import Restoring
+from .transfer import Transfer
 
 __all__ = ["CaseEngine", "EngineConfig", "Outcome"]
 
 
-class CaseEngine(Queueing, Dispatch, PromiseKeeping, Participants, Conversation, Restoring, Erasure,
-                 EngineBase):
+class CaseEngine(Queueing, Dispatch, PromiseKeeping, Participants, Conversation, Transfer,
+                 Restoring, Erasure, EngineBase):
     def tick(self) -> list[Outcome]:
         """Apply every timer that has run out: offers, grace periods, the 60-second promise."""
         now = self.clock.now()

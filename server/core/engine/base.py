@@ -17,11 +17,12 @@ from ..agents import AgentStatus, Presence
 from ..case import Case, CaseState
 from ..chat import ChatHistory
 from ..clock import Clock
-from ..effects import ForgetCase, SaveCase, Stored
+from ..effects import ForgetCase, ForgetNotes, KeepNote, SaveCase, Stored
 from ..errors import AgentNotFound, CaseNotFound, NotYourCase
 from ..eta import EwmaEstimator
 from ..events import DomainEvent
-from ..history import Overflowed, Queued
+from ..history import NoteAdded, Overflowed, Queued, Transferred
+from ..notes import Note, NoteBook
 from ..routing import RuleSet
 from ..state import DispatchState, MemoryDispatchState, Offer, QueueEntry
 
@@ -49,6 +50,8 @@ class EngineConfig:
     #: a call that failed this close to the chat link's loss failed with it (a frozen device's
     #: media is noticed a few seconds before its socket)
     call_loss_window_seconds: float = 5.0
+    #: longest note (internal, transfer, wrap-up) in characters
+    max_note_chars: int = 1000
 
 
 @dataclass
@@ -85,6 +88,7 @@ class EngineBase(ABC):
         self._new_id = new_id
         self.cases: dict[str, Case] = {}
         self.chats = ChatHistory()
+        self.notes = NoteBook()
         self.eta = EwmaEstimator(config.eta_prior_seconds, config.eta_alpha)
         self._announced: dict[str, Announced] = {}
         self._memo: dict[str, Waiting] = {}
@@ -174,7 +178,38 @@ class EngineBase(ABC):
         self._announced.pop(case.id, None)
         self._memo.pop(case.id, None)
         self.chats.forget(case.id)
+        if self.notes.has(case.id):
+            self.notes.forget(case.id)
+            if not self.config.transcript_retention:
+                self._emit(ForgetNotes(case.id))
         self._emit(ForgetCase(case.id))
+
+    def _add_note(self, case: Case, agent_id: str, agent_name: str | None, kind: str, text: str,
+                  now: float) -> Note:
+        """A note (``core/notes.py``): its fact in the history, its text kept apart."""
+        if len(text) > self.config.max_note_chars:
+            raise ValueError("a note longer than max_note_chars")  # the adapter refuses it first
+        note = Note(self._new_id(), case.id, agent_id, agent_name, kind, text, now)
+        self.notes.add(note)
+        case.apply(NoteAdded(now, note_id=note.id, agent_id=agent_id, note_kind=kind))
+        self._emit(KeepNote(case.id, note.id, now, agent_id, agent_name, kind, text))
+        return note
+
+    def transfer_of(self, case: Case) -> dict[str, Any] | None:
+        """The case's latest transfer, as its receiver is told it (with the note), or None."""
+        last = next((e for e in reversed(case.events) if isinstance(e, Transferred)), None)
+        if last is None:
+            return None
+        note = next((n for n in self.notes.of(case.id) if n.id == last.note_id), None)
+        sender = self.state.agent(last.agent_id)
+        return {
+            "from_agent_id": last.agent_id,
+            "from_agent_name": sender.profile.display_name if sender else None,
+            "to_agent_id": last.to_agent,
+            "queue": last.to_queue,
+            "at": last.at,
+            "note": note.text if note is not None else None,
+        }
 
     # ------------------------------------------------------------------ hooks: each part implements its own
 

@@ -121,13 +121,19 @@ class Conversation(EngineBase):
         self._save(case)
         return self._flush()
 
-    def close(self, agent_id: str, case_id: str, label: str, resolved: bool) -> list[Outcome]:
+    def close(self, agent_id: str, case_id: str, label: str, resolved: bool,
+              note: str | None = None) -> list[Outcome]:
+        """Wrap-up: the label, the outcome and (optionally) the wrap-up note stored with them."""
         case = self._own(agent_id, case_id)
         if label not in self.config.labels:
             raise UnknownLabel(
                 f"label {label!r} is not configured; use one of: {', '.join(self.config.labels)}"
             )
+        if case.state not in (S.ACTIVE, S.WRAP_UP):
+            raise InvalidTransition(case.id, case.state.value, S.CLOSED.value)
         now = self.clock.now()
+        if note:
+            self._add_note(case, agent_id, case.agent_name, "wrap_up", note, now)
         if case.state is S.ACTIVE:
             case.transition(S.WRAP_UP, now, by="agent")
             self._emit(WrapUpStarted(case.id, self.config.feedback_seconds))

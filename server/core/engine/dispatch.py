@@ -8,7 +8,15 @@ from typing import Any
 from ..agents import AgentProfile, AgentStatus, Presence
 from ..case import Case
 from ..errors import OfferNotFound
-from ..events import AgentJoined, AgentLost, CaseAssigned, OfferMade, OfferWithdrawn, PresenceChanged
+from ..events import (
+    AgentJoined,
+    AgentLost,
+    CaseAssigned,
+    OfferMade,
+    OfferWithdrawn,
+    PresenceChanged,
+    TransferFailed,
+)
 from ..state import Offer, QueueEntry
 from .base import EngineBase, Outcome, S, summary
 
@@ -107,8 +115,13 @@ class Dispatch(EngineBase):
         now = self.clock.now()
         case = self.case(offer.case_id)
         self._memo_of(case.id).declined_by.add(offer.agent_id)
+        reserved = case.transfer_to == offer.agent_id
+        # the fold ends a transfer's reservation: the case now waits, first, for anyone
         case.transition(S.QUEUED, now, reason=f"offer_{reason}", agent_id=offer.agent_id)
         self._emit(OfferWithdrawn(offer.agent_id, case.id, reason))
+        transfer = self.transfer_of(case) if reserved else None
+        if transfer is not None:
+            self._emit(TransferFailed(transfer["from_agent_id"], case.id, offer.agent_id, reason))
         self._save(case)
 
     def _offer_made(self, offer: Offer) -> OfferMade:
@@ -121,14 +134,20 @@ class Dispatch(EngineBase):
             expires_in=max(0.0, round(offer.expires_at - self.clock.now(), 1)),
             waited_seconds=round(self.clock.now() - queued, 1),
             summary=summary(case),
+            transfer=self.transfer_of(case),
         )
 
     def _dispatch(self) -> None:
         """Offer every waiting case, best first, to the longest-idle agent who can take it."""
         now = self.clock.now()
+        def reserved_first(entry: QueueEntry) -> tuple[bool, tuple[int, int, float]]:
+            # a case transferred to a named colleague goes to them before anything else does
+            case = self.cases.get(entry.case_id)
+            return (case is None or case.transfer_to is None, entry.order)
+
         entries = sorted(
             (e for q in list(self.state.queue_names()) for e in self.state.waiting(q)),
-            key=lambda e: e.order,
+            key=reserved_first,
         )
         busy = {o.agent_id for o in self.state.offers()}
         for entry in entries:
@@ -144,6 +163,9 @@ class Dispatch(EngineBase):
                 and a.profile.id not in busy
                 and a.profile.can_serve(case.skills, case.language)
             ]
+            if case.transfer_to is not None:
+                # reserved for the colleague it was transferred to, until that offer lapses
+                ready = [a for a in ready if a.profile.id == case.transfer_to]
             fresh = [a for a in ready if a.profile.id not in memo.declined_by]
             if not fresh and ready:
                 memo.declined_by.clear()  # everyone had a go: start the round again
@@ -206,4 +228,7 @@ class Dispatch(EngineBase):
             "created_at": case.created_at,
             "messages": [m.as_payload() for m in self.chats.of(case.id)],
             "customer_connected": self._memo_of(case.id).customer_lost_at is None,
+            #: internal, transfer and wrap-up notes: for the case's agent, never the customer
+            "notes": [n.as_payload() for n in self.notes.of(case.id)],
+            "transfer": self.transfer_of(case),
         }

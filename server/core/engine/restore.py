@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from ..agents import AgentProfile
 from ..case import Case
 from ..chat import ChatMessage
+from ..notes import Note
 from ..state import QueueEntry
 from .base import EngineBase, Outcome, S, promise_start
 
@@ -18,6 +19,7 @@ class Restoring(EngineBase):
         messages: dict[str, list[ChatMessage]],
         agents: dict[str, AgentProfile],
         grace_seconds: float,
+        notes: dict[str, list[Note]] | None = None,
     ) -> list[Outcome]:
         """Take back the live cases a previous process stored, after a restart.
 
@@ -35,6 +37,8 @@ class Restoring(EngineBase):
             self.cases[case.id] = case
             for message in messages.get(case.id, ()):
                 self.chats.add(message)
+            for note in (notes or {}).get(case.id, ()):
+                self.notes.add(note)
             if case.queue not in self.rules.queues or case.state is S.CREATED:
                 case.close_by_system(now, "not_resumable")
                 self._save(case)
