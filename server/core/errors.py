@@ -75,3 +75,10 @@ class StorageUnavailable(HelpwireError):
             " send it again in a few seconds"
         )
         self.reason = reason
+
+
+class OriginNotAllowed(HelpwireError):
+    """A page on an origin the server does not allow (not its own, not in cors_allowed_origins)
+    asked for the widget's status: the shop owner is told which setting to change."""
+
+    code = "origin_not_allowed"
