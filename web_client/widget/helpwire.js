@@ -265,7 +265,7 @@
   // ------------------------------------------------------------------ state
 
   const S = {
-    mode: "loading",   // launcher: loading | hidden | promise | queue | closed | no_agent
+    mode: "loading",   // launcher: loading | hidden | promise | queue | closed | no_agent | refused
     variant: "B",      // the A/B test's button: A small without a promise, B with the promise
     variantKnown: false, // the server assigned it (only then is the exposure logged)
     status: null,      // the last /api/widget/status answer
@@ -471,7 +471,7 @@
     }
     el.root.classList.add(`hw-mode-${S.mode}`);
     // an open case keeps its button even where the rules would hide it
-    const visible = !S.open && (inCase() || ["promise", "queue", "closed", "no_agent"].includes(S.mode));
+    const visible = !S.open && (inCase() || ["promise", "queue", "closed", "no_agent", "refused"].includes(S.mode));
     el.launcher.hidden = !visible;
     // nothing to show: no empty "Kundsupport" landmark either
     el.root.hidden = !visible && !S.open;
@@ -484,6 +484,10 @@
       label = t("buttonLabelClosed");
       const when = S.status && S.status.opens_at ? formatWhen(S.status.opens_at) : null;
       line = when ? t("closedOpensAt", { when }) : t("closedLine");
+    } else if (S.mode === "refused") {
+      // the server does not allow this page's origin: say so, never the promise
+      label = t("buttonLabelRefused");
+      line = t("refusedLine");
     } else if (S.mode === "no_agent") {
       label = t("buttonLabelNoAgent");
       line = t("noAgentLine");
@@ -558,6 +562,10 @@
         actions.push(button(t("cancel"), closeAndForget, "secondary"));
         break;
       }
+      case "refused":
+        alert = t("refusedAlert");
+        actions.push(button(t("close"), closeAndForget));
+        break;
       case "connecting":
         main = t("connecting");
         break;
@@ -1372,6 +1380,11 @@
       return;
     }
     await refreshStatus(); // fresh: an agent may have signed out since the page loaded
+    if (S.mode === "refused") {
+      S.phase = "refused";
+      openDialog();
+      return;
+    }
     if (S.mode === "closed" || S.mode === "no_agent") {
       S.phase = "intro";
       openDialog();
@@ -1460,7 +1473,7 @@
   function minimise() {
     if (!S.open) return;
     // a finished case has nothing to come back to
-    if (["intro", "callback", "done", "ended", "error"].includes(S.phase)) {
+    if (["intro", "refused", "callback", "done", "ended", "error"].includes(S.phase)) {
       closeAndForget();
       return;
     }
@@ -1528,7 +1541,7 @@
     const position = oneOf(host.position ?? read(config.position), POSITIONS);
     if (position) query.set("position", position);
     statusRequest = fetch(`${SERVER}/api/widget/status?${query}`, { cache: "no-store", credentials: "omit" })
-      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then(readStatus)
       .then((status) => {
         S.status = status;
         S.promiseSeconds = status.promise_seconds || S.promiseSeconds;
@@ -1539,6 +1552,12 @@
         else S.mode = "promise";
       })
       .catch((error) => {
+        if (error instanceof OriginRefused) {
+          // the shop owner's hint: which setting on the server lets this page in
+          console.error(`Helpwire: ${error.message}`);
+          S.mode = "refused";
+          return;
+        }
         // cannot ask: show the button anyway; a press then says honestly if support is unreachable
         console.warn("Helpwire: display status unavailable", error);
         S.mode = "promise";
@@ -1547,10 +1566,24 @@
         statusRequest = null;
         renderTexts();
         render();
+        if (S.mode === "refused") return; // the server would refuse these too
         logExposure();
         logProgress();
       });
     return statusRequest;
+  }
+
+  /** The server does not allow this page's origin (its diagnostic: origin_not_allowed). */
+  class OriginRefused extends Error {}
+
+  async function readStatus(response) {
+    if (response.ok) return response.json();
+    const body = await response.json().catch(() => null);
+    const error = body && body.error;
+    if (error && error.code === "origin_not_allowed") {
+      throw new OriginRefused(`${error.message} (code ${error.code}, setting ${error.setting})`);
+    }
+    throw new Error(`status ${response.status}`);
   }
 
   // ------------------------------------------------------------------ start
