@@ -60,7 +60,8 @@ def test_plain_help_is_not_routed_as_an_age_check(shipped_rules: RuleSet) -> Non
 
 
 def test_a_topic_outside_the_protocol_is_a_rules_error_naming_the_line() -> None:
-    with pytest.raises(RulesError, match=r"line 4: rule 'x': topic cannot be 'refund' \(one of: help, age_check\)"):
+    refused = r"line 4: rule 'x': topic cannot be 'refund' \(one of: help, age_check\)"
+    with pytest.raises(RulesError, match=refused):
         parse_rules('default_queue = "general"\n[queues.general]\n[[rules]]\n'
                     'when = { topic = "refund" }\nname = "x"\nqueue = "general"\n', "rules.toml")
 
