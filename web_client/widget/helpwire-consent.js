@@ -11,7 +11,10 @@
  *
  *   HelpwireConsent.attach({ socket, emit, caseId: () => id, iceServers: () => [],
  *                            active: () => bool, cartLines: () => [{sku, name, age_restricted}],
- *                            loadCall: () => Promise })
+ *                            loadCall: () => Promise, ageCheckSku: () => sku | null })
+ *
+ * ageCheckSku names an item whose check the page asked for (the kiosk's "Verifiera ålder via
+ * video"): it is requested once, as soon as an agent has the case.
  */
 (function (root) {
   "use strict";
@@ -52,6 +55,7 @@
   const unlocked = new Map(); // sku → name, unlocked in the case `unlockedIn` (one case only)
   let unlockedIn = null;
   let timer = null;
+  let askedFor = null;    // "case:sku" of the age check asked for by ageCheckSku (once per case)
 
   function h(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -137,6 +141,16 @@
     const ticking = Boolean(live);
     if (ticking && !timer) timer = setInterval(tick, 250);
     if (!ticking && timer) { clearInterval(timer); timer = null; }
+    askWanted();
+  }
+
+  /** The age check the page asked for (Helpwire.verifyAge), once an agent has the case. */
+  function askWanted() {
+    const sku = options.ageCheckSku ? options.ageCheckSku() : null;
+    const key = `${options.caseId()}:${sku}`;
+    if (!sku || prompt || live || !options.active() || unlocked.has(sku) || askedFor === key) return;
+    askedFor = key;
+    askAge(sku);
   }
 
   /** The countdown only: the buttons stay the same elements while time runs. */
@@ -256,6 +270,11 @@
     age_check_result: (d) => {
       if (d.outcome === "denied" && d.text) notice = d.text;
       render();
+      if (d.outcome === "denied") {
+        // the page decides what a denial means for its basket (the kiosk removes the item)
+        root.dispatchEvent(new CustomEvent("helpwire:age_check_denied",
+          { detail: { sku: d.sku, case_id: d.case_id, text: d.text || null } }));
+      }
     },
     item_unlocked: (d) => {
       if (unlockedIn !== (d.case_id || options.caseId())) unlocked.clear();

@@ -40,6 +40,7 @@
   const STEPS = ["browsing", "cart", "payment", "after_payment"];
   const DEVICES = ["mobile", "tablet", "desktop", "kiosk", "unknown"];
   const NETWORKS = ["wifi", "4g", "5g", "ethernet", "offline", "unknown"];
+  const TOPICS = ["help", "age_check"];
   const WAITING = ["created", "queued", "offered"];
   const VARIANTS = ["A", "B"]; // the Help-button A/B test (server/core/abtest.py)
   const ASSIGNMENT_TTL_MS = 24 * 3600 * 1000;
@@ -259,6 +260,8 @@
       language: language(),
       logged_in: loggedIn(),
       session_id: sessionId(),
+      // a press of the kiosk's "Verifiera ålder via video" is routed as an age check
+      topic: S.ageCheckSku ? "age_check" : oneOf(host.topic, TOPICS),
     };
   }
 
@@ -276,6 +279,7 @@
     caseId: null,
     token: null,
     intent: "help",    // "callback" when the customer asked to be called back
+    ageCheckSku: null, // the locked item of verifyAge(): its check is asked as soon as an agent has the case
     position: null,
     etaDeadline: null, // ms timestamp the countdown runs to; null = nobody is serving (no promise)
     promiseSeconds: 60,
@@ -328,7 +332,7 @@
       caseId: null, token: null, phase: "idle", intent: "help", position: null,
       etaDeadline: null, agentName: null, agentLost: false, callbackOffered: false,
       callbackDismissed: false, technical: false, errorText: null, notice: null, rating: null,
-      unread: 0, pendingReceipts: [], outbox: new Map(), media: freshMedia(),
+      unread: 0, pendingReceipts: [], outbox: new Map(), media: freshMedia(), ageCheckSku: null,
     });
     endCall();
     if (el.log) el.log.replaceChildren();
@@ -1174,6 +1178,7 @@
         iceServers: () => S.iceServers,
         active: () => ["joining", "active"].includes(S.phase), // the agent has the case
         cartLines: () => cleanCart(hostContext().cart).lines,
+        ageCheckSku: () => S.ageCheckSku,
       }))
       .catch((error) => console.warn("Helpwire: consent prompts are unavailable", error));
   }
@@ -1625,6 +1630,21 @@
     ? new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }))
     : Promise.resolve()).then(start);
 
+  /**
+   * The kiosk's "Verifiera ålder via video": a case routed as an age check (topic age_check),
+   * whose video check of `sku` is asked as soon as an agent has it; within an open case, the
+   * check is asked in that case.
+   */
+  async function verifyAge(sku) {
+    S.ageCheckSku = String(sku);
+    if (S.phase !== "idle") {
+      openDialog();
+      if (window.HelpwireConsent) window.HelpwireConsent.render();
+      return;
+    }
+    await onLauncherPress();
+  }
+
   window.Helpwire = Object.freeze({
     /** Resolves when the widget has drawn itself. */
     ready,
@@ -1632,5 +1652,7 @@
     update: () => ready.then(refreshStatus),
     /** Open the overlay as if the button were pressed. */
     open: () => ready.then(onLauncherPress),
+    /** Open a video age check of the cart line `sku` (kiosks: a locked 18+ item). */
+    verifyAge: (sku) => ready.then(() => verifyAge(sku)),
   });
 })();
