@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
 
 from tests.support.live import LiveServer, live_server
 from tests.support.pos import Pos, documented_verifier, no_image_data, pos_server
-from tests.support.widget import DESKTOP, DIALOG, HELP_BUTTON, case_id_of, widget_decided
+from tests.support.widget import DESKTOP, DIALOG, HELP_BUTTON, MOBILE, case_id_of, widget_decided
 
 TIMEOUT_MS = 15_000
 #: each test, set-up and tear-down included, is bounded well below its usual ~6 s
@@ -485,4 +485,60 @@ async def test_a_denied_kiosk_age_check_removes_the_item_says_why_and_payment_go
     await expect(kiosk.locator("[data-action=pay]")).to_have_text(re.compile(r"^Pay .*50[.,]40"))
     await kiosk.click("[data-action=pay]")
     await expect(kiosk.locator("#status")).to_have_text("Follow the instructions on the card terminal.")
+    assert errors == [] and agent_errors == []
+
+
+# --- on a shop page the age-check request is a message inside the panel, not a bar over the page ----
+
+#: the element is what a tap at its centre reaches (nothing lies over it)
+HIT_TEST_JS = """(selector) => {
+  const el = document.querySelector(selector);
+  if (!el) return false;
+  const r = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return Boolean(hit) && (hit === el || el.contains(hit));
+}"""
+
+
+@pytest.mark.parametrize("viewport", [MOBILE, DESKTOP], ids=["390x844", "1280x800"])
+async def test_the_age_check_request_is_a_message_in_the_panel_and_covers_neither_shop_nor_controls(
+    server: LiveServer, browser: Browser, contexts: list[BrowserContext], viewport: ViewportSize,
+) -> None:
+    agent, _, agent_errors = await signed_in_console(server, browser, contexts)
+    shop, errors = await customer_page(browser, contexts, f"{server.url}/", viewport)
+    for sku in ("kaffe-450", SKU):
+        await shop.click(f"[data-add='{sku}']")
+    await shop.click("[data-go=cart]")
+    await shop.click(HELP_BUTTON)
+    case_id = await case_id_of(shop)
+    await accepted(agent, shop, case_id)
+    panel = agent.locator(f'[role="tabpanel"][data-case-id="{case_id}"]')
+    # the customer minimised the panel; the agent proposes the check
+    await shop.locator(DIALOG).get_by_role("button", name="Minimera").click()
+    await expect(shop.locator(DIALOG)).to_be_hidden()
+    await panel.locator(f"[data-action=propose-age-check][data-sku={SKU}]").click()
+
+    # the panel opens itself with the question inside it, among its messages
+    prompt = shop.locator(f"{DIALOG} #helpwire-consent .hwc-prompt")
+    await expect(prompt).to_be_visible()
+    await expect(prompt.locator(".hwc-question[lang=sv]")).to_contain_text(PURPOSE_SV)
+    await expect(shop.locator(".hwc-bar")).to_have_count(0)
+    for control in ("[data-action=end]", "[data-action=minimise]", "[data-action=consent-approve]",
+                    "[data-action=consent-deny]"):
+        await shop.locator(f"{DIALOG} {control}").scroll_into_view_if_needed()
+        assert await shop.evaluate(HIT_TEST_JS, f"{DIALOG} {control}"), f"{control} is covered at {viewport}"
+    # the English half of a button has the button's own colour, not grey on green
+    approve = prompt.locator("[data-action=consent-approve]")
+    colours = await approve.evaluate(
+        "(b) => [getComputedStyle(b).color, getComputedStyle(b.querySelector('[lang=en]')).color]")
+    assert colours[0] == colours[1], colours
+
+    await prompt.locator("[data-action=consent-deny]").click()
+    notice = shop.locator(f"{DIALOG} #helpwire-consent .hwc-notice")
+    await expect(notice).to_contain_text("Okej, inget delas.")
+    # minimised again: nothing of Helpwire lies over the shop's header
+    await shop.locator(DIALOG).get_by_role("button", name="Minimera").click()
+    await expect(shop.locator(DIALOG)).to_be_hidden()
+    await shop.evaluate("() => window.scrollTo(0, 0)")
+    assert await shop.evaluate(HIT_TEST_JS, "header.site-header .brand"), "the shop's header is covered"
     assert errors == [] and agent_errors == []

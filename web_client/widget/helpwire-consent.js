@@ -8,6 +8,8 @@
  * indicator with the time left and a button that ends it at once. The capture (getDisplayMedia or
  * the camera) starts inside the tap and rides on the case's one connection (HelpwireCall) as its
  * own, labelled transceiver; the server stops forwarding it at the deadline whatever happens here.
+ * The widget hands it a container: the kiosk's #kiosk-prompts, or a section inside its panel (a
+ * message there, never a bar over the shop's header); `reveal` opens the panel for a prompt.
  *
  *   HelpwireConsent.attach({ socket, emit, caseId: () => id, iceServers: () => [],
  *                            active: () => bool, cartLines: () => [{sku, name, age_restricted}],
@@ -81,7 +83,7 @@
 
   function ensureContainer() {
     if (container && container.isConnected) return container;
-    container = document.getElementById("kiosk-prompts");
+    container = (options.container && options.container()) || document.getElementById("kiosk-prompts");
     if (!container) {
       container = h("section", { id: "helpwire-consent", class: "hwc-bar", "aria-live": "assertive", hidden: true });
       document.body.append(container);
@@ -250,6 +252,7 @@
     consent_prompt: (d) => {
       prompt = d;
       notice = null;
+      if (options.reveal) options.reveal(); // a minimised panel opens: the answer is awaited
       render();
       const button = container.querySelector("[data-action=consent-approve]");
       if (button) button.focus();

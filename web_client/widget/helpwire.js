@@ -407,6 +407,8 @@
     el.note = h("p", { class: "hw-note" });
     el.status = h("div", { class: "hw-status" }, el.alert, el.main, el.sub, el.note);
     el.actions = h("div", { class: "hw-actions" });
+    // consent prompts and the age check live in the panel, never over the shop's page
+    el.consent = h("section", { id: "helpwire-consent", class: "hw-consent", "aria-live": "assertive", hidden: true });
     buildMedia();
     el.feedback = h("div", { class: "hw-feedback-slot" });
     el.log = h("ol", { class: "hw-log" });
@@ -430,7 +432,7 @@
       onkeydown: onDialogKey,
     },
     h("div", { class: "hw-head" }, el.title, el.endButton, el.minimiseButton),
-    h("div", { class: "hw-body" }, el.status, el.actions, el.media, el.feedback, el.logRegion, el.typing),
+    h("div", { class: "hw-body" }, el.status, el.consent, el.actions, el.media, el.feedback, el.logRegion, el.typing),
     el.composer, el.privacy, el.announcer);
     el.backdrop = h("div", {
       class: "hw-backdrop", hidden: true,
@@ -1179,6 +1181,9 @@
         active: () => ["joining", "active"].includes(S.phase), // the agent has the case
         cartLines: () => cleanCart(hostContext().cart).lines,
         ageCheckSku: () => S.ageCheckSku,
+        // the kiosk page has its own place for prompts; elsewhere they are a message in the panel
+        container: () => document.getElementById("kiosk-prompts") || el.consent,
+        reveal: () => { if (!document.getElementById("kiosk-prompts")) openDialog(); },
       }))
       .catch((error) => console.warn("Helpwire: consent prompts are unavailable", error));
   }
