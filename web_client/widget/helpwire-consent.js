@@ -3,8 +3,8 @@
  * the kiosk's one-tap screen share and the one-tap camera of a video age check.
  *
  * Loaded by the Help widget (a classic script: it defines one global, HelpwireConsent). It shows
- * ONE prompt at a time, full width: in the kiosk page's #kiosk-prompts, elsewhere in its own bar
- * at the top of the page. Both languages are shown side by side. While a grant lives it shows an
+ * ONE prompt at a time, full width: in the kiosk page's #kiosk-prompts, elsewhere in the widget's
+ * panel (a bar at the top of the page only without a container). Both languages are shown side by side. While a grant lives it shows an
  * indicator with the time left and a button that ends it at once. The capture (getDisplayMedia or
  * the camera) starts inside the tap and rides on the case's one connection (HelpwireCall) as its
  * own, labelled transceiver; the server stops forwarding it at the deadline whatever happens here.
