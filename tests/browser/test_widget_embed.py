@@ -166,6 +166,10 @@ async def test_a_shop_on_an_unlisted_origin_is_told_it_cannot_connect_and_its_ow
                 assert watch.errors == []
                 await page.get_by_role("button", name="Stäng").click()
                 await expect(dialog).to_be_hidden()
+                await expect(page.locator(PROMISE)).to_have_text(
+                    "Supporten kan inte nås från den här sidan just nu.")
+                # the status was asked again at the press: the hint is still printed once
+                assert len([t for t in watch.console_errors() if t.startswith("Helpwire:")]) == 1
             finally:
                 await page.context.close()
 

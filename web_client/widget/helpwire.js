@@ -1537,6 +1537,7 @@
   // ------------------------------------------------------------------ display rules
 
   let statusRequest = null;
+  let refusalLogged = false;
 
   /** Ask the server whether to show the button here, and whether it may promise an answer. */
   function refreshStatus() {
@@ -1563,8 +1564,9 @@
       })
       .catch((error) => {
         if (error instanceof OriginRefused) {
-          // the shop owner's hint: which setting on the server lets this page in
-          console.error(`Helpwire: ${error.message}`);
+          // the shop owner's hint, once per page: which setting on the server lets this page in
+          if (!refusalLogged) console.error(`Helpwire: ${error.message}`);
+          refusalLogged = true;
           S.mode = "refused";
           return;
         }
