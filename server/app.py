@@ -42,6 +42,7 @@ from .signalling.transport import closing_without_cycles
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 from .web import api, cors, errors, headers, ingest, pages, privacy_api, widget_api
 from .web.keys import SERVICES, SETTINGS
+from .web.origins import OriginPolicy
 
 log = get_logger("helpwire.app")
 
@@ -87,9 +88,11 @@ def create_app(
     rules = rules if rules is not None else load_rules(Path(settings.rules_file))
     app = web.Application(client_max_size=64 * 1024, middlewares=[cors.widget_cors, errors.json_errors])
     app[SETTINGS] = settings
+    # the server's own origin always, and the listed shop domains (server/web/origins.py)
+    origin_policy = app[cors.ORIGIN_POLICY] = OriginPolicy(settings.cors_allowed_origins)
     sio = socketio_compat.GuardedServer(
         async_mode="aiohttp",
-        cors_allowed_origins=settings.cors_allowed_origins or None,
+        cors_allowed_origins=origin_policy.allows_environ,
         max_http_buffer_size=settings.max_transport_bytes,
         # what the handshake announces: the longest wait; sockets that matter are pinged more often
         ping_interval=settings.idle_ping_interval_seconds,

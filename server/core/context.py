@@ -21,6 +21,9 @@ PaymentStep = Literal["browsing", "cart", "payment", "after_payment"]
 Network = Literal["wifi", "4g", "5g", "ethernet", "offline", "unknown"]
 Device = Literal["mobile", "tablet", "desktop", "kiosk", "unknown"]
 Language = Literal["sv", "en"]
+#: why the customer asks, when the page knows better than "help": a kiosk's "Verify age by
+#: video" button sends "age_check" so a rule can route it to the staff who approve ages
+Topic = Literal["help", "age_check"]
 
 SIGNALS: tuple[str, ...] = (
     "store",
@@ -33,6 +36,7 @@ SIGNALS: tuple[str, ...] = (
     "battery",
     "offline_mode",
     "language",
+    "topic",
 )
 
 
@@ -75,6 +79,7 @@ class CaseContext(BaseModel):
     language: Language = "sv"
     logged_in: bool = False
     session_id: Short | None = None
+    topic: Topic | None = None
 
     def signal(self, name: str) -> object:
         """A routing signal by its rules-file name."""

@@ -87,3 +87,9 @@ class TransferTargetUnavailable(HelpwireError):
 class UnknownQueue(HelpwireError):
     code = "unknown_queue"
 
+
+class OriginNotAllowed(HelpwireError):
+    """A page on an origin the server does not allow (not its own, not in cors_allowed_origins)
+    asked for the widget's status: the shop owner is told which setting to change."""
+
+    code = "origin_not_allowed"

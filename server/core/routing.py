@@ -22,6 +22,7 @@ from .context import (
     Network,
     PaymentStep,
     Position,
+    Topic,
 )
 
 FIRST_CHANNELS = ("chat", "voice")
@@ -32,6 +33,7 @@ _CHOICES: dict[str, tuple[Any, ...]] = {
     "device": get_args(Device),
     "network": get_args(Network),
     "language": get_args(Language),
+    "topic": get_args(Topic),
 }
 _NUMERIC = {"cart_value", "battery"}
 _BOOLEAN = {"offline_mode"}

@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     # --- network -----------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = Field(8080, ge=0, le=65535)
-    #: extra origins allowed to open Socket.IO connections (the widget embedded on a shop domain)
+    #: extra origins allowed to open Socket.IO connections and call the widget's HTTP endpoints (the
+    #: widget embedded on a shop domain); the server's own origin is always allowed (web/origins.py)
     cors_allowed_origins: list[str] = Field(default_factory=list)
     #: Engine.IO heartbeat: the server pings every socket whose liveness matters this often (a
     #: customer or kiosk with an open case, every agent console); with ping_timeout_seconds it

@@ -13,17 +13,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.async_api import Browser, BrowserContext, Locator, Page, ViewportSize, expect
 
 from tests.support.live import LiveServer, live_server
 from tests.support.pos import Pos, documented_verifier, no_image_data, pos_server
-from tests.support.widget import DESKTOP, DIALOG, HELP_BUTTON, case_id_of, widget_decided
+from tests.support.widget import DESKTOP, DIALOG, HELP_BUTTON, MOBILE, case_id_of, widget_decided
 
 TIMEOUT_MS = 15_000
 #: each test, set-up and tear-down included, is bounded well below its usual ~6 s
@@ -352,3 +353,192 @@ async def test_the_agent_sees_each_retry_to_the_till_and_when_it_is_given_up(
         await check.agent.click("#language-toggle")
         await expect(status).to_have_text("Not delivered to the till")
         assert check.customer_errors == [] and check.agent_errors == []
+
+
+# --- the kiosk's own age check: locked 18+ item, "Verifiera ålder via video", payment after ---------
+
+BEER_SV = "Starköl 7,5 % 50 cl"
+BEER_EN = "Strong beer 7.5% 50 cl"
+
+
+async def kiosk_with_a_locked_beer(server: LiveServer, browser: Browser, contexts: list[BrowserContext],
+                                   language: str) -> tuple[Page, Page, str, list[str], list[str]]:
+    """The agent's console signed in; a kiosk with milk, bread and the strong beer scanned."""
+    agent, agent_id, agent_errors = await signed_in_console(server, browser, contexts)
+    kiosk, errors = await customer_page(
+        browser, contexts, f"{server.url}/kiosk?store=kista-1&kiosk=kiosk-7&lang={language}",
+        {"width": 1280, "height": 1024})
+    for _ in range(3):  # the demo scanner: mjolk-1l, brod-rag, starkol-50
+        await kiosk.click("[data-action=scan]")
+    await expect(kiosk.locator("#scanned .scanned-item")).to_have_count(3)
+    return kiosk, agent, agent_id, errors, agent_errors
+
+
+async def payment_refused_while_locked(kiosk: Page, on_hold: str) -> None:
+    """"Betala" says why it waits and points at the age check; the payment never starts."""
+    pay = kiosk.locator("[data-action=pay]")
+    await expect(pay).to_have_attribute("aria-disabled", "true")
+    # aria-disabled only tells assistive technology; a finger still taps it (Playwright would wait)
+    await pay.click(force=True)
+    await expect(kiosk.locator("#status")).to_have_text(on_hold)
+    await expect(kiosk.locator("[data-action=verify-age]")).to_be_focused()
+    await expect(kiosk.locator("#actions")).not_to_contain_text("Betalningen är klar")
+    await expect(kiosk.locator("#actions")).not_to_contain_text("Payment done")
+    assert await kiosk.evaluate("() => window.Kiosk.helpContext().payment_step") == "cart"
+
+
+async def verified_by_video(server: LiveServer, kiosk: Page, agent: Page, agent_id: str,
+                            verify_label: str, errors: list[str], agent_errors: list[str]) -> Check:
+    """The kiosk's own button opens a case routed as an age check; the check is asked at once."""
+    await kiosk.get_by_role("button", name=verify_label, exact=True).click()
+    case_id = await case_id_of(kiosk)
+    offer = agent.locator(f'article.offer-card[data-case-id="{case_id}"]')
+    await expect(offer.get_by_role("heading")).to_have_text("Nytt ärende – Ålderskontroll")
+    await accepted(agent, kiosk, case_id)
+    check = Check(kiosk, agent, agent_id, case_id, errors, agent_errors)
+    # nobody tapped "Ålderskontroll via video": the kiosk asked for the beer's check itself
+    await camera_on_with_one_tap(check)
+    row = await server.services.cases.get(case_id)
+    assert row is not None
+    assert (row["queue"], row["rule"], row["channel"]) == ("age-check", "age-check", "kiosk")
+    assert row["context"]["topic"] == "age_check"
+    return check
+
+
+async def test_the_kiosk_locks_the_18_plus_item_verifies_age_by_video_and_then_payment_goes_through(
+    server: LiveServer, browser: Browser, contexts: list[BrowserContext], pos: Pos
+) -> None:
+    verify = documented_verifier()
+    kiosk, agent, agent_id, errors, agent_errors = await kiosk_with_a_locked_beer(
+        server, browser, contexts, "sv")
+    await expect(kiosk.locator("#status")).to_have_text(
+        f"{BEER_SV} kräver ålderskontroll (18+) innan du kan betala.")
+    await payment_refused_while_locked(
+        kiosk, f"Betalningen väntar: {BEER_SV} är låst tills åldern är bekräftad. "
+               "Tryck på ”Verifiera ålder via video”.")
+
+    check = await verified_by_video(server, kiosk, agent, agent_id, "Verifiera ålder via video",
+                                    errors, agent_errors)
+    await check.panel.locator("[data-action=age-approve]").click()
+    await expect(kiosk.locator(f"#scanned .age-unlocked[data-unlocked={SKU}]")).to_have_text(
+        "18+ upplåst ✓", timeout=TIMEOUT_MS)
+    await expect(kiosk.locator("#status")).to_have_text("Åldern är bekräftad – du kan betala.")
+    await expect(kiosk.locator("[data-action=verify-age]")).to_have_count(0)
+    await expect(kiosk.locator("[data-action=pay]")).not_to_have_attribute("aria-disabled", "true")
+
+    # the till hears of the approval: one signed delivery through the outbox
+    await asyncio.wait_for(pos.arrived.wait(), TIMEOUT_MS / 1000)
+    [(headers, body)] = pos.deliveries
+    assert verify(SECRET, headers, body, set())
+    payload = json.loads(body)
+    assert {k: payload[k] for k in ("event", "case_id", "sku", "store", "kiosk_id")} == {
+        "event": "item_unlocked", "case_id": check.case_id, "sku": SKU, "store": "kista-1",
+        "kiosk_id": "kiosk-7"}
+    await expect(check.panel.locator("[data-field=webhook-status]")).to_have_text(
+        "Skickat till kassan", timeout=TIMEOUT_MS)
+
+    # payment continues
+    await kiosk.locator(DIALOG).get_by_role("button", name="Minimera").click()
+    await kiosk.click("[data-action=pay]")
+    await expect(kiosk.locator("#status")).to_have_text("Följ instruktionerna på kortterminalen.")
+    await kiosk.get_by_role("button", name="Betalningen är klar").click()
+    await expect(kiosk.locator("#status")).to_have_text("Tack! Ditt kvitto ligger i mobilen.")
+    assert errors == [] and agent_errors == []
+
+
+async def test_a_denied_kiosk_age_check_removes_the_item_says_why_and_payment_goes_on_without_it(
+    server: LiveServer, browser: Browser, contexts: list[BrowserContext], pos: Pos
+) -> None:
+    kiosk, agent, agent_id, errors, agent_errors = await kiosk_with_a_locked_beer(
+        server, browser, contexts, "en")
+    await expect(kiosk.locator("#status")).to_have_text(
+        f"{BEER_EN} needs an age check (18+) before you can pay.")
+    await payment_refused_while_locked(
+        kiosk, f"Payment is on hold: {BEER_EN} is locked until your age is confirmed. "
+               "Press “Verify age by video”.")
+
+    check = await verified_by_video(server, kiosk, agent, agent_id, "Verify age by video",
+                                    errors, agent_errors)
+    await check.panel.get_by_label("Skäl").select_option("looks_underage")
+    await check.panel.locator("[data-action=age-deny]").click()
+
+    # the beer leaves the purchase, with the reason in both languages; nothing else is touched
+    await expect(kiosk.locator("#scanned .scanned-item")).to_have_count(2, timeout=TIMEOUT_MS)
+    await expect(kiosk.locator("#scanned")).not_to_contain_text(BEER_EN)
+    await expect(kiosk.locator("#status")).to_have_text(
+        f"{BEER_EN} has been removed from your purchase: your age could not be confirmed.")
+    notice = kiosk.locator("#kiosk-prompts .hwc-notice")
+    await expect(notice).to_contain_text("We could not confirm your age over video.")
+    await expect(notice).to_contain_text("Vi kunde tyvärr inte bekräfta din ålder via video.")
+    await expect(kiosk.locator("#kiosk-prompts [data-action=age-check]")).to_have_count(0)
+    await kiosk.wait_for_function(CAMERA_STOPPED_JS, timeout=TIMEOUT_MS)
+    assert [line["sku"] for line in await kiosk.evaluate("() => window.Kiosk.helpContext().cart.lines")] == [
+        "mjolk-1l", "brod-rag"]
+
+    # no webhook for a denial
+    assert server.services.outbox is not None
+    assert await server.services.outbox.repository.of_case(check.case_id) == []
+    assert pos.deliveries == []
+
+    # the rest is paid for at once
+    await kiosk.locator(DIALOG).get_by_role("button", name="Minimise").click()
+    await expect(kiosk.locator("[data-action=pay]")).to_have_text(re.compile(r"^Pay .*50[.,]40"))
+    await kiosk.click("[data-action=pay]")
+    await expect(kiosk.locator("#status")).to_have_text("Follow the instructions on the card terminal.")
+    assert errors == [] and agent_errors == []
+
+
+# --- on a shop page the age-check request is a message inside the panel, not a bar over the page ----
+
+#: the element is what a tap at its centre reaches (nothing lies over it)
+HIT_TEST_JS = """(selector) => {
+  const el = document.querySelector(selector);
+  if (!el) return false;
+  const r = el.getBoundingClientRect();
+  const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return Boolean(hit) && (hit === el || el.contains(hit));
+}"""
+
+
+@pytest.mark.parametrize("viewport", [MOBILE, DESKTOP], ids=["390x844", "1280x800"])
+async def test_the_age_check_request_is_a_message_in_the_panel_and_covers_neither_shop_nor_controls(
+    server: LiveServer, browser: Browser, contexts: list[BrowserContext], viewport: ViewportSize,
+) -> None:
+    agent, _, agent_errors = await signed_in_console(server, browser, contexts)
+    shop, errors = await customer_page(browser, contexts, f"{server.url}/", viewport)
+    for sku in ("kaffe-450", SKU):
+        await shop.click(f"[data-add='{sku}']")
+    await shop.click("[data-go=cart]")
+    await shop.click(HELP_BUTTON)
+    case_id = await case_id_of(shop)
+    await accepted(agent, shop, case_id)
+    panel = agent.locator(f'[role="tabpanel"][data-case-id="{case_id}"]')
+    # the customer minimised the panel; the agent proposes the check
+    await shop.locator(DIALOG).get_by_role("button", name="Minimera").click()
+    await expect(shop.locator(DIALOG)).to_be_hidden()
+    await panel.locator(f"[data-action=propose-age-check][data-sku={SKU}]").click()
+
+    # the panel opens itself with the question inside it, among its messages
+    prompt = shop.locator(f"{DIALOG} #helpwire-consent .hwc-prompt")
+    await expect(prompt).to_be_visible()
+    await expect(prompt.locator(".hwc-question[lang=sv]")).to_contain_text(PURPOSE_SV)
+    await expect(shop.locator(".hwc-bar")).to_have_count(0)
+    for control in ("[data-action=end]", "[data-action=minimise]", "[data-action=consent-approve]",
+                    "[data-action=consent-deny]"):
+        await shop.locator(f"{DIALOG} {control}").scroll_into_view_if_needed()
+        assert await shop.evaluate(HIT_TEST_JS, f"{DIALOG} {control}"), f"{control} is covered at {viewport}"
+    # the English half of a button has the button's own colour, not grey on green
+    approve = prompt.locator("[data-action=consent-approve]")
+    colours = await approve.evaluate(
+        "(b) => [getComputedStyle(b).color, getComputedStyle(b.querySelector('[lang=en]')).color]")
+    assert colours[0] == colours[1], colours
+
+    await prompt.locator("[data-action=consent-deny]").click()
+    notice = shop.locator(f"{DIALOG} #helpwire-consent .hwc-notice")
+    await expect(notice).to_contain_text("Okej, inget delas.")
+    # minimised again: nothing of Helpwire lies over the shop's header
+    await shop.locator(DIALOG).get_by_role("button", name="Minimera").click()
+    await expect(shop.locator(DIALOG)).to_be_hidden()
+    await shop.evaluate("() => window.scrollTo(0, 0)")
+    assert await shop.evaluate(HIT_TEST_JS, "header.site-header .brand"), "the shop's header is covered"
+    assert errors == [] and agent_errors == []

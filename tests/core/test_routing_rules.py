@@ -1,4 +1,5 @@
-"""Routing rules: the shipped file carries the seed's three rules; a broken file names file, line, reason."""
+"""Routing rules: the shipped file carries the seed's three rules and the kiosk's age check; a broken
+file names file, line, reason."""
 
 from __future__ import annotations
 
@@ -16,8 +17,9 @@ from tests.core.conftest import cart_of, context
 
 def test_the_shipped_file_loads_with_the_seed_queues_and_general_as_default(shipped_rules: RuleSet) -> None:
     assert shipped_rules.default_queue == "general"
-    assert set(shipped_rules.queues) == {"general", "payment-experts", "english", "oncall"}
-    assert [rule.name for rule in shipped_rules.rules] == ["offline-mode", "payment-step", "english"]
+    assert set(shipped_rules.queues) == {"general", "payment-experts", "english", "age-check", "oncall"}
+    assert [rule.name for rule in shipped_rules.rules] == [
+        "offline-mode", "age-check", "payment-step", "english"]
     assert shipped_rules.queues["oncall"].always_open
     assert shipped_rules.queues["payment-experts"].title_sv == "Betalexperter"
 
@@ -40,6 +42,28 @@ def test_offline_mode_goes_to_the_24_7_on_call_queue_voice_first(shipped_rules: 
     route = shipped_rules.route(context(offline_mode=True))
     assert route == Route(queue="oncall", skills=frozenset({"oncall"}), first_channel="voice",
                           priority=20, rule="offline-mode")
+
+
+@pytest.mark.parametrize("step", [None, "cart", "payment"])
+def test_a_kiosk_age_check_goes_to_the_age_check_queue_ahead_of_the_payment_step(
+    shipped_rules: RuleSet, step: str | None,
+) -> None:
+    route = shipped_rules.route(context(topic="age_check", channel="kiosk", payment_step=step))
+    assert route == Route(queue="age-check", skills=frozenset(), first_channel="chat",
+                          priority=15, rule="age-check")
+    assert shipped_rules.queues["age-check"].title_sv == "Ålderskontroll"
+
+
+def test_plain_help_is_not_routed_as_an_age_check(shipped_rules: RuleSet) -> None:
+    assert shipped_rules.route(context(topic="help", channel="kiosk")).queue == "general"
+    assert shipped_rules.route(context(channel="kiosk")).rule is None
+
+
+def test_a_topic_outside_the_protocol_is_a_rules_error_naming_the_line() -> None:
+    refused = r"line 4: rule 'x': topic cannot be 'refund' \(one of: help, age_check\)"
+    with pytest.raises(RulesError, match=refused):
+        parse_rules('default_queue = "general"\n[queues.general]\n[[rules]]\n'
+                    'when = { topic = "refund" }\nname = "x"\nqueue = "general"\n', "rules.toml")
 
 
 def test_offline_mode_beats_the_payment_step_and_english(shipped_rules: RuleSet) -> None:
@@ -74,14 +98,15 @@ def test_a_press_that_matches_no_rule_goes_to_the_default_queue(shipped_rules: R
 
 
 def test_every_seed_queue_but_on_call_overflows_to_on_call(shipped_rules: RuleSet) -> None:
-    for queue in ("general", "payment-experts", "english"):
+    for queue in ("general", "payment-experts", "english", "age-check"):
         assert shipped_rules.fallback_chain(queue) == ["oncall"]
     assert shipped_rules.fallback_chain("oncall") == []
 
 
 def test_load_rules_reads_the_shipped_path() -> None:
     assert DEFAULT_RULES.name == "rules.toml"
-    assert [r.name for r in load_rules(DEFAULT_RULES).rules] == ["offline-mode", "payment-step", "english"]
+    assert [r.name for r in load_rules(DEFAULT_RULES).rules] == [
+        "offline-mode", "age-check", "payment-step", "english"]
 
 
 # --- conditions -----------------------------------------------------------------------------

@@ -2,6 +2,9 @@
  * A self-checkout screen: scanned items, the total and a pay button, all large for touch.
  * /kiosk?store=…&kiosk=… names the store and this kiosk (its id goes with every Help case).
  * Scanning is simulated with a button. The state survives a reload (sessionStorage).
+ * An 18+ item is locked until a video age check approves it: "Betala" does not go through while
+ * one is locked, and "Verifiera ålder via video" opens a case routed as an age check
+ * (Helpwire.verifyAge). An approval unlocks the item; a denial removes it from the purchase.
  */
 (function () {
   "use strict";
@@ -31,6 +34,11 @@
       done: "Tack! Ditt kvitto ligger i mobilen.", newPurchase: "Nytt köp", cancel: "Avbryt köpet",
       age: "18+ (legitimation krävs)", remove: "Ta bort {name}",
       unlocked: "18+ upplåst ✓",
+      verifyAge: "Verifiera ålder via video",
+      locked: "{name} kräver ålderskontroll (18+) innan du kan betala.",
+      payBlocked: "Betalningen väntar: {name} är låst tills åldern är bekräftad. Tryck på ”Verifiera ålder via video”.",
+      unlockedNotice: "Åldern är bekräftad – du kan betala.",
+      removed: "{name} har tagits bort från köpet: åldern kunde inte bekräftas.",
     },
     en: {
       title: "Self-checkout – Helpwire kiosk", brand: "Self-checkout", languages: "Language",
@@ -41,6 +49,11 @@
       done: "Thank you! Your receipt is in your phone.", newPurchase: "New purchase", cancel: "Cancel purchase",
       age: "18+ (ID required)", remove: "Remove {name}",
       unlocked: "18+ unlocked ✓",
+      verifyAge: "Verify age by video",
+      locked: "{name} needs an age check (18+) before you can pay.",
+      payBlocked: "Payment is on hold: {name} is locked until your age is confirmed. Press “Verify age by video”.",
+      unlockedNotice: "Your age is confirmed – you can pay.",
+      removed: "{name} has been removed from your purchase: your age could not be confirmed.",
     },
   }[language];
   const fill = (text, values) => text.replace(/\{(\w+)\}/g, (_, key) => values[key]);
@@ -53,6 +66,15 @@
   };
   const save = () => sessionStorage.setItem(storageKey, JSON.stringify(state));
   const total = () => state.items.reduce((sum, item) => sum + Math.round(item.price * 100), 0) / 100;
+  // what the kiosk last told the customer (a payment on hold, a removed item); cleared by a scan
+  let message = "";
+
+  /** The 18+ items no age check has unlocked in this purchase, one per sku. */
+  function lockedItems() {
+    const seen = new Set();
+    return state.items.filter((item) => item.ageRestricted && !state.unlocked.includes(item.sku)
+      && !seen.has(item.sku) && seen.add(item.sku));
+  }
 
   /** Grouped lines for the Help context: what support sees of this basket. */
   function cartLines() {
@@ -92,6 +114,7 @@
   }
 
   function set(step) {
+    if (step === "payment" && lockedItems().length) return; // never past a locked item
     state.step = step;
     // an age check unlocks for this purchase only: the next customer at this kiosk starts locked
     if (!state.items.length) state.unlocked = [];
@@ -100,9 +123,29 @@
   }
 
   function scan() {
+    message = "";
     state.items.push(CATALOGUE[state.next % CATALOGUE.length]);
     state.next += 1;
     set("cart");
+  }
+
+  /** "Betala": on hold while an 18+ item is locked, with the way forward. */
+  function pay() {
+    const locked = lockedItems();
+    if (!locked.length) {
+      message = "";
+      set("payment");
+      return;
+    }
+    message = fill(TEXT.payBlocked, { name: locked[0][language] });
+    render();
+    const verify = document.querySelector("[data-action=verify-age]");
+    if (verify) verify.focus();
+  }
+
+  function verifyAge() {
+    const [first] = lockedItems();
+    if (first && window.Helpwire) window.Helpwire.verifyAge(first.sku);
   }
 
   function render() {
@@ -126,7 +169,11 @@
       h("span", { class: "item-price", text: money.format(item.price) }),
       state.step === "cart" ? h("button", {
         type: "button", class: "kbtn kbtn-small", "aria-label": fill(TEXT.remove, { name: item[language] }),
-        onclick: () => { state.items.splice(index, 1); set(state.items.length ? "cart" : "browsing"); },
+        onclick: () => {
+          message = "";
+          state.items.splice(index, 1);
+          set(state.items.length ? "cart" : "browsing");
+        },
       }, "✕") : null)));
     if (!state.items.length) list.append(h("li", { class: "scanned-empty", text: TEXT.empty }));
 
@@ -134,12 +181,20 @@
     const status = document.getElementById("status");
     const actions = document.getElementById("actions");
     const buttons = [];
-    status.textContent = "";
+    status.textContent = message;
     if (state.step === "browsing" || state.step === "cart") {
+      const locked = lockedItems();
+      if (!message && locked.length) status.textContent = fill(TEXT.locked, { name: locked[0][language] });
       buttons.push(h("button", { type: "button", class: "kbtn", "data-action": "scan", onclick: scan }, TEXT.scan));
+      if (locked.length) {
+        buttons.push(h("button", {
+          type: "button", class: "kbtn kbtn-verify", "data-action": "verify-age", onclick: verifyAge,
+        }, TEXT.verifyAge));
+      }
       if (state.items.length) {
         buttons.push(h("button", {
-          type: "button", class: "kbtn kbtn-pay", "data-action": "pay", onclick: () => set("payment"),
+          type: "button", class: locked.length ? "kbtn kbtn-pay kbtn-on-hold" : "kbtn kbtn-pay",
+          "data-action": "pay", "aria-disabled": locked.length ? "true" : null, onclick: pay,
         }, fill(TEXT.pay, { total: money.format(total()) })));
       }
     } else if (state.step === "payment") {
@@ -159,8 +214,18 @@
   // an approved video age check (helpwire-consent.js) unlocks the item on this screen
   window.addEventListener("helpwire:item_unlocked", (event) => {
     if (!state.unlocked.includes(event.detail.sku)) state.unlocked.push(event.detail.sku);
+    message = lockedItems().length ? "" : TEXT.unlockedNotice;
     save();
     render();
+  });
+
+  // a denied age check: the item leaves this purchase, and the customer is told why
+  window.addEventListener("helpwire:age_check_denied", (event) => {
+    const removed = state.items.find((item) => item.sku === event.detail.sku);
+    if (!removed) return;
+    state.items = state.items.filter((item) => item.sku !== event.detail.sku);
+    message = fill(TEXT.removed, { name: removed[language] });
+    set(state.items.length ? "cart" : "browsing");
   });
 
   render();

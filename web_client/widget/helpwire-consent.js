@@ -3,15 +3,20 @@
  * the kiosk's one-tap screen share and the one-tap camera of a video age check.
  *
  * Loaded by the Help widget (a classic script: it defines one global, HelpwireConsent). It shows
- * ONE prompt at a time, full width: in the kiosk page's #kiosk-prompts, elsewhere in its own bar
- * at the top of the page. Both languages are shown side by side. While a grant lives it shows an
+ * ONE prompt at a time, full width: in the kiosk page's #kiosk-prompts, elsewhere in the widget's
+ * panel (a bar at the top of the page only without a container). Both languages are shown side by side. While a grant lives it shows an
  * indicator with the time left and a button that ends it at once. The capture (getDisplayMedia or
  * the camera) starts inside the tap and rides on the case's one connection (HelpwireCall) as its
  * own, labelled transceiver; the server stops forwarding it at the deadline whatever happens here.
+ * The widget hands it a container: the kiosk's #kiosk-prompts, or a section inside its panel (a
+ * message there, never a bar over the shop's header); `reveal` opens the panel for a prompt.
  *
  *   HelpwireConsent.attach({ socket, emit, caseId: () => id, iceServers: () => [],
  *                            active: () => bool, cartLines: () => [{sku, name, age_restricted}],
- *                            loadCall: () => Promise })
+ *                            loadCall: () => Promise, ageCheckSku: () => sku | null })
+ *
+ * ageCheckSku names an item whose check the page asked for (the kiosk's "Verifiera ålder via
+ * video"): it is requested once, as soon as an agent has the case.
  */
 (function (root) {
   "use strict";
@@ -52,6 +57,7 @@
   const unlocked = new Map(); // sku → name, unlocked in the case `unlockedIn` (one case only)
   let unlockedIn = null;
   let timer = null;
+  let askedFor = null;    // "case:sku" of the age check asked for by ageCheckSku (once per case)
 
   function h(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -77,7 +83,7 @@
 
   function ensureContainer() {
     if (container && container.isConnected) return container;
-    container = document.getElementById("kiosk-prompts");
+    container = (options.container && options.container()) || document.getElementById("kiosk-prompts");
     if (!container) {
       container = h("section", { id: "helpwire-consent", class: "hwc-bar", "aria-live": "assertive", hidden: true });
       document.body.append(container);
@@ -137,6 +143,16 @@
     const ticking = Boolean(live);
     if (ticking && !timer) timer = setInterval(tick, 250);
     if (!ticking && timer) { clearInterval(timer); timer = null; }
+    askWanted();
+  }
+
+  /** The age check the page asked for (Helpwire.verifyAge), once an agent has the case. */
+  function askWanted() {
+    const sku = options.ageCheckSku ? options.ageCheckSku() : null;
+    const key = `${options.caseId()}:${sku}`;
+    if (!sku || prompt || live || !options.active() || unlocked.has(sku) || askedFor === key) return;
+    askedFor = key;
+    askAge(sku);
   }
 
   /** The countdown only: the buttons stay the same elements while time runs. */
@@ -236,6 +252,7 @@
     consent_prompt: (d) => {
       prompt = d;
       notice = null;
+      if (options.reveal) options.reveal(); // a minimised panel opens: the answer is awaited
       render();
       const button = container.querySelector("[data-action=consent-approve]");
       if (button) button.focus();
@@ -256,6 +273,11 @@
     age_check_result: (d) => {
       if (d.outcome === "denied" && d.text) notice = d.text;
       render();
+      if (d.outcome === "denied") {
+        // the page decides what a denial means for its basket (the kiosk removes the item)
+        root.dispatchEvent(new CustomEvent("helpwire:age_check_denied",
+          { detail: { sku: d.sku, case_id: d.case_id, text: d.text || null } }));
+      }
     },
     item_unlocked: (d) => {
       if (unlockedIn !== (d.case_id || options.caseId())) unlocked.clear();

@@ -40,6 +40,7 @@
   const STEPS = ["browsing", "cart", "payment", "after_payment"];
   const DEVICES = ["mobile", "tablet", "desktop", "kiosk", "unknown"];
   const NETWORKS = ["wifi", "4g", "5g", "ethernet", "offline", "unknown"];
+  const TOPICS = ["help", "age_check"];
   const WAITING = ["created", "queued", "offered"];
   const VARIANTS = ["A", "B"]; // the Help-button A/B test (server/core/abtest.py)
   const ASSIGNMENT_TTL_MS = 24 * 3600 * 1000;
@@ -259,13 +260,15 @@
       language: language(),
       logged_in: loggedIn(),
       session_id: sessionId(),
+      // a press of the kiosk's "Verifiera ålder via video" is routed as an age check
+      topic: S.ageCheckSku ? "age_check" : oneOf(host.topic, TOPICS),
     };
   }
 
   // ------------------------------------------------------------------ state
 
   const S = {
-    mode: "loading",   // launcher: loading | hidden | promise | queue | closed | no_agent
+    mode: "loading",   // launcher: loading | hidden | promise | queue | closed | no_agent | refused
     variant: "B",      // the A/B test's button: A small without a promise, B with the promise
     variantKnown: false, // the server assigned it (only then is the exposure logged)
     status: null,      // the last /api/widget/status answer
@@ -276,6 +279,7 @@
     caseId: null,
     token: null,
     intent: "help",    // "callback" when the customer asked to be called back
+    ageCheckSku: null, // the locked item of verifyAge(): its check is asked as soon as an agent has the case
     position: null,
     etaDeadline: null, // ms timestamp the countdown runs to; null = nobody is serving (no promise)
     promiseSeconds: 60,
@@ -329,7 +333,7 @@
       caseId: null, token: null, phase: "idle", intent: "help", position: null,
       etaDeadline: null, agentName: null, agentLost: false, transfer: null, callbackOffered: false,
       callbackDismissed: false, technical: false, errorText: null, notice: null, rating: null,
-      unread: 0, pendingReceipts: [], outbox: new Map(), media: freshMedia(),
+      unread: 0, pendingReceipts: [], outbox: new Map(), media: freshMedia(), ageCheckSku: null,
     });
     endCall();
     if (el.log) el.log.replaceChildren();
@@ -404,6 +408,8 @@
     el.note = h("p", { class: "hw-note" });
     el.status = h("div", { class: "hw-status" }, el.alert, el.main, el.sub, el.note);
     el.actions = h("div", { class: "hw-actions" });
+    // consent prompts and the age check live in the panel, never over the shop's page
+    el.consent = h("section", { id: "helpwire-consent", class: "hw-consent", "aria-live": "assertive", hidden: true });
     buildMedia();
     el.feedback = h("div", { class: "hw-feedback-slot" });
     el.log = h("ol", { class: "hw-log" });
@@ -427,7 +433,7 @@
       onkeydown: onDialogKey,
     },
     h("div", { class: "hw-head" }, el.title, el.endButton, el.minimiseButton),
-    h("div", { class: "hw-body" }, el.status, el.actions, el.media, el.feedback, el.logRegion, el.typing),
+    h("div", { class: "hw-body" }, el.status, el.consent, el.actions, el.media, el.feedback, el.logRegion, el.typing),
     el.composer, el.privacy, el.announcer);
     el.backdrop = h("div", {
       class: "hw-backdrop", hidden: true,
@@ -472,7 +478,7 @@
     }
     el.root.classList.add(`hw-mode-${S.mode}`);
     // an open case keeps its button even where the rules would hide it
-    const visible = !S.open && (inCase() || ["promise", "queue", "closed", "no_agent"].includes(S.mode));
+    const visible = !S.open && (inCase() || ["promise", "queue", "closed", "no_agent", "refused"].includes(S.mode));
     el.launcher.hidden = !visible;
     // nothing to show: no empty "Kundsupport" landmark either
     el.root.hidden = !visible && !S.open;
@@ -485,6 +491,10 @@
       label = t("buttonLabelClosed");
       const when = S.status && S.status.opens_at ? formatWhen(S.status.opens_at) : null;
       line = when ? t("closedOpensAt", { when }) : t("closedLine");
+    } else if (S.mode === "refused") {
+      // the server does not allow this page's origin: say so, never the promise
+      label = t("buttonLabelRefused");
+      line = t("refusedLine");
     } else if (S.mode === "no_agent") {
       label = t("buttonLabelNoAgent");
       line = t("noAgentLine");
@@ -566,6 +576,10 @@
         actions.push(button(t("cancel"), closeAndForget, "secondary"));
         break;
       }
+      case "refused":
+        alert = t("refusedAlert");
+        actions.push(button(t("close"), closeAndForget));
+        break;
       case "connecting":
         main = t("connecting");
         break;
@@ -1175,6 +1189,10 @@
         iceServers: () => S.iceServers,
         active: () => ["joining", "active"].includes(S.phase), // the agent has the case
         cartLines: () => cleanCart(hostContext().cart).lines,
+        ageCheckSku: () => S.ageCheckSku,
+        // the kiosk page has its own place for prompts; elsewhere they are a message in the panel
+        container: () => document.getElementById("kiosk-prompts") || el.consent,
+        reveal: () => { if (!document.getElementById("kiosk-prompts")) openDialog(); },
       }))
       .catch((error) => console.warn("Helpwire: consent prompts are unavailable", error));
   }
@@ -1393,6 +1411,11 @@
       return;
     }
     await refreshStatus(); // fresh: an agent may have signed out since the page loaded
+    if (S.mode === "refused") {
+      S.phase = "refused";
+      openDialog();
+      return;
+    }
     if (S.mode === "closed" || S.mode === "no_agent") {
       S.phase = "intro";
       openDialog();
@@ -1481,7 +1504,7 @@
   function minimise() {
     if (!S.open) return;
     // a finished case has nothing to come back to
-    if (["intro", "callback", "done", "ended", "error"].includes(S.phase)) {
+    if (["intro", "refused", "callback", "done", "ended", "error"].includes(S.phase)) {
       closeAndForget();
       return;
     }
@@ -1535,6 +1558,7 @@
   // ------------------------------------------------------------------ display rules
 
   let statusRequest = null;
+  let refusalLogged = false;
 
   /** Ask the server whether to show the button here, and whether it may promise an answer. */
   function refreshStatus() {
@@ -1549,7 +1573,7 @@
     const position = oneOf(host.position ?? read(config.position), POSITIONS);
     if (position) query.set("position", position);
     statusRequest = fetch(`${SERVER}/api/widget/status?${query}`, { cache: "no-store", credentials: "omit" })
-      .then((response) => (response.ok ? response.json() : Promise.reject(response.status)))
+      .then(readStatus)
       .then((status) => {
         S.status = status;
         S.promiseSeconds = status.promise_seconds || S.promiseSeconds;
@@ -1560,6 +1584,13 @@
         else S.mode = "promise";
       })
       .catch((error) => {
+        if (error instanceof OriginRefused) {
+          // the shop owner's hint, once per page: which setting on the server lets this page in
+          if (!refusalLogged) console.error(`Helpwire: ${error.message}`);
+          refusalLogged = true;
+          S.mode = "refused";
+          return;
+        }
         // cannot ask: show the button anyway; a press then says honestly if support is unreachable
         console.warn("Helpwire: display status unavailable", error);
         S.mode = "promise";
@@ -1568,10 +1599,24 @@
         statusRequest = null;
         renderTexts();
         render();
+        if (S.mode === "refused") return; // the server would refuse these too
         logExposure();
         logProgress();
       });
     return statusRequest;
+  }
+
+  /** The server does not allow this page's origin (its diagnostic: origin_not_allowed). */
+  class OriginRefused extends Error {}
+
+  async function readStatus(response) {
+    if (response.ok) return response.json();
+    const body = await response.json().catch(() => null);
+    const error = body && body.error;
+    if (error && error.code === "origin_not_allowed") {
+      throw new OriginRefused(`${error.message} (code ${error.code}, setting ${error.setting})`);
+    }
+    throw new Error(`status ${response.status}`);
   }
 
   // ------------------------------------------------------------------ start
@@ -1613,6 +1658,21 @@
     ? new Promise((resolve) => document.addEventListener("DOMContentLoaded", resolve, { once: true }))
     : Promise.resolve()).then(start);
 
+  /**
+   * The kiosk's "Verifiera ålder via video": a case routed as an age check (topic age_check),
+   * whose video check of `sku` is asked as soon as an agent has it; within an open case, the
+   * check is asked in that case.
+   */
+  async function verifyAge(sku) {
+    S.ageCheckSku = String(sku);
+    if (S.phase !== "idle") {
+      openDialog();
+      if (window.HelpwireConsent) window.HelpwireConsent.render();
+      return;
+    }
+    await onLauncherPress();
+  }
+
   window.Helpwire = Object.freeze({
     /** Resolves when the widget has drawn itself. */
     ready,
@@ -1620,5 +1680,7 @@
     update: () => ready.then(refreshStatus),
     /** Open the overlay as if the button were pressed. */
     open: () => ready.then(onLauncherPress),
+    /** Open a video age check of the cart line `sku` (kiosks: a locked 18+ item). */
+    verifyAge: (sku) => ready.then(() => verifyAge(sku)),
   });
 })();

@@ -22,6 +22,10 @@
     closedLine: "Just nu är supporten stängd. Vi kan ringa upp dig.",
     closedOpensAt: "Just nu är supporten stängd. Vi öppnar {when}.",
     noAgentLine: "Ingen kan svara just nu. Vi kan ringa upp dig.",
+    // the server does not allow this page's origin (cors_allowed_origins): no promise, no press into nothing
+    buttonLabelRefused: "Hjälp – supporten kan inte nås från den här sidan just nu",
+    refusedLine: "Supporten kan inte nås från den här sidan just nu.",
+    refusedAlert: "Vi kan inte koppla dig till supporten från den här sidan just nu. Kontakta butiken på annat sätt.",
     // agents are signed in but busy: a press queues, with the honest estimate instead of the promise
     buttonLabelQueue: "Hjälp – alla är upptagna, väntetid cirka {minutes} min",
     queueLine: "Alla är upptagna just nu. Väntetid cirka {minutes} min.",
@@ -128,6 +132,9 @@
     closedLine: "Support is closed right now. We can call you back.",
     closedOpensAt: "Support is closed right now. We open {when}.",
     noAgentLine: "Nobody can answer right now. We can call you back.",
+    buttonLabelRefused: "Help – support cannot be reached from this page right now",
+    refusedLine: "Support cannot be reached from this page right now.",
+    refusedAlert: "We cannot connect you to support from this page right now. Please contact the shop another way.",
     buttonLabelQueue: "Help – everyone is busy, waiting time about {minutes} min",
     queueLine: "Everyone is busy right now. Waiting time about {minutes} min.",
     buttonLabelCase: "Help – show your open case",

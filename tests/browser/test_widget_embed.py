@@ -1,0 +1,188 @@
+"""The widget embedded on a shop of another origin: the shop page (docs/widget.md's complete
+example) on one loopback port, Helpwire on another. A listed origin chats with an agent; an
+unlisted one is told honestly that support cannot be reached, and its owner reads which setting
+to change in the browser console.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+
+from aiohttp import web
+from playwright.async_api import Browser, ConsoleMessage, Page, Request, expect
+
+from tests.support.live import LiveServer
+from tests.support.widget import (
+    DIALOG,
+    HELP_BUTTON,
+    PROMISE,
+    ROOT,
+    STATUS,
+    SV_PROMISE,
+    case_id_of,
+    open_page,
+    signed_in_agent,
+)
+
+Factory = Callable[..., AbstractAsyncContextManager[LiveServer]]
+DOC = Path(__file__).resolve().parents[2] / "docs" / "widget.md"
+DOC_SERVER = "https://help.example.se"
+
+
+def documented_shop_page(server_url: str) -> str:
+    """The complete shop page of docs/widget.md, pointing at the server under test."""
+    section = DOC.read_text().split("A complete shop page:", 1)[1]
+    match = re.search(r"```html\n(.*?)```", section, re.S)
+    assert match, "docs/widget.md lost its complete shop page"
+    page = match.group(1)
+    assert DOC_SERVER in page
+    return page.replace(DOC_SERVER, server_url)
+
+
+@asynccontextmanager
+async def shop_site(html: Callable[[], str]) -> AsyncIterator[str]:
+    """A tiny static web server for the shop's own page; yields its origin."""
+    async def index(request: web.Request) -> web.Response:
+        return web.Response(text=html(), content_type="text/html")
+
+    async def no_icon(request: web.Request) -> web.Response:
+        return web.Response(status=204)
+
+    app = web.Application()
+    app.router.add_get("/", index)
+    app.router.add_get("/favicon.ico", no_icon)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        await runner.cleanup()
+
+
+class PageWatch:
+    """What the shop page logged to its console and asked of the network."""
+
+    def __init__(self, page: Page) -> None:
+        self.console: list[ConsoleMessage] = []
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.sockets: list[str] = []
+        page.on("console", lambda message: self.console.append(message))
+        page.on("websocket", lambda socket: self.sockets.append(socket.url))
+        page.on("request", lambda request: self.requests.append(_url(request)))
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def console_errors(self) -> list[str]:
+        return [m.text for m in self.console if m.type == "error"]
+
+
+def _url(request: Request) -> str:
+    return request.url
+
+
+async def shop_page(browser: Browser, url: str) -> tuple[Page, PageWatch]:
+    context = await browser.new_context(viewport={"width": 1280, "height": 800}, reduced_motion="reduce")
+    page = await context.new_page()
+    watch = PageWatch(page)
+    await page.goto(url)
+    await page.wait_for_selector(f"{ROOT}:not([data-mode=loading])", state="attached")
+    return page, watch
+
+
+async def test_a_shop_on_a_listed_origin_embeds_the_widget_and_chats_with_an_agent(
+    browser: Browser, server_factory: Factory,
+) -> None:
+    server_url: list[str] = []
+    async with shop_site(lambda: documented_shop_page(server_url[0])) as shop, \
+            server_factory(cors_allowed_origins=[shop]) as server:
+        server_url.append(server.url)
+        assert shop != server.url  # another port: another origin
+        async with signed_in_agent(server, presence="available") as agent:
+            page, watch = await shop_page(browser, shop + "/")
+            try:
+                await expect(page.locator(PROMISE)).to_have_text(SV_PROMISE)
+                await page.click(HELP_BUTTON)
+                case_id = await case_id_of(page)
+                offer = await agent.accept_offer()
+                assert offer["case_id"] == case_id
+                await agent.say(case_id, "Hej! Hur kan jag hjälpa?")
+                agent_line = page.locator(f"{DIALOG} .hw-msg-agent p")
+                await expect(agent_line).to_have_text("Hej! Hur kan jag hjälpa?")
+                await expect(page.locator(STATUS)).to_have_text("Du chattar med Lisa")
+                box = page.get_by_role("textbox", name="Ditt meddelande")
+                await box.fill("Finns kaffet i större förpackning?")
+                await box.press("Enter")
+                said = await agent.client.wait_for(
+                    "chat_message", lambda d: d["sender"] == "customer" and d["case_id"] == case_id)
+                assert said["text"] == "Finns kaffet i större förpackning?"
+                # the socket went straight to the server's origin, from the shop's
+                ws_origin = server.url.replace("http://", "ws://", 1)
+                assert any(url.startswith(f"{ws_origin}/socket.io/") for url in watch.sockets), watch.sockets
+                assert watch.errors == []
+                assert watch.console_errors() == []
+            finally:
+                await page.context.close()
+
+
+async def test_a_shop_on_an_unlisted_origin_is_told_it_cannot_connect_and_its_owner_which_setting(
+    browser: Browser, server_factory: Factory,
+) -> None:
+    server_url: list[str] = []
+    async with shop_site(lambda: documented_shop_page(server_url[0])) as shop, \
+            server_factory(cors_allowed_origins=["https://shop.example.se"]) as server:
+        server_url.append(server.url)
+        # an agent is available: on an allowed page the button would promise 60 s
+        async with signed_in_agent(server, presence="available"):
+            page, watch = await shop_page(browser, shop + "/")
+            try:
+                await expect(page.locator(ROOT)).to_have_attribute("data-mode", "refused")
+                promise = page.locator(PROMISE)
+                await expect(promise).to_have_text("Supporten kan inte nås från den här sidan just nu.")
+                label = await page.get_attribute(HELP_BUTTON, "aria-label")
+                assert label == "Hjälp – supporten kan inte nås från den här sidan just nu"
+                hint = [text for text in watch.console_errors() if text.startswith("Helpwire:")]
+                assert len(hint) == 1, watch.console_errors()
+                assert shop in hint[0]
+                assert "cors_allowed_origins" in hint[0]
+                assert "origin_not_allowed" in hint[0]
+
+                await page.click(HELP_BUTTON)
+                dialog = page.get_by_role("dialog", name="Hjälp")
+                await expect(dialog).to_be_visible()
+                await expect(page.locator(f"{DIALOG} .hw-alert")).to_have_text(
+                    "Vi kan inte koppla dig till supporten från den här sidan just nu. "
+                    "Kontakta butiken på annat sätt.")
+                text = await page.locator(ROOT).inner_text()
+                assert "60 sek" not in text and "lovat" not in text
+                # no socket is tried that the server would refuse
+                assert watch.sockets == []
+                assert not any("/socket.io/" in url for url in watch.requests)
+                assert watch.errors == []
+                await page.get_by_role("button", name="Stäng").click()
+                await expect(dialog).to_be_hidden()
+                await expect(page.locator(PROMISE)).to_have_text(
+                    "Supporten kan inte nås från den här sidan just nu.")
+                # the status was asked again at the press: the hint is still printed once
+                assert len([t for t in watch.console_errors() if t.startswith("Helpwire:")]) == 1
+            finally:
+                await page.context.close()
+
+
+async def test_the_servers_own_shop_page_still_works_with_a_shop_origin_listed(
+    browser: Browser, server_factory: Factory,
+) -> None:
+    async with server_factory(cors_allowed_origins=["https://shop.example.se"]) as server, \
+            signed_in_agent(server, presence="available"):
+        page = await open_page(browser, server.url + "/")
+        try:
+            await expect(page.locator(PROMISE)).to_have_text(SV_PROMISE)
+            await page.click(HELP_BUTTON)
+            assert await case_id_of(page)
+        finally:
+            await page.context.close()
