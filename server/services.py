@@ -21,6 +21,7 @@ from .store import AgentRepository, AnalyticsRepository, CaseRepository, Databas
 
 if TYPE_CHECKING:
     from .media.sessions import MediaSessions
+    from .photos.service import PhotoService
     from .privacy.operations import PrivacyOperations
     from .runtime.outbox import OutboxWorker
 
@@ -50,5 +51,7 @@ class Services:
     guard: Guard
     #: how often each socket is pinged (the handlers say which sockets matter)
     pings: PingSchedule
+    #: photos customers send, cleaned and held in memory while their case is open (server/photos)
+    photos: PhotoService
     #: told the code of every error answered to a Socket.IO client (the metrics count them)
     error_observers: list[Callable[[str], None]] = field(default_factory=list)

@@ -348,11 +348,26 @@ class AgeChecked(_Event):
     method: str
 
 
+@dataclass(frozen=True)
+class PhotoSent(_Event):
+    """The customer sent a photo to the agent: that it happened and how large, never the photo
+    (its cleaned copy lives in memory only while the case is open, server/photos)."""
+
+    TYPE = "photo"
+
+    photo_id: str
+    width: int
+    height: int
+    size_bytes: int
+    #: what the upload was: JPEG, PNG or WEBP (the agent always gets a cleaned JPEG)
+    source_type: str
+
+
 HistoryEvent = (
     CaseOpened | Queued | Offered | Answered | WrapUp | Closed | Abandoned | CallbackRequested
     | Overflowed | CallbackSuggested | ChatLineSent | CustomerEndedChat | CustomerDropped
     | FeedbackReceived | ChannelChanged | CallProposed | CallDeclined | CallConnected | CallFailed
-    | MediaPathChosen | Marked | ConsentRecorded | AgeChecked
+    | MediaPathChosen | Marked | ConsentRecorded | AgeChecked | PhotoSent
 )
 
 HISTORY_EVENT_TYPES: tuple[type[HistoryEvent], ...] = get_args(HistoryEvent)
