@@ -19,6 +19,7 @@ from ..core.clock import Clock
 from ..core.effects import ForgetCase
 from ..core.engine import CaseEngine
 from ..core.errors import PhotoNotFound
+from ..core.events import PhotoShared
 from ..logs import get_logger
 from ..runtime.hub import Hub
 from ..security.ratelimit import TokenBucket
@@ -96,13 +97,14 @@ class PhotoService:
             self.memory.release(len(data))
         del data
         self.engine.photo_agent(case_id)  # the case may have moved on while it was cleaned
+        self.memory.check_room(case_id, len(clean.data))  # before the history says it was sent
         photo_id = uuid.uuid4().hex
-        now = self.engine.clock.now()
-        self.memory.keep(HeldPhoto(photo_id, case_id, now, clean))
+        outcomes = self.engine.photo(case_id, photo_id, clean.width, clean.height,
+                                     len(clean.data), clean.source_type, clean.media_type)
+        now = next(o.at for o in outcomes if isinstance(o, PhotoShared))
+        self.memory.keep(HeldPhoto(photo_id, case_id, now, clean))  # fits: nothing awaited since
         try:
-            await self.hub.run(self.engine.photo(
-                case_id, photo_id, clean.width, clean.height, len(clean.data), clean.source_type,
-                clean.media_type))
+            await self.hub.run(outcomes)
         except BaseException:
             self.memory.forget(photo_id)
             raise

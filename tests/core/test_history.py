@@ -41,6 +41,7 @@ from server.core.history import (
     MediaPathChosen,
     Offered,
     Overflowed,
+    PhotoSent,
     Queued,
     Stored,
     WrapUp,
@@ -90,6 +91,8 @@ FACTS: list[HistoryEvent] = [
     ConsentRecorded(T0 + 18, scope="age_check_video", event="granted", grant_id="g-1",
                     by="customer", duration=30.0),
     AgeChecked(T0 + 19, sku="A-18", agent="lisa", outcome="approved", method="video"),
+    PhotoSent(T0 + 20, photo_id="p-1", width=1600, height=1200, size_bytes=182_000,
+              source_type="JPEG"),
 ]
 
 #: one history per way through the machine, with every kind of state change
