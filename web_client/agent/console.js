@@ -7,6 +7,7 @@ import { formatClock, formatMoney, getLanguage, has, setLanguage, t } from "./me
 import "/static/widget/helpwire-call.js";
 // screen share and video age check (docs/protocol.md, "Consent")
 import { ConsentPanel } from "./consent.js";
+import { releasePhotos, showPhoto } from "./photos.js";
 
 const SESSION_KEY = "helpwire.agent.session";
 const LANGUAGE_KEY = "helpwire.agent.language";
@@ -1690,7 +1691,14 @@ const handlers = {
     if (view.state === "active") view.setState("wrap_up");
   },
   feedback: (payload) => caseOf(payload)?.setRating(payload.rating),
-  case_closed: (payload) => caseOf(payload)?.markClosed(),
+  case_closed: (payload) => {
+    caseOf(payload)?.markClosed();
+    releasePhotos(payload?.case_id);
+  },
+  photo_shared: (payload) => {
+    const view = caseOf(payload);
+    if (view) showPhoto(view, payload, () => state.session?.token);
+  },
   media_proposed: (payload) => caseOf(payload)?.onMediaProposed(payload),
   media_declined: (payload) => caseOf(payload)?.onMediaDeclined(payload),
   media_state: (payload) => caseOf(payload)?.onMediaState(payload),
