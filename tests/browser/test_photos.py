@@ -99,6 +99,7 @@ async def test_a_photo_from_the_widget_reaches_the_console_without_exif_and_no_f
         {"name": "IMG_0001.HEIC", "mimeType": "image/heic", "buffer": heic_header()})
     refused = shop.locator(f"{DIALOG} .hw-photo[data-photo=failed]")
     await expect(refused).to_have_attribute("data-error-code", "photo_type_refused")
-    await expect(refused.locator(".hw-photo-status")).to_have_text(re.compile("^HEIC-bilder kan vi inte läsa"))
+    await expect(refused.locator(".hw-photo-status")).to_have_text(
+        re.compile("^HEIC-bilder kan vi inte läsa"))
     await expect(panel.locator(".msg-photo")).to_have_count(1)
     assert errors == [], errors

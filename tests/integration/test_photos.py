@@ -3,13 +3,18 @@ fetched with the agent token, refused with stable codes, gone when the case is o
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
+import pytest
+from PIL import Image
 
 from server.core.history import PhotoSent
+from server.photos.sanitise import CleanPhoto, PhotoLimits, sanitise
 from tests.integration.helpers import active_case, agent, customer, ok, press_help
 from tests.support.live import LiveServer
 from tests.support.photos import assert_clean_jpeg, encoded, heic_header, jpeg_with_metadata, picture
@@ -20,7 +25,7 @@ Factory = Callable[..., AbstractAsyncContextManager[LiveServer]]
 async def upload(server: LiveServer, token: str, data: bytes,
                  content_type: str = "image/jpeg") -> tuple[int, dict[str, Any]]:
     async with aiohttp.ClientSession() as http, http.post(
-        f"{server.url}/api/photos", data=data,
+        f"{server.url}/api/photos", data=io.BytesIO(data),
         headers={"Authorization": f"Bearer {token}", "Content-Type": content_type},
     ) as response:
         return response.status, await response.json()
@@ -82,6 +87,18 @@ async def test_refusals_carry_stable_codes(server_factory: Factory) -> None:
         assert (await upload(server, token, photo + b"\x00" * (50_000 - len(photo))))[0] == 201
         got, body = await upload(server, token, photo + b"\x00" * (50_001 - len(photo)))
         assert (got, body["error"]["code"]) == (413, "photo_too_large")
+        # sent in chunks without a Content-Length: refused once the read passes the limit
+        async def chunks() -> AsyncIterator[bytes]:
+            for _ in range(10):
+                yield b"\xff" * 10_000
+
+        async with aiohttp.ClientSession() as http, http.post(
+            f"{server.url}/api/photos", data=chunks(),
+            headers={"Authorization": f"Bearer {token}"},
+        ) as response:
+            assert response.request_info.headers.get("Transfer-Encoding") == "chunked"
+            assert (response.status, (await response.json())["error"]["code"]) == (
+                413, "photo_too_large")
         got, body = await upload(server, "forged-token", photo)
         assert (got, body["error"]["code"]) == (401, "invalid_token")
 
@@ -133,3 +150,44 @@ async def test_photos_are_dropped_when_the_case_is_over(server: LiveServer) -> N
     assert memory.get(photo_id) is None and memory.used == 0
     got, _, _ = await fetch(server, lisa.token, photo_id)
     assert got == 404
+
+
+async def test_photos_are_cleaned_in_the_photo_threads_never_on_the_event_loop(
+    server: LiveServer, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    threads: list[str] = []
+
+    def watched(data: bytes, limits: PhotoLimits) -> CleanPhoto:
+        threads.append(threading.current_thread().name)
+        return sanitise(data, limits)
+
+    monkeypatch.setattr("server.photos.service.sanitise", watched)
+    lisa = await agent(server, "lisa", "Lisa")
+    _, _, ack = await active_case(server, lisa)
+    assert (await upload(server, ack["case_token"], jpeg_with_metadata()))[0] == 201
+    assert len(threads) == 1 and threads[0].startswith("helpwire-photo"), threads
+    assert threads[0] != threading.main_thread().name
+
+
+async def test_the_server_memory_budget_counts_uploads_being_cleaned(server_factory: Factory) -> None:
+    budget = 1024 * 1024
+    async with server_factory(photos={"memory_budget_bytes": budget, "case_budget_bytes": budget,
+                                      "max_bytes": 4 * budget}) as server:
+        lisa = await agent(server, "lisa", "Lisa")
+        _, _, ack = await active_case(server, lisa)
+        noise = encoded(Image.effect_noise((900, 900), 128).convert("RGB"), "PNG")
+        assert len(noise) > budget
+        got, body = await upload(server, ack["case_token"], noise)
+        assert (got, body["error"]["code"]) == (503, "photo_memory_full"), body
+        assert server.services.photos.memory.in_flight == 0
+
+
+async def test_a_kiosk_sends_a_photo_from_its_camera_like_a_shop_customer(server: LiveServer) -> None:
+    lisa = await agent(server, "lisa", "Lisa")
+    kiosk = await customer(server, "/kiosk", {"kiosk_id": "kassa-3"})
+    ack = await press_help(kiosk, {"store": "ica-maxi-lund", "language": "sv"})
+    offer = await lisa.client.wait_for("offer", lambda o: o["case_id"] == ack["case_id"])
+    ok(await lisa.call("offer_accept", {"case_id": offer["case_id"]}))
+    got, body = await upload(server, ack["case_token"], encoded(picture(640, 480), "WEBP"))
+    assert got == 201, body
+    await lisa.client.wait_for("photo_shared", lambda p: p["case_id"] == ack["case_id"])
