@@ -387,6 +387,14 @@ INTO: dict[CaseState, type[HistoryEvent]] = {
 }
 
 
+def photos_sent(case: Case, for_agent: bool) -> list[dict[str, Any]]:
+    """The photos a case's customer sent, as the views list them. Never their bytes: the agent
+    fetches ``url`` while the case is open; the customer's view only says that they were sent."""
+    return [{"photo_id": e.photo_id, "at": e.at, "width": e.width, "height": e.height,
+             "bytes": e.size_bytes, **({"url": f"/api/photos/{e.photo_id}"} if for_agent else {})}
+            for e in case.events if isinstance(e, PhotoSent)]
+
+
 # ---------------------------------------------------------------- folding
 
 

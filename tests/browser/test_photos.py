@@ -102,4 +102,13 @@ async def test_a_photo_from_the_widget_reaches_the_console_without_exif_and_no_f
     await expect(refused.locator(".hw-photo-status")).to_have_text(
         re.compile("^HEIC-bilder kan vi inte läsa"))
     await expect(panel.locator(".msg-photo")).to_have_count(1)
+
+    # a reload on either side: the console shows the photo again, the widget says one was sent
+    await console.reload()
+    panel = console.locator(f'[role="tabpanel"][data-case-id="{case_id}"]')
+    await expect(panel.locator(".msg-photo[data-photo=shown] img")).to_be_visible()
+    await expect(panel.locator(".msg-photo")).to_have_count(1)
+    await shop.reload()
+    await expect(shop.locator(f"{DIALOG} .hw-photo[data-photo=sent]")).to_have_text(
+        "Du: Du skickade ett foto.")
     assert errors == [], errors

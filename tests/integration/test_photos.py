@@ -60,6 +60,11 @@ async def test_a_photo_reaches_the_cases_agent_clean_and_the_history_records_onl
     assert "photo_shared" not in omar.client.received
     assert (await fetch(server, omar.token, photo["photo_id"]))[0] == 404
     assert "photo_shared" not in client.received
+    # both sides' case views list it (a reconnecting console fetches it again), never its bytes
+    listed = {k: photo[k] for k in ("photo_id", "at", "width", "height", "bytes")}
+    engine = server.services.engine
+    assert engine.agent_view(case_id)["photos"] == [{**listed, "url": shared["url"]}]
+    assert engine.customer_view(case_id)["photos"] == [listed]
     # the history holds the fact, not the photo
     case = server.services.engine.case(case_id)
     sent = [e for e in case.events if isinstance(e, PhotoSent)]

@@ -7,7 +7,7 @@ import { formatClock, formatMoney, getLanguage, has, setLanguage, t } from "./me
 import "/static/widget/helpwire-call.js";
 // screen share and video age check (docs/protocol.md, "Consent")
 import { ConsentPanel } from "./consent.js";
-import { releasePhotos, showPhoto } from "./photos.js";
+import { releasePhotos, showPhoto, showPhotos } from "./photos.js";
 
 const SESSION_KEY = "helpwire.agent.session";
 const LANGUAGE_KEY = "helpwire.agent.language";
@@ -793,11 +793,14 @@ function upsertCase(data) {
   if (!data?.case_id) return null;
   state.assignedThisConnection.add(data.case_id);
   let view = state.cases.get(data.case_id);
+  const token = () => state.session?.token;
   if (view) {
     view.update(data);
+    showPhotos(view, data.photos, token);
     return view;
   }
   view = new CaseView(data);
+  showPhotos(view, data.photos, token);
   state.cases.set(view.id, view);
   $("#case-tabs").append(view.tab);
   $("#case-panels").append(view.panel);

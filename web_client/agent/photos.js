@@ -60,7 +60,12 @@ export async function showPhoto(view, photo, token) {
     el("p", { class: "msg-meta" }, el("span", { class: "msg-sender", text: text("from") }), " ",
       el("time", { datetime: new Date(at * 1000).toISOString(), text: formatClock(at) })),
     frame);
-  view.log.append(li);
+  // in time order among the messages (a reconnect lists the photos after the messages)
+  const later = Array.from(view.log.children).find((item) => {
+    const time = item.querySelector("time[datetime]");
+    return time && Date.parse(time.getAttribute("datetime")) > at * 1000;
+  });
+  view.log.insertBefore(li, later ?? null);
   view.scrollToEnd?.();
   let response;
   try {
@@ -87,6 +92,11 @@ export async function showPhoto(view, photo, token) {
   status.replaceWith(open);
   li.dataset.photo = "shown";
   view.scrollToEnd?.();
+}
+
+/** The photos a case view lists (AgentCaseView.photos, after a reconnect or a reload). */
+export function showPhotos(view, photos, token) {
+  for (const photo of photos ?? []) showPhoto(view, { ...photo, case_id: view.id }, token);
 }
 
 /** The case is closed: its photos' object URLs go (the server dropped the photos already). */

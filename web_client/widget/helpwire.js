@@ -411,6 +411,14 @@
     });
   }
 
+  /** A photo sent before a reload: the line says so (the photo itself is the agent's to see). */
+  function addSentPhoto(photo) {
+    if (!/^\w+$/.test(photo.photo_id) || el.log.querySelector(`[data-photo-id="${photo.photo_id}"]`)) return;
+    el.log.appendChild(h("li", {
+      class: "hw-msg hw-msg-customer hw-photo", "data-photo": "sent", "data-photo-id": photo.photo_id,
+    }, h("span", { class: "hw-sr", text: `${t("you")}: ` }), h("p", { text: t("photoSentEarlier") })));
+  }
+
   // ------------------------------------------------------------------ the DOM
 
   const el = {};
@@ -1296,6 +1304,7 @@
     S.promiseSeconds = view.promise_seconds || S.promiseSeconds;
     if (view.agent_name) S.agentName = view.agent_name;
     for (const message of view.messages || []) addMessage(message, null, false);
+    for (const photo of view.photos || []) addSentPhoto(photo);
     const state = view.state;
     if (WAITING.includes(state)) {
       S.phase = "queued";

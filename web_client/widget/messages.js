@@ -83,6 +83,7 @@
     photoPreviewAlt: "Ditt foto",
     photoSending: "Skickar fotot… {percent} %",
     photoSent: "Fotot är skickat. Bara den som hjälper dig ser det, och det sparas inte.",
+    photoSentEarlier: "Du skickade ett foto.",
     photoErrors: {
       photo_too_large: "Fotot är för stort. Välj ett mindre foto eller ta en skärmbild av det.",
       photo_too_many_pixels: "Fotot har för hög upplösning. Ta en skärmbild av det och skicka den i stället.",
@@ -199,6 +200,7 @@
     photoPreviewAlt: "Your photo",
     photoSending: "Sending the photo… {percent}%",
     photoSent: "Photo sent. Only the person helping you sees it, and it is not saved.",
+    photoSentEarlier: "You sent a photo.",
     photoErrors: {
       photo_too_large: "The photo is too large. Choose a smaller photo or take a screenshot of it.",
       photo_too_many_pixels: "The photo's resolution is too high. Take a screenshot of it and send that instead.",

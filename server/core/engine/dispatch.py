@@ -9,6 +9,7 @@ from ..agents import AgentProfile, AgentStatus, Presence
 from ..case import Case
 from ..errors import OfferNotFound
 from ..events import AgentJoined, AgentLost, CaseAssigned, OfferMade, OfferWithdrawn, PresenceChanged
+from ..history import photos_sent
 from ..state import Offer, QueueEntry
 from .base import EngineBase, Outcome, S, summary
 
@@ -213,5 +214,6 @@ class Dispatch(EngineBase):
                     for line in case.context.get("cart", {}).get("lines", [])), 2),
             "created_at": case.created_at,
             "messages": [m.as_payload() for m in self.chats.of(case.id)],
+            "photos": photos_sent(case, for_agent=True),
             "customer_connected": self._memo_of(case.id).customer_lost_at is None,
         }
