@@ -9,6 +9,7 @@ of the upload can ride along; only JFIF's own header is written.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -102,9 +103,11 @@ def _clean(data: bytes, kind: str, limits: PhotoLimits) -> CleanPhoto:
             raise PhotoTooManyPixels(
                 f"the photo is {width}×{height} = {width * height} pixels; the limit is"
                 f" {limits.max_pixels} (setting photos.max_pixels)")
-        if kind == "JPEG":
-            # decode at the smallest 1/2, 1/4 or 1/8 scale still at least max_side: faster, less memory
-            image.draft("RGB", (limits.max_side, limits.max_side))
+        if kind == "JPEG" and max(width, height) > limits.max_side:
+            # decode at the coarsest 1/2, 1/4 or 1/8 scale still at least the cleaned copy's size:
+            # a 12 MP photo is decoded at 3 MP, in a quarter of the time and memory
+            scale = limits.max_side / max(width, height)
+            image.draft("RGB", (math.ceil(width * scale), math.ceil(height * scale)))
         image.load()
         upright = ImageOps.exif_transpose(image)
         pixels = _flattened(upright)
