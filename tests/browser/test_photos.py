@@ -11,14 +11,30 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from playwright.async_api import Browser, Page, Route, expect
+import pytest
+from playwright.async_api import Browser, Page, Route, ViewportSize, expect
 
 from tests.support.live import LiveServer
 from tests.support.photos import assert_clean_jpeg, heic_header, jpeg_with_metadata
-from tests.support.widget import DIALOG, HELP_BUTTON, MOBILE, STATUS, case_id_of, open_page
+from tests.support.widget import (
+    DESKTOP,
+    DIALOG,
+    HELP_BUTTON,
+    MOBILE,
+    STATUS,
+    case_id_of,
+    open_page,
+    serious_axe_violations,
+)
 from tests.support.write_audit import watching_writes
 
 PHOTO_BUTTON = f"{DIALOG} button[data-action=photo]"
+#: the element at the centre of the node is the node itself (or inside it): a tap reaches it
+HIT_TESTABLE = """(node) => {
+  const box = node.getBoundingClientRect();
+  const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+  return hit !== null && (hit === node || node.contains(hit));
+}"""
 
 
 async def signed_in_console(browser: Browser, server: LiveServer, errors: list[str]) -> Page:
@@ -34,13 +50,14 @@ async def signed_in_console(browser: Browser, server: LiveServer, errors: list[s
     return page
 
 
+@pytest.mark.parametrize("viewport", [MOBILE, DESKTOP], ids=["phone", "desktop"])
 async def test_a_photo_from_the_widget_reaches_the_console_without_exif_and_no_file_is_written(
-    server: LiveServer, browser: Browser, artifacts: Path,
+    server: LiveServer, browser: Browser, artifacts: Path, axe_source: str, viewport: ViewportSize,
 ) -> None:
     await server.create_agent("lisa", "Lisa")
     errors: list[str] = []
     console = await signed_in_console(browser, server, errors)
-    shop = await open_page(browser, server.url + "/", viewport=MOBILE)
+    shop = await open_page(browser, server.url + "/", viewport=viewport)
     shop.on("pageerror", lambda error: errors.append(str(error)))
     await shop.click(HELP_BUTTON)
     await expect(shop.locator(f"{DIALOG}[data-case-id]")).to_have_count(1)
@@ -89,8 +106,11 @@ async def test_a_photo_from_the_widget_reaches_the_console_without_exif_and_no_f
     assert_clean_jpeg(received)  # EXIF (GPS, camera), ICC profile, comment: gone
     assert received[:2] == b"\xff\xd8" and len(received) < len(upload) * 2
     assert watch.strays() == [], f"files opened for writing while the photo was sent: {watch.strays()}"
-    await shop.screenshot(path=artifacts / "widget-photo-sent.png")
-    await console.screenshot(path=artifacts / "console-photo-shown.png")
+    await shop.screenshot(path=artifacts / f"widget-photo-sent-{viewport['width']}.png")
+    # the panel with a photo in it: no serious accessibility violation, the button reachable
+    assert await serious_axe_violations(shop, axe_source) == []
+    assert await shop.locator(PHOTO_BUTTON).evaluate(HIT_TESTABLE), "the photo button is covered"
+    await console.screenshot(path=artifacts / f"console-photo-shown-{viewport['width']}.png")
 
     # a HEIC from an iPhone is refused with words that say what to do
     async with shop.expect_file_chooser() as chooser:
