@@ -18,6 +18,7 @@ from .insights import Insights, setup_routes
 from .insights.wiring import INSIGHTS, METRICS
 from .logs import get_logger
 from .media.sessions import MediaSessions
+from .photos.service import PhotoService
 from .privacy.operations import PrivacyOperations
 from .privacy.purge import RetentionPurge, pseudonym_key
 from .runtime.hub import Hub
@@ -40,7 +41,7 @@ from .signalling.pings import PingSchedule
 from .signalling.rooms import AGENT_NS, CUSTOMER_NS, KIOSK_NS
 from .signalling.transport import closing_without_cycles
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
-from .web import api, cors, errors, headers, ingest, pages, privacy_api, widget_api
+from .web import api, cors, errors, headers, ingest, pages, photos_api, privacy_api, widget_api
 from .web.keys import SERVICES, SETTINGS
 from .web.origins import OriginPolicy
 
@@ -113,6 +114,7 @@ def create_app(
     app.add_routes(widget_api.routes)
     app.add_routes(ingest.routes)
     app.add_routes(privacy_api.routes)
+    app.add_routes(photos_api.routes)
     setup_routes(app)  # /metrics, /supervisor
     if settings.demo:
         app[ingest.DEMO_INGEST_KEY] = ingest.new_demo_key()
@@ -170,6 +172,7 @@ def create_app(
         resumed,  # before any timer or socket: live cases are back first
         running(lambda a: a[SERVICES].hub),
         running(lambda a: a[SERVICES].media),
+        running(lambda a: a[SERVICES].photos),
         running(lambda a: a[INSIGHTS]),
         running(lambda a: RetentionPurge(a[SERVICES].database, settings.privacy,
                                          a[SERVICES].engine.clock,
@@ -247,6 +250,8 @@ def _wire(
     cases.delivery_listeners.append(outbox.wake)  # a committed row is attempted at once
     media = MediaSessions(settings, engine, hub)
     hub.observers.append(media.after_effects)
+    photos = PhotoService(settings.photos, engine, hub, engine.clock)
+    hub.observers.append(photos.after_effects)
     services = Services(
         settings=settings,
         database=database,
@@ -265,6 +270,7 @@ def _wire(
         guard=Guard(settings.security, clock or SystemClock()),
         pings=pings,
         shared_dispatch=shared,
+        photos=photos,
     )
     sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
     sio.register_namespace(KioskNamespace(KIOSK_NS, services))

@@ -22,6 +22,7 @@ from .store import AgentRepository, AnalyticsRepository, CaseRepository, Databas
 
 if TYPE_CHECKING:
     from .media.sessions import MediaSessions
+    from .photos.service import PhotoService
     from .privacy.operations import PrivacyOperations
     from .runtime.outbox import OutboxWorker
 
@@ -51,6 +52,8 @@ class Services:
     guard: Guard
     #: how often each socket is pinged (the handlers say which sockets matter)
     pings: PingSchedule
+    #: photos customers send, cleaned and held in memory while their case is open (server/photos)
+    photos: PhotoService
     #: the node's view of the dispatch state shared through Redis ([cluster] redis_url), if any
     shared_dispatch: WriteThroughDispatchState | None = None
     #: told the code of every error answered to a Socket.IO client (the metrics count them)

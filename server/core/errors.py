@@ -93,3 +93,47 @@ class OriginNotAllowed(HelpwireError):
     asked for the widget's status: the shop owner is told which setting to change."""
 
     code = "origin_not_allowed"
+
+
+class PhotoRefused(HelpwireError):
+    """A photo the server will not take; the code says why (docs/photos.md)."""
+
+    code = "photo_refused"
+
+
+class PhotoTooLarge(PhotoRefused):
+    code = "photo_too_large"
+
+
+class PhotoTooManyPixels(PhotoRefused):
+    code = "photo_too_many_pixels"
+
+
+class PhotoTypeRefused(PhotoRefused):
+    code = "photo_type_refused"
+
+
+class PhotoUnreadable(PhotoRefused):
+    code = "photo_unreadable"
+
+
+class PhotoNeedsAgent(PhotoRefused):
+    """Photos go to the case's agent: there must be one (the case is active)."""
+
+    code = "photo_needs_agent"
+
+
+class PhotoCaseBudgetFull(PhotoRefused):
+    code = "photo_case_budget_full"
+
+
+class PhotoMemoryFull(PhotoRefused):
+    """The server's photo memory is full for now: try again shortly."""
+
+    code = "photo_memory_full"
+
+
+class PhotoNotFound(HelpwireError):
+    """No such photo for this agent: never sent, its case is over, or not their case."""
+
+    code = "photo_not_found"

@@ -229,12 +229,26 @@ class NoteShared:
     note: Note
 
 
+@dataclass(frozen=True)
+class PhotoShared:
+    """The customer sent a photo: its agent may fetch the cleaned copy (never stored)."""
+
+    case_id: str
+    agent_id: str
+    photo_id: str
+    at: float
+    width: int
+    height: int
+    size_bytes: int
+    media_type: str
+
+
 DomainEvent = (
     QueuePosition | QueuesChanged | CallbackOffered | CallbackConfirmed | TechnicalError
     | OfferMade | OfferWithdrawn | AgentJoined | CaseAssigned | PresenceChanged
     | CustomerConnection | CustomerLost | AgentLost | ChatLine | ChatDelivered | Typing
     | CustomerEnded | WrapUpStarted | CaseClosed | FeedbackGiven | CaseTransferred
-    | TransferFailed | NoteShared
+    | TransferFailed | NoteShared | PhotoShared
 )
 
 #: the same union as a tuple, for isinstance checks

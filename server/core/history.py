@@ -395,11 +395,27 @@ class AgeChecked(_Event):
     method: str
 
 
+@dataclass(frozen=True)
+class PhotoSent(_Event):
+    """The customer sent a photo to the agent: that it happened and how large, never the photo
+    (its cleaned copy lives in memory only while the case is open, server/photos)."""
+
+    TYPE = "photo"
+
+    photo_id: str
+    width: int
+    height: int
+    size_bytes: int
+    #: what the upload was: JPEG, PNG or WEBP (the agent always gets a cleaned JPEG)
+    source_type: str
+
+
 HistoryEvent = (
     CaseOpened | Queued | Offered | Answered | WrapUp | Closed | Abandoned | CallbackRequested
     | Overflowed | CallbackSuggested | ChatLineSent | CustomerEndedChat | CustomerDropped
     | FeedbackReceived | ChannelChanged | CallProposed | CallDeclined | CallConnected | CallFailed
     | MediaPathChosen | Marked | ConsentRecorded | AgeChecked | Transferred | NoteAdded
+    | PhotoSent
 )
 
 HISTORY_EVENT_TYPES: tuple[type[HistoryEvent], ...] = get_args(HistoryEvent)
@@ -418,6 +434,14 @@ INTO: dict[CaseState, type[HistoryEvent]] = {
     cls.TO: cls for cls in HISTORY_EVENT_TYPES
     if cls.TO is not None and not getattr(cls, "SECONDARY", False)
 }
+
+
+def photos_sent(case: Case, for_agent: bool) -> list[dict[str, Any]]:
+    """The photos a case's customer sent, as the views list them. Never their bytes: the agent
+    fetches ``url`` while the case is open; the customer's view only says that they were sent."""
+    return [{"photo_id": e.photo_id, "at": e.at, "width": e.width, "height": e.height,
+             "bytes": e.size_bytes, **({"url": f"/api/photos/{e.photo_id}"} if for_agent else {})}
+            for e in case.events if isinstance(e, PhotoSent)]
 
 
 # ---------------------------------------------------------------- folding

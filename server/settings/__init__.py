@@ -21,6 +21,7 @@ from pydantic_settings import (
 from ..core.display import DisplayRules
 from .cluster import ClusterSettings
 from .durability import DurabilitySettings
+from .photos import PhotoSettings
 from .privacy import PrivacySettings
 from .reports import AbTestSettings, ReportSettings
 from .security import SecuritySettings
@@ -177,6 +178,10 @@ class Settings(BaseSettings):
         default_factory=lambda: ["needs_verification", "visual_fault"]
     )
 
+    # --- photos a customer sends: cleaned, kept in memory only while the case is open ------
+    #: limits, formats and memory budgets (docs/photos.md)
+    photos: PhotoSettings = Field(default_factory=PhotoSettings)
+
     # --- consented media: kiosk screen share, video age check (consent/, docs/media.md) --
     #: how long a kiosk's screen share lasts after one tap; at most 300 (refused above)
     screen_share_seconds: float = Field(300.0, gt=0)
@@ -283,6 +288,8 @@ class Settings(BaseSettings):
                              " (the handshake announces the longer one)")
         if self.pos_webhook_url and not self.pos_webhook_secret:
             raise ValueError("pos_webhook_url needs pos_webhook_secret (the HMAC key)")
+        if self.photos.case_budget_bytes > self.photos.memory_budget_bytes:
+            raise ValueError("photos.case_budget_bytes cannot exceed photos.memory_budget_bytes")
         if self.outbox_lease_seconds <= self.outbox_attempt_timeout_seconds:
             raise ValueError("outbox_lease_seconds must exceed outbox_attempt_timeout_seconds,"
                              " or a slow attempt could be made twice at once")

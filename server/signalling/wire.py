@@ -35,6 +35,7 @@ from ..core.events import (
     NoteShared,
     OfferMade,
     OfferWithdrawn,
+    PhotoShared,
     PresenceChanged,
     QueuePosition,
     QueuesChanged,
@@ -228,6 +229,15 @@ def _(event: TransferFailed) -> list[Message]:
 @messages.register
 def _(event: NoteShared) -> list[Message]:
     return [ToAgent(event.agent_id, "note", event.note.as_payload())]
+
+
+@messages.register
+def _(event: PhotoShared) -> list[Message]:
+    return [ToAgent(event.agent_id, "photo_shared", {
+        "case_id": event.case_id, "photo_id": event.photo_id, "at": event.at,
+        "width": event.width, "height": event.height, "bytes": event.size_bytes,
+        "media_type": event.media_type, "url": f"/api/photos/{event.photo_id}",
+    })]
 
 
 def _to_role(role: str, case_id: str, agent_id: str | None, event: str,

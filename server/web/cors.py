@@ -21,6 +21,7 @@ WIDGET_PATHS = frozenset({
     "/api/ab/assignment",
     "/api/sessions/exposure",
     "/api/sessions/progress",
+    "/api/photos",  # the customer's photo upload (Bearer case token)
 })
 #: the endpoint that answers a refused origin with the diagnostic instead of silence
 DIAGNOSTIC_PATH = "/api/widget/status"
@@ -65,7 +66,7 @@ async def widget_cors(request: web.Request, handler: Any) -> web.StreamResponse:
             preflight.headers.update({
                 "Access-Control-Allow-Origin": origin,
                 "Access-Control-Allow-Methods": "GET, POST",
-                "Access-Control-Allow-Headers": "Content-Type",
+                "Access-Control-Allow-Headers": "Content-Type, Authorization",
                 "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE_SECONDS),
                 "Vary": "Origin",
             })

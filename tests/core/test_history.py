@@ -43,6 +43,7 @@ from server.core.history import (
     NoteAdded,
     Offered,
     Overflowed,
+    PhotoSent,
     Queued,
     Stored,
     Transferred,
@@ -94,6 +95,8 @@ FACTS: list[HistoryEvent] = [
                     by="customer", duration=30.0),
     AgeChecked(T0 + 19, sku="A-18", agent="lisa", outcome="approved", method="video"),
     NoteAdded(T0 + 20, note_id="n-1", agent_id="lisa", note_kind="internal"),
+    PhotoSent(T0 + 20, photo_id="p-1", width=1600, height=1200, size_bytes=182_000,
+              source_type="JPEG"),
 ]
 
 #: one history per way through the machine, with every kind of state change

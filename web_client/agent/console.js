@@ -10,6 +10,7 @@ import { ConsentPanel } from "./consent.js";
 // transfer, internal and wrap-up notes, earlier cases (docs/protocol.md, "Transfer and notes")
 import { TransferPanel, transferSummary } from "./transfer.js";
 import { NotesPanel } from "./notes.js";
+import { releasePhotos, showPhoto, showPhotos } from "./photos.js";
 
 const SESSION_KEY = "helpwire.agent.session";
 const LANGUAGE_KEY = "helpwire.agent.language";
@@ -798,11 +799,14 @@ function upsertCase(data) {
   if (!data?.case_id) return null;
   state.assignedThisConnection.add(data.case_id);
   let view = state.cases.get(data.case_id);
+  const token = () => state.session?.token;
   if (view) {
     view.update(data);
+    showPhotos(view, data.photos, token);
     return view;
   }
   view = new CaseView(data);
+  showPhotos(view, data.photos, token);
   state.cases.set(view.id, view);
   $("#case-tabs").append(view.tab);
   $("#case-panels").append(view.panel);
@@ -1709,7 +1713,14 @@ const handlers = {
     if (view.state === "active") view.setState("wrap_up");
   },
   feedback: (payload) => caseOf(payload)?.setRating(payload.rating),
-  case_closed: (payload) => caseOf(payload)?.markClosed(),
+  case_closed: (payload) => {
+    caseOf(payload)?.markClosed();
+    releasePhotos(payload?.case_id);
+  },
+  photo_shared: (payload) => {
+    const view = caseOf(payload);
+    if (view) showPhoto(view, payload, () => state.session?.token);
+  },
   media_proposed: (payload) => caseOf(payload)?.onMediaProposed(payload),
   media_declined: (payload) => caseOf(payload)?.onMediaDeclined(payload),
   media_state: (payload) => caseOf(payload)?.onMediaState(payload),

@@ -368,6 +368,62 @@
   // socket.io is ~50 kB: it is fetched only when a case starts or resumes
   const loadIo = () => loadScript(`${SERVER}/vendor/socket.io.min.js`, () => Boolean(window.io));
 
+  // ------------------------------------------------------------------ photos
+
+  // a photo for the agent (a receipt, a broken item, a screen): cleaned on the server, shown only
+  // to the agent, never saved (docs/photos.md). The sending code loads on the first photo.
+  let photoLoading = null;
+
+  function buildPhoto() {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("width", "22");
+    svg.setAttribute("height", "22");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("fill", "currentColor");
+    path.setAttribute("d", "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 5a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm0 2a3 3 0 1 0 0 6 3 3 0 0 0 0-6z");
+    svg.append(path);
+    // a kiosk or phone opens its camera; a desktop browser offers its files
+    el.photoInput = h("input", {
+      type: "file", class: "hw-sr", tabindex: "-1", "aria-hidden": "true",
+      accept: "image/jpeg,image/png,image/webp,image/heic,image/heif",
+      capture: channel() === "kiosk" ? "environment" : null, onchange: onPhotoChosen,
+    });
+    el.photoButton = h("button", {
+      type: "button", class: "hw-btn hw-btn-secondary hw-photo-button", "data-action": "photo",
+      hidden: true, onclick: () => el.photoInput.click(),
+    }, svg);
+  }
+
+  async function onPhotoChosen() {
+    const file = el.photoInput.files && el.photoInput.files[0];
+    el.photoInput.value = ""; // the same photo may be chosen again
+    if (!file || !S.token) return;
+    photoLoading = photoLoading || loadScript(new URL("helpwire-photo.js", SCRIPT_URL).href,
+      () => Boolean(window.HelpwirePhoto)).catch((error) => { photoLoading = null; throw error; });
+    try {
+      await photoLoading;
+    } catch (error) {
+      S.notice = t("photoErrors").failed;
+      render();
+      return;
+    }
+    window.HelpwirePhoto.send({
+      file, url: `${SERVER}/api/photos`, token: S.token, log: el.log, h, t,
+      announce, shown: () => { el.logRegion.hidden = false; },
+    });
+  }
+
+  /** A photo sent before a reload: the line says so (the photo itself is the agent's to see). */
+  function addSentPhoto(photo) {
+    if (!/^\w+$/.test(photo.photo_id) || el.log.querySelector(`[data-photo-id="${photo.photo_id}"]`)) return;
+    el.log.appendChild(h("li", {
+      class: "hw-msg hw-msg-customer hw-photo", "data-photo": "sent", "data-photo-id": photo.photo_id,
+    }, h("span", { class: "hw-sr", text: `${t("you")}: ` }), h("p", { text: t("photoSentEarlier") })));
+  }
+
   // ------------------------------------------------------------------ the DOM
 
   const el = {};
@@ -422,7 +478,9 @@
     });
     el.inputLabel = h("label", { class: "hw-sr", for: "helpwire-input" });
     el.send = h("button", { type: "submit", class: "hw-btn hw-btn-primary" });
-    el.composer = h("form", { class: "hw-composer", onsubmit: onSubmit }, el.inputLabel, el.input, el.send);
+    buildPhoto();
+    el.composer = h("form", { class: "hw-composer", onsubmit: onSubmit },
+      el.photoButton, el.photoInput, el.inputLabel, el.input, el.send);
     el.privacy = h("p", { class: "hw-privacy" });
     // polite announcements for screen readers (the countdown itself would be read every second)
     el.announcer = h("div", { class: "hw-sr", role: "status", "aria-live": "polite" });
@@ -465,6 +523,8 @@
     el.inputLabel.textContent = t("inputLabel");
     el.input.placeholder = t("inputPlaceholder");
     el.send.textContent = t("send");
+    el.photoButton.setAttribute("aria-label", t("photoButton"));
+    el.photoButton.title = t("photoButton");
     el.privacy.textContent = t("privacy");
     el.logRegion.setAttribute("aria-label", t("messagesLabel"));
   }
@@ -638,6 +698,8 @@
     renderFeedback();
     renderMedia();
     el.composer.hidden = !chatting() || S.phase === "connecting";
+    // photos go to the agent: one must have joined (the case is active on the server)
+    el.photoButton.hidden = !["joining", "active"].includes(S.phase);
     el.endButton.hidden = !["queued", "joining", "active"].includes(S.phase);
     el.logRegion.hidden = el.log.childElementCount === 0;
     syncCountdown();
@@ -1269,6 +1331,7 @@
     S.promiseSeconds = view.promise_seconds || S.promiseSeconds;
     if (view.agent_name) S.agentName = view.agent_name;
     for (const message of view.messages || []) addMessage(message, null, false);
+    for (const photo of view.photos || []) addSentPhoto(photo);
     const state = view.state;
     if (WAITING.includes(state)) {
       S.phase = "queued";

@@ -85,6 +85,25 @@
     sent: "Skickat",
     delivered: "Levererat",
 
+    // photos (server/photos, docs/photos.md): shown only to the agent, never saved
+    photoButton: "Skicka ett foto",
+    photoPreviewAlt: "Ditt foto",
+    photoSending: "Skickar fotot… {percent} %",
+    photoSent: "Fotot är skickat. Bara den som hjälper dig ser det, och det sparas inte.",
+    photoSentEarlier: "Du skickade ett foto.",
+    photoErrors: {
+      photo_too_large: "Fotot är för stort. Välj ett mindre foto eller ta en skärmbild av det.",
+      photo_too_many_pixels: "Fotot har för hög upplösning. Ta en skärmbild av det och skicka den i stället.",
+      photo_type_refused: "Den bildtypen kan vi inte ta emot. Skicka ett foto i JPEG, PNG eller WebP.",
+      photo_heic: "HEIC-bilder kan vi inte läsa. Ta en skärmbild av fotot, eller välj Inställningar › Kamera › Format › Mest kompatibel.",
+      photo_unreadable: "Fotot gick inte att läsa. Försök med ett annat foto.",
+      photo_needs_agent: "Du kan skicka ett foto när någon har anslutit till chatten.",
+      photo_case_budget_full: "Du har skickat så många foton som går i det här ärendet.",
+      photo_memory_full: "Fotot kunde inte tas emot just nu. Försök igen om en stund.",
+      rate_limited: "Du skickar foton för tätt. Vänta en stund och försök igen.",
+      failed: "Fotot kunde inte skickas. Kontrollera anslutningen och försök igen.",
+    },
+
     // the end (seed)
     wrapUp: "Klart! Skriv gärna hur det gick ({seconds} sek).",
     ratingLegend: "Hur gick det?",
@@ -189,6 +208,24 @@
     sending: "Sending",
     sent: "Sent",
     delivered: "Delivered",
+
+    photoButton: "Send a photo",
+    photoPreviewAlt: "Your photo",
+    photoSending: "Sending the photo… {percent}%",
+    photoSent: "Photo sent. Only the person helping you sees it, and it is not saved.",
+    photoSentEarlier: "You sent a photo.",
+    photoErrors: {
+      photo_too_large: "The photo is too large. Choose a smaller photo or take a screenshot of it.",
+      photo_too_many_pixels: "The photo's resolution is too high. Take a screenshot of it and send that instead.",
+      photo_type_refused: "We cannot take that kind of image. Send a photo in JPEG, PNG or WebP.",
+      photo_heic: "We cannot read HEIC images. Take a screenshot of the photo, or choose Settings › Camera › Formats › Most Compatible.",
+      photo_unreadable: "The photo could not be read. Try another photo.",
+      photo_needs_agent: "You can send a photo once someone has joined the chat.",
+      photo_case_budget_full: "You have sent as many photos as this conversation can take.",
+      photo_memory_full: "The photo could not be taken right now. Try again in a moment.",
+      rate_limited: "You are sending photos too quickly. Wait a moment and try again.",
+      failed: "The photo could not be sent. Check your connection and try again.",
+    },
 
     wrapUp: "Done! Tell us how it went ({seconds} sec).",
     ratingLegend: "How did it go?",

@@ -8,9 +8,18 @@ import uuid
 from ..case import CaseState
 from ..chat import ChatMessage
 from ..effects import KeepChatText, KeepTranscript
-from ..errors import FeedbackNotAllowed, InvalidTransition, NotYourCase, UnknownLabel
-from ..events import CaseClosed, ChatDelivered, ChatLine, CustomerEnded, FeedbackGiven, Typing, WrapUpStarted
-from ..history import ChatLineSent, CustomerEndedChat, FeedbackReceived
+from ..errors import FeedbackNotAllowed, InvalidTransition, NotYourCase, PhotoNeedsAgent, UnknownLabel
+from ..events import (
+    CaseClosed,
+    ChatDelivered,
+    ChatLine,
+    CustomerEnded,
+    FeedbackGiven,
+    PhotoShared,
+    Typing,
+    WrapUpStarted,
+)
+from ..history import ChatLineSent, CustomerEndedChat, FeedbackReceived, PhotoSent
 from .base import EngineBase, Outcome, S
 
 #: the namespace of chat line ids derived from a client's own id (uuid5)
@@ -67,6 +76,28 @@ class Conversation(EngineBase):
         if self.config.transcript_retention:
             self._emit(KeepTranscript(case.id, message.at, sender, text))
         return message, self._take()
+
+    def photo_agent(self, case_id: str) -> str:
+        """The agent a photo of this case would go to now, or PhotoNeedsAgent."""
+        case = self.case(case_id)
+        if case.state is not S.ACTIVE or case.agent_id is None:
+            raise PhotoNeedsAgent(f"case {case_id} is {case.state.value}: a photo can be sent"
+                                  " once an agent has joined the conversation")
+        return case.agent_id
+
+    def photo(self, case_id: str, photo_id: str, width: int, height: int, size_bytes: int,
+              source_type: str, media_type: str) -> list[Outcome]:
+        """The customer sent a photo: the history records that it was sent (never the photo),
+        the agent is told where to fetch it."""
+        agent_id = self.photo_agent(case_id)
+        case = self.case(case_id)
+        now = self.clock.now()
+        case.apply(PhotoSent(now, photo_id=photo_id, width=width, height=height,
+                             size_bytes=size_bytes, source_type=source_type))
+        self._save(case)
+        self._emit(PhotoShared(case.id, agent_id, photo_id, now, width, height, size_bytes,
+                               media_type))
+        return self._take()
 
     def delivered(self, case_id: str, message_id: str, reader: str,
                   agent_id: str | None = None) -> list[Outcome]:

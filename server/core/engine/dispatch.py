@@ -17,6 +17,7 @@ from ..events import (
     PresenceChanged,
     TransferFailed,
 )
+from ..history import photos_sent
 from ..state import Offer, QueueEntry
 from .base import EngineBase, Outcome, S, summary
 
@@ -227,6 +228,7 @@ class Dispatch(EngineBase):
                     for line in case.context.get("cart", {}).get("lines", [])), 2),
             "created_at": case.created_at,
             "messages": [m.as_payload() for m in self.chats.of(case.id)],
+            "photos": photos_sent(case, for_agent=True),
             "customer_connected": self._memo_of(case.id).customer_lost_at is None,
             #: internal, transfer and wrap-up notes: for the case's agent, never the customer
             "notes": [n.as_payload() for n in self.notes.of(case.id)],

@@ -11,6 +11,7 @@ from ..case import Case
 from ..context import CaseContext
 from ..errors import QueueFull
 from ..events import QueuePosition, QueuesChanged
+from ..history import photos_sent
 from ..readiness import QueueLoad, Readiness, assess
 from ..state import QueueEntry
 from .base import Announced, EngineBase, Outcome, S, summary
@@ -100,6 +101,7 @@ class Queueing(EngineBase):
             "first_channel": case.first_channel,
             "language": case.language,
             "messages": [m.as_payload() for m in self.chats.of(case.id)],
+            "photos": photos_sent(case, for_agent=False),
             "rating": case.rating,
         }
 

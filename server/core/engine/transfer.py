@@ -61,9 +61,7 @@ class Transfer(EngineBase):
         case.apply(Transferred(now, S.ACTIVE, agent_id=agent_id, to_queue=queue,
                                skills=tuple(sorted(skills)), to_agent=to_agent,
                                to_agent_name=target_name, note_id=note_id))
-        sender.cases.discard(case.id)
-        if not sender.cases:
-            sender.idle_since = now
+        self.state.release(agent_id, case.id, now)
         # the sender had their go; the receiving colleague must not count as having declined
         memo = self._memo_of(case.id)
         memo.declined_by = {agent_id}
