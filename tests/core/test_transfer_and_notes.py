@@ -16,6 +16,7 @@ from server.core.effects import ForgetCase, ForgetNotes, KeepNote
 from server.core.engine.base import promise_start
 from server.core.errors import InvalidTransition, NotYourCase, TransferTargetUnavailable, UnknownQueue
 from server.core.history import NoteAdded, Transferred, decode, encode, replay
+from server.core.state import Offer, QueueEntry
 from server.signalling.messages import ToAgent, ToCustomer
 from tests.core.conftest import T0, Desk, DeskFactory, to_agent, to_customer, wire
 
@@ -142,7 +143,11 @@ def test_a_colleague_who_cannot_take_the_case_now_is_refused_and_nothing_changes
         assert desk.engine.state.offer_for_agent("omar") is not None
     elif setup == "at_capacity":
         status = desk.status("omar")
-        status.cases.update(f"other-{i}" for i in range(status.profile.max_concurrent))
+        now = desk.engine.clock.now()
+        for i in range(status.profile.max_concurrent):  # taken through the dispatch commands
+            desk.engine.state.enqueue(QueueEntry(f"other-{i}", "general", 0, False, now))
+            assert desk.engine.state.offer(Offer(f"other-{i}", "omar", now, now + 20)) is not None
+            assert desk.engine.state.accept(f"other-{i}", "omar", now) is not None
     before = list(desk.engine.case(case_id).events)
 
     with pytest.raises(TransferTargetUnavailable):
