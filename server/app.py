@@ -14,6 +14,7 @@ from .cluster.wiring import shared_dispatch_state
 from .core.clock import Clock, SystemClock
 from .core.engine import CaseEngine, EngineConfig
 from .core.routing import RuleSet, load_rules
+from .i18n import AUTO_GREETING
 from .insights import Insights, setup_routes
 from .insights.wiring import INSIGHTS, METRICS
 from .logs import get_logger
@@ -69,6 +70,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         transcript_retention=settings.transcript_retention,
         call_loss_window_seconds=call_loss_window(settings),
         max_note_chars=settings.max_note_chars,
+        greeting=dict(AUTO_GREETING) if settings.auto_greeting else None,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 
@@ -16,6 +16,8 @@ class ChatMessage:
     at: float
     client_id: str | None = None
     quick_reply: str | None = None
+    #: the other side's client has shown it (its sender's ✓✓); kept so a reload shows it again
+    delivered: bool = False
 
     def as_payload(self) -> dict[str, Any]:
         return {
@@ -26,6 +28,7 @@ class ChatMessage:
             "at": self.at,
             "client_id": self.client_id,
             "quick_reply": self.quick_reply,
+            "delivery": "delivered" if self.delivered else "sent",
         }
 
 
@@ -45,6 +48,17 @@ class ChatHistory:
         for message in reversed(self._messages.get(case_id, ())):
             if message.client_id == client_id and message.sender == sender:
                 return message
+        return None
+
+    def mark_delivered(self, case_id: str, message_id: str) -> ChatMessage | None:
+        """Mark the line delivered; returns it, or None if it is unknown or was delivered already."""
+        messages = self._messages.get(case_id)
+        for index, message in enumerate(messages or ()):
+            if message.id == message_id and messages is not None:
+                if message.delivered:
+                    return None
+                messages[index] = marked = replace(message, delivered=True)
+                return marked
         return None
 
     def of(self, case_id: str) -> list[ChatMessage]:

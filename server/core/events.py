@@ -146,6 +146,19 @@ class ChatLine:
 
 
 @dataclass(frozen=True)
+class AgentGreeted:
+    """The automatic greeting, a normal agent line; unlike a typed line it is said only after the
+    commit, so it reaches the customer after ``AgentJoined``."""
+
+    message: ChatMessage
+    agent_id: str
+
+    @property
+    def case_id(self) -> str:
+        return self.message.case_id
+
+
+@dataclass(frozen=True)
 class ChatDelivered:
     """The other side's client has shown the line: its sender sees a delivery mark."""
 
@@ -246,7 +259,7 @@ class PhotoShared:
 DomainEvent = (
     QueuePosition | QueuesChanged | CallbackOffered | CallbackConfirmed | TechnicalError
     | OfferMade | OfferWithdrawn | AgentJoined | CaseAssigned | PresenceChanged
-    | CustomerConnection | CustomerLost | AgentLost | ChatLine | ChatDelivered | Typing
+    | CustomerConnection | CustomerLost | AgentLost | ChatLine | AgentGreeted | ChatDelivered | Typing
     | CustomerEnded | WrapUpStarted | CaseClosed | FeedbackGiven | CaseTransferred
     | TransferFailed | NoteShared | PhotoShared
 )

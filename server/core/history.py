@@ -262,6 +262,16 @@ class ChatLineSent(_Event):
 
 
 @dataclass(frozen=True)
+class ChatLineDelivered(_Event):
+    """The other side's client showed the line (its sender's ✓✓): stored, so the mark survives a
+    reload and a restart."""
+
+    TYPE = "chat_delivered"
+
+    message_id: str
+
+
+@dataclass(frozen=True)
 class CustomerEndedChat(_Event):
     TYPE = "customer_ended"
 
@@ -412,7 +422,7 @@ class PhotoSent(_Event):
 
 HistoryEvent = (
     CaseOpened | Queued | Offered | Answered | WrapUp | Closed | Abandoned | CallbackRequested
-    | Overflowed | CallbackSuggested | ChatLineSent | CustomerEndedChat | CustomerDropped
+    | Overflowed | CallbackSuggested | ChatLineSent | ChatLineDelivered | CustomerEndedChat | CustomerDropped
     | FeedbackReceived | ChannelChanged | CallProposed | CallDeclined | CallConnected | CallFailed
     | MediaPathChosen | Marked | ConsentRecorded | AgeChecked | Transferred | NoteAdded
     | PhotoSent

@@ -44,7 +44,7 @@ SHOWN: dict[type[h.HistoryEvent], tuple[str, ...]] = {
     h.AgeChecked: ("sku", "outcome", "method", "agent"),
 }
 #: event types left out of the timeline altogether
-HIDDEN: frozenset[type[h.HistoryEvent]] = frozenset({h.MediaPathChosen})
+HIDDEN: frozenset[type[h.HistoryEvent]] = frozenset({h.MediaPathChosen, h.ChatLineDelivered})
 
 
 def entries(events: Sequence[h.HistoryEvent]) -> list[dict[str, Any]]:

@@ -135,6 +135,9 @@ class Settings(BaseSettings):
         default_factory=lambda: ["betalningsfråga", "produkt saknas", "tekniskt fel"]
     )
     quick_replies: list[QuickReply] = Field(default_factory=lambda: list(DEFAULT_QUICK_REPLIES))
+    #: the moment an agent accepts, say a greeting for them in the customer's language ("Hej, jag
+    #: heter Lisa. Vad kan jag hjälpa dig med?", server/i18n.py), stored as the agent's own line
+    auto_greeting: bool = False
     currency: str = "SEK"
 
     # --- input limits --------------------------------------------------------

@@ -19,6 +19,7 @@ from ..core.consent_events import (
 )
 from ..core.effects import STORED_TYPES
 from ..core.events import (
+    AgentGreeted,
     AgentJoined,
     AgentLost,
     CallbackConfirmed,
@@ -162,6 +163,11 @@ def _(event: ChatLine) -> list[Message]:
     if event.agent_id is None:
         return []
     return [ToAgent(event.agent_id, "chat_message", message.as_payload())]
+
+
+@messages.register
+def _(event: AgentGreeted) -> list[Message]:
+    return [ToCustomer(event.case_id, "chat_message", event.message.as_payload())]
 
 
 @messages.register

@@ -20,7 +20,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from ..core.case import FINISHED, Case
 from ..core.chat import ChatMessage
 from ..core.effects import QueueWebhook
-from ..core.history import VERSION, ChatLineSent, HistoryEvent, Stored, decode, decode_legacy, encode, replay
+from ..core.history import (
+    VERSION,
+    ChatLineDelivered,
+    ChatLineSent,
+    HistoryEvent,
+    Stored,
+    decode,
+    decode_legacy,
+    encode,
+    replay,
+)
 from ..core.notes import Note
 from .database import Database
 from .outbox import insert_deliveries
@@ -533,6 +543,7 @@ def _history_of(case_row: Any, rows: Sequence[Any]) -> list[HistoryEvent]:
 
 
 def _messages_of(case: Case, texts: dict[tuple[str, str], str]) -> list[ChatMessage]:
+    delivered = {e.message_id for e in case.events if isinstance(e, ChatLineDelivered)}
     messages = []
     for event in case.events:
         if not isinstance(event, ChatLineSent):
@@ -543,5 +554,6 @@ def _messages_of(case: Case, texts: dict[tuple[str, str], str]) -> list[ChatMess
         messages.append(ChatMessage(
             id=event.message_id, case_id=case.id, sender=event.sender, text=text, at=event.at,
             client_id=event.client_id, quick_reply=event.quick_reply,
+            delivered=event.message_id in delivered,
         ))
     return messages

@@ -126,7 +126,7 @@ async def customer_page(browser: Browser, contexts: list[BrowserContext], url: s
 
 
 async def accepted(agent: Page, customer: Page, case_id: str) -> None:
-    """The agent takes the offer and greets: the widget is "joining" until the agent's first words."""
+    """The agent takes the offer and greets: the widget says "Lisa är här" until her first words."""
     offer = agent.locator(f'article.offer-card[data-case-id="{case_id}"]')
     await offer.get_by_role("button", name="Acceptera").click()
     panel = agent.locator(f'[role="tabpanel"][data-case-id="{case_id}"]')

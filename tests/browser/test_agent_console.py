@@ -434,6 +434,8 @@ async def test_a_reload_mid_case_resumes_the_case_tab_with_its_messages(
     await expect(console.message(case_id, "Var finns kassorna?")).to_be_visible()
     await console.send(case_id, "Längst bak i butiken.")
     await customer.reads_agent_message(lambda m: m["text"] == "Längst bak i butiken.")
+    answer = console.message(case_id, "Längst bak i butiken.")
+    await expect(answer).to_have_attribute("data-receipt", "delivered")
 
     await console.page.reload()
 
@@ -442,6 +444,9 @@ async def test_a_reload_mid_case_resumes_the_case_tab_with_its_messages(
     await expect(console.tab(case_id)).to_have_attribute("aria-selected", "true")
     await expect(console.message(case_id, "Var finns kassorna?")).to_be_visible()
     await expect(console.message(case_id, "Längst bak i butiken.")).to_be_visible()
+    # the ✓✓ the customer's receipt gave stays after the reload
+    await expect(answer).to_have_attribute("data-receipt", "delivered")
+    await expect(answer).to_contain_text("✓✓")
     await expect(console.presence_state).to_have_text("Du är: Tillgänglig")
     await expect(console.panel(case_id).locator('[data-field="store"]')).to_have_text("s7")
     # the resumed tab is live: new messages arrive in it

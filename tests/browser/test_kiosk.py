@@ -58,7 +58,7 @@ async def test_a_help_press_on_the_kiosk_opens_a_kiosk_case_carrying_the_kiosk_i
         assert offer["summary"]["position"] == "checkout"
         assigned = await agent.client.wait_for("case_assigned", lambda c: c["case_id"] == case_id)
         assert assigned["kiosk_id"] == "kiosk-7"
-        await expect(page.locator(f"{DIALOG} .hw-status-main")).to_have_text("Lisa ansluter…")
+        await expect(page.locator(f"{DIALOG} .hw-status-main")).to_have_text("Lisa är här")
 
         await server.flush()
         row = await server.services.cases.get(case_id)

@@ -60,7 +60,7 @@ async def test_a_transfer_to_a_colleague_shows_the_note_to_them_and_the_customer
 
     shop, case_id = await press_help(browser, server)
     panel = await lisa.accept(case_id)
-    await expect(shop.locator(STATUS)).to_have_text("Lisa ansluter…")
+    await expect(shop.locator(STATUS)).to_have_text("Lisa är här")
     await omar.set_presence("Tillgänglig")
 
     # an internal note, for agents only
@@ -89,7 +89,7 @@ async def test_a_transfer_to_a_colleague_shows_the_note_to_them_and_the_customer
     notes = received.locator('[data-field="notes"]')
     await expect(notes).to_contain_text(INTERNAL)
     await expect(notes).to_contain_text(TRANSFER_NOTE)
-    await expect(shop.locator(STATUS)).to_have_text("Omar ansluter…")
+    await expect(shop.locator(STATUS)).to_have_text("Omar är här")
     await omar.send(case_id, "Hej, Omar här")
     await expect(shop.locator(f"{DIALOG} .hw-msg-agent p").last).to_have_text("Hej, Omar här")
     await shop.screenshot(path=artifacts / "widget-after-transfer.png")
@@ -121,7 +121,7 @@ async def test_a_transfer_to_a_queue_is_neutral_for_the_customer_and_the_note_re
     await expect(offer.locator('[data-field="transfer_note"]')).to_have_text(
         f"Anteckning: {TRANSFER_NOTE}")
     await nils.accept(case_id)
-    await expect(shop.locator(STATUS)).to_have_text("Nils ansluter…")
+    await expect(shop.locator(STATUS)).to_have_text("Nils är här")
     await customer_never_saw(shop, TRANSFER_NOTE)
 
 

@@ -69,7 +69,7 @@ async def test_a_keyboard_help_press_at_payment_is_answered_in_an_overlay_and_ra
         offer = await agent.accept_offer()
         assert offer["case_id"] == case_id
         assert offer["queue"] == "payment-experts"
-        await expect(page.locator(STATUS)).to_have_text("Lisa ansluter…")
+        await expect(page.locator(STATUS)).to_have_text("Lisa är här")
         greeting = await agent.say(case_id, quick_reply="greeting_cart")
         agent_lines = page.locator(f"{DIALOG} .hw-msg-agent p")
         await expect(agent_lines).to_have_count(1)
@@ -306,7 +306,7 @@ async def test_english_shop_speaks_english_and_routes_to_the_english_queue(
         offer = await agent.accept_offer()
         assert offer["queue"] == "english"
         assert offer["summary"]["language"] == "en"
-        await expect(page.locator(STATUS)).to_have_text("Sam is joining…")
+        await expect(page.locator(STATUS)).to_have_text("Sam is here")
         await agent.say(case_id, quick_reply="greeting_cart")
         agent_lines = page.locator(f"{DIALOG} .hw-msg-agent p")
         await expect(agent_lines).to_have_count(1)

@@ -32,7 +32,7 @@ def test_a_customer_message_goes_to_the_agent_only(desk: Desk) -> None:
     assert wire(effects) == [ToAgent("lisa", "chat_message", message.as_payload())]
     assert message.as_payload() == {
         "id": message.id, "case_id": case_id, "sender": "customer", "text": "Kortet nekas",
-        "at": T0 + 2, "client_id": "m-1", "quick_reply": None,
+        "at": T0 + 2, "client_id": "m-1", "quick_reply": None, "delivery": "sent",
     }
 
 

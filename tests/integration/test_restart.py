@@ -92,6 +92,27 @@ async def test_after_a_restart_customer_and_agent_resume_the_conversation(
         await chat_round_trip(shopper, lisa, case_id, "after")
 
 
+async def test_delivery_marks_survive_a_restart_for_both_sides(server_factory: Any) -> None:
+    async with server_factory() as first:
+        lisa = await agent(first, "lisa", "Lisa")
+        shopper, case_id, help_ack = await active_case(first, lisa)
+        sent = ok(await shopper.call("chat_send", {"text": "Kortet nekas"}))["message"]
+        reply = ok(await lisa.call("chat_send", {"case_id": case_id, "text": "Jag kollar"}))["message"]
+        ok(await lisa.call("chat_received", {"case_id": case_id, "message_id": sent["id"]}))
+        await shopper.wait_for("chat_delivered", lambda d: d["message_id"] == sent["id"], timeout=3)
+        ok(await shopper.call("chat_received", {"message_id": reply["id"]}))
+        unread = ok(await shopper.call("chat_send", {"text": "Hallå?"}))["message"]
+
+    async with server_factory() as second:
+        shopper = await customer(second)
+        resumed = ok(await shopper.call("resume", {"case_token": help_ack["case_token"]}))
+        assert [(m["id"], m["delivery"]) for m in resumed["case"]["messages"]] == [
+            (sent["id"], "delivered"), (reply["id"], "delivered"), (unread["id"], "sent")]
+        lisa = await agent_session(second, lisa.id, lisa.token)
+        assigned = await lisa.client.wait_for("case_assigned", lambda c: c["case_id"] == case_id)
+        assert [m["delivery"] for m in assigned["messages"]] == ["delivered", "delivered", "sent"]
+
+
 async def test_a_call_does_not_survive_a_restart_the_case_is_in_chat_and_one_tap_calls_again(
     server_factory: Any,
 ) -> None:

@@ -1194,7 +1194,8 @@ class CaseView {
     };
     if (item.receipt) {
       item.li.append(item.receipt);
-      this.setReceipt(item, pending ? "pending" : "sent");
+      // a case brought back (reload, restart) keeps each line's ✓✓
+      this.setReceipt(item, pending ? "pending" : (message.delivery === "delivered" ? "delivered" : "sent"));
     }
     if (message.id) this.byId.set(message.id, item);
     if (message.client_id) this.byClientId.set(message.client_id, item);
@@ -1202,7 +1203,9 @@ class CaseView {
     this.scrollToEnd();
     if (!mine) {
       this.setRemoteTyping(false);
-      if (message.id) send("chat_received", { case_id: this.id, message_id: message.id });
+      if (message.id && message.delivery !== "delivered") {
+        send("chat_received", { case_id: this.id, message_id: message.id });
+      }
     }
     return item;
   }

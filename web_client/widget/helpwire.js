@@ -656,8 +656,8 @@
           actions.push(button(t("keepWaiting"), () => { S.callbackDismissed = true; render(); }, "secondary"));
         }
         break;
-      case "joining":
-        main = t("agentJoining", { name: S.agentName });
+      case "joining": // the agent accepted and is here; "active" from their first line
+        main = t("agentHere", { name: S.agentName });
         break;
       case "active":
         main = t("chattingWith", { name: S.agentName });
@@ -792,7 +792,7 @@
     } else if (open && S.media.requested) {
       signature = `requested:${name}:${language()}`;
       items.push(h("p", { class: "hw-media-question", text: t("mediaRequested", { name }) }));
-    } else if (S.phase === "active" && S.media.channel === "chat" && !call) {
+    } else if (open && S.media.channel === "chat" && !call) {
       signature = `request:${language()}`;
       items.push(button(t("mediaRequestVoice"), requestVoice, "secondary", { "data-action": "media-request" }));
     }
@@ -1080,7 +1080,7 @@
     if (!fromAgent) setTick(item, status || "sent");
     el.logRegion.hidden = false;
     item.scrollIntoView({ block: "end" });
-    if (fromAgent) confirmShown(message.id, live);
+    if (fromAgent && message.delivery !== "delivered") confirmShown(message.id, live);
     return item;
   }
 
@@ -1113,7 +1113,7 @@
   let typingActive = false;
   let typingTimer = null;
   function onInputTyping() {
-    if (S.phase !== "active") return; // the server relays typing only in an active chat
+    if (!["joining", "active"].includes(S.phase)) return; // typing is relayed once an agent has the case
     if (!typingActive) {
       typingActive = true;
       emit("typing", { active: true });
@@ -1330,7 +1330,8 @@
   function applyCase(view) {
     S.promiseSeconds = view.promise_seconds || S.promiseSeconds;
     if (view.agent_name) S.agentName = view.agent_name;
-    for (const message of view.messages || []) addMessage(message, null, false);
+    // each line's delivery state: a reload shows the ✓✓ it showed before
+    for (const message of view.messages || []) addMessage(message, message.delivery, false);
     for (const photo of view.photos || []) addSentPhoto(photo);
     const state = view.state;
     if (WAITING.includes(state)) {
@@ -1374,7 +1375,7 @@
       S.transfer = null;
       S.callbackOffered = false;
       S.phase = "joining";
-      announce(t("agentJoining", { name: d.agent_name }));
+      announce(t("agentHere", { name: d.agent_name }));
     },
     chat_message(d) {
       addMessage(d);

@@ -49,7 +49,7 @@
     contextNote: "Vi skickar med din korg ({amount}) och var du är i köpet, så slipper du förklara.",
     contextNoteEmpty: "Vi skickar med var du är i köpet, så slipper du förklara.",
     waitingHint: "Skriv gärna din fråga medan du väntar.",
-    agentJoining: "{name} ansluter…", // seed: "Lisa ansluter…"
+    agentHere: "{name} är här", // from the accept, before the agent writes
     chattingWith: "Du chattar med {name}",
     agentTyping: "{name} skriver…",
     agentLost: "Anslutningen till supporten bröts. Du är först i kön igen.",
@@ -175,7 +175,7 @@
     contextNote: "We send your cart ({amount}) and where you are in checkout, so you need not explain.",
     contextNoteEmpty: "We send where you are in checkout, so you need not explain.",
     waitingHint: "Feel free to type your question while you wait.",
-    agentJoining: "{name} is joining…",
+    agentHere: "{name} is here",
     chattingWith: "You are chatting with {name}",
     agentTyping: "{name} is typing…",
     agentLost: "The connection to support was lost. You are first in the queue again.",

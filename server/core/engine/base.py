@@ -52,6 +52,9 @@ class EngineConfig:
     call_loss_window_seconds: float = 5.0
     #: longest note (internal, transfer, wrap-up) in characters
     max_note_chars: int = 1000
+    #: the automatic greeting said for the agent when they accept, by language ("{name}" is the
+    #: agent's display name); None = no greeting (setting auto_greeting)
+    greeting: dict[str, str] | None = None
 
 
 @dataclass
@@ -236,6 +239,10 @@ class EngineBase(ABC):
     @abstractmethod
     def _requeue_lost_agent_case(self, case: Case, agent_id: str, now: float) -> None:
         """The agent is gone: the case waits again, first (dispatch.py)."""
+
+    @abstractmethod
+    def _greet(self, case: Case) -> None:
+        """Say the automatic greeting for the agent who just joined, if one is set (conversation.py)."""
 
     @abstractmethod
     def agent_view(self, case_id: str) -> dict[str, Any]:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import uuid
 
-from ..case import CaseState
+from ..case import Case, CaseState
 from ..chat import ChatMessage
 from ..effects import KeepChatText, KeepTranscript
 from ..errors import FeedbackNotAllowed, InvalidTransition, NotYourCase, PhotoNeedsAgent, UnknownLabel
 from ..events import (
+    AgentGreeted,
     CaseClosed,
     ChatDelivered,
     ChatLine,
@@ -19,7 +20,7 @@ from ..events import (
     Typing,
     WrapUpStarted,
 )
-from ..history import ChatLineSent, CustomerEndedChat, FeedbackReceived, PhotoSent
+from ..history import ChatLineDelivered, ChatLineSent, CustomerEndedChat, FeedbackReceived, PhotoSent
 from .base import EngineBase, Outcome, S
 
 #: the namespace of chat line ids derived from a client's own id (uuid5)
@@ -61,6 +62,14 @@ class Conversation(EngineBase):
                 # acknowledged once it is stored (the save is a no-op when it already is)
                 self._save(case)
                 return sent, self._take()
+        message = self._add_line(case, sender, text, client_id, quick_reply)
+        if sender == "agent" or (case.state is S.ACTIVE and case.agent_id):
+            self._emit(ChatLine(message, case.agent_id))
+        return message, self._take()
+
+    def _add_line(self, case: Case, sender: str, text: str, client_id: str | None = None,
+                  quick_reply: str | None = None) -> ChatMessage:
+        """A chat line kept and stored (its fact in the history, its text apart), not yet said."""
         message = ChatMessage(
             id=line_id(case.id, sender, client_id) if client_id else self._new_id(),
             case_id=case.id, sender=sender, text=text,
@@ -71,11 +80,19 @@ class Conversation(EngineBase):
                                 client_id=client_id, quick_reply=quick_reply))
         self._save(case)
         self._emit(KeepChatText(case.id, message.id, text))
-        if sender == "agent" or (case.state is S.ACTIVE and case.agent_id):
-            self._emit(ChatLine(message, case.agent_id))
         if self.config.transcript_retention:
             self._emit(KeepTranscript(case.id, message.at, sender, text))
-        return message, self._take()
+        return message
+
+    def _greet(self, case: Case) -> None:
+        """The automatic greeting (setting ``auto_greeting``), in the customer's language, as the
+        agent's own line: said after ``agent_joined``, so the customer first sees who is here."""
+        texts = self.config.greeting
+        if not texts or case.agent_id is None:
+            return
+        template = texts.get(case.language) or next(iter(texts.values()))
+        text = template.format(name=case.agent_name or "")
+        self._emit(AgentGreeted(self._add_line(case, "agent", text), case.agent_id))
 
     def photo_agent(self, case_id: str) -> str:
         """The agent a photo of this case would go to now, or PhotoNeedsAgent."""
@@ -106,8 +123,12 @@ class Conversation(EngineBase):
         if reader == "agent" and case.agent_id != agent_id:
             raise NotYourCase(f"case {case_id} is not assigned to you")
         message = next((m for m in self.chats.of(case_id) if m.id == message_id), None)
-        if message is None or message.sender == reader:
-            return self._take()
+        if message is None or message.sender == reader or message.delivered:
+            return self._take()  # a reloaded page confirms what it shows again: said once
+        self.chats.mark_delivered(case.id, message.id)
+        if not case.is_finished:
+            case.apply(ChatLineDelivered(self.clock.now(), message_id=message.id))
+            self._save(case)
         if message.sender == "customer" or case.agent_id:
             self._emit(ChatDelivered(case.id, message.id, message.client_id, message.sender,
                                      case.agent_id))

@@ -93,6 +93,7 @@ class Dispatch(EngineBase):
                 self.eta.observe(case.queue, now - queued)
         self._announced.pop(case.id, None)
         self._emit(AgentJoined(case.id, agent_id, case.agent_name, case.first_channel))
+        self._greet(case)
         self._emit(CaseAssigned(agent_id, self.agent_view(case.id)))
         self._save(case)
         self._dispatch()
