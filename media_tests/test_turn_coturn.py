@@ -12,17 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aioice import stun
 from aiortc import (
     RTCConfiguration,
     RTCIceServer,
@@ -31,102 +26,19 @@ from aiortc import (
     RTCSessionDescription,
 )
 
-from server.media.ice import IceConfig
-
-TURNSERVER = Path("/usr/bin/turnserver")
-REALM = "helpwire.test"
-TTL = 600
-
-
-@dataclass
-class Coturn:
-    port: int
-    secret: str
-    log: Path
-    process: subprocess.Popen[bytes]
-
-    @property
-    def url(self) -> str:
-        return f"turn:127.0.0.1:{self.port}?transport=udp"
-
-    def ice(self, secret: str | None = None) -> IceConfig:
-        """Helpwire's ICE settings for this coturn (with `secret` instead of the shared one)."""
-        return IceConfig(turn_urls=(self.url,), turn_secret=secret or self.secret,
-                         turn_ttl_seconds=TTL)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-def _free_port() -> int:
-    """A port free on 127.0.0.1 for both UDP and TCP (coturn listens on both)."""
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            port = udp.getsockname()[1]
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
-                try:
-                    tcp.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return int(port)
-    raise AssertionError("no port free for both UDP and TCP on 127.0.0.1")
-
-
-def _answers_stun(port: int) -> bool:
-    """True once coturn answers a STUN Binding request on its UDP port."""
-    request = stun.Message(message_method=stun.Method.BINDING, message_class=stun.Class.REQUEST)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-        probe.settimeout(0.1)
-        probe.sendto(bytes(request), ("127.0.0.1", port))
-        try:
-            data = probe.recv(2048)
-        except (TimeoutError, ConnectionRefusedError):
-            return False
-    response = stun.parse_message(data)
-    return (response.transaction_id == request.transaction_id
-            and response.message_class == stun.Class.RESPONSE)
+from bench.coturn import INSTALL_HINT, TTL, TURNSERVER, Coturn
+from bench.coturn import start as start_coturn
 
 
 @pytest.fixture
 def coturn(tmp_path: Path) -> Iterator[Coturn]:
     if not TURNSERVER.exists():
-        pytest.fail(f"{TURNSERVER} is missing: install coturn with"
-                    " `apt-get update && apt-get install -y coturn` (done by .ci/run)")
-    port = _free_port()
-    secret = secrets.token_urlsafe(32)
-    log = tmp_path / "coturn.log"
-    command = [
-        str(TURNSERVER),
-        "-n",  # no configuration file: everything is on this command line
-        f"--listening-port={port}", "--listening-ip=127.0.0.1", "--relay-ip=127.0.0.1",
-        "--use-auth-secret", f"--static-auth-secret={secret}", f"--realm={REALM}",
-        "--no-cli", "--no-tls", "--no-dtls",
-        "--allow-loopback-peers",  # the peers' relay addresses are on 127.0.0.1 too
-        "--log-file=stdout", "--verbose",  # --verbose: log each allocation and refusal
-        # keep coturn's files out of /var/run and /var/lib/turn
-        f"--pidfile={tmp_path / 'turnserver.pid'}", f"--userdb={tmp_path / 'turndb'}",
-    ]
-    with open(log, "wb") as out:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out,
-                                   stderr=subprocess.STDOUT, cwd=tmp_path)
-    server = Coturn(port, secret, log, process)
+        pytest.fail(f"{TURNSERVER} is missing: {INSTALL_HINT}")
+    server = start_coturn(tmp_path)
     try:
-        deadline = time.monotonic() + 10
-        while not _answers_stun(port):
-            assert process.poll() is None, (
-                f"turnserver exited with {process.returncode}:\n{server.output()[-3000:]}")
-            assert time.monotonic() < deadline, (
-                f"turnserver did not answer STUN on 127.0.0.1:{port} within 10 s:\n"
-                f"{server.output()[-3000:]}")
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
+        server.stop()
 
 
 def _relay_only(servers: list[RTCIceServer]) -> RTCPeerConnection:
