@@ -44,6 +44,8 @@ class StoredAgent:
     roles: frozenset[str] = frozenset()
     #: tokens carry the version they were issued at; an older one is revoked
     token_version: int = 0
+    #: may not sign in (an admin disabled the account)
+    disabled: bool = False
 
     def profile(self) -> AgentProfile:
         """The agent as the dispatcher sees them."""
@@ -137,6 +139,45 @@ class AgentRepository:
             raise AgentNotFound(f"no agent with id {agent_id!r}")
         return int(version)
 
+    async def update(
+        self,
+        agent_id: str,
+        *,
+        display_name: str | None = None,
+        skills: Iterable[str] | None = None,
+        languages: Iterable[str] | None = None,
+        max_concurrent: int | None = None,
+        roles: Iterable[str] | None = None,
+        disabled: bool | None = None,
+    ) -> StoredAgent:
+        """Change what is given (None keeps it); disabling also revokes every token. Returns the
+        agent as stored now; ``AgentNotFound`` if absent."""
+        values: dict[str, Any] = {}
+        if display_name is not None:
+            values["display_name"] = display_name
+        if skills is not None:
+            values["skills"] = sorted(set(skills))
+        if languages is not None:
+            values["languages"] = sorted(set(languages))
+        if max_concurrent is not None:
+            values["max_concurrent"] = max_concurrent
+        if roles is not None:
+            values["roles"] = sorted(set(roles))
+        if disabled is not None:
+            values["disabled"] = disabled
+            if disabled:
+                values["token_version"] = agents.c.token_version + 1
+        if values:
+            async with self._db.transaction() as conn:
+                result = await conn.execute(
+                    sa.update(agents).where(agents.c.id == agent_id).values(**values))
+            if result.rowcount == 0:
+                raise AgentNotFound(f"no agent with id {agent_id!r}")
+        agent = await self.by_id(agent_id)
+        if agent is None:
+            raise AgentNotFound(f"no agent with id {agent_id!r}")
+        return agent
+
     async def _one(self, condition: sa.ColumnElement[bool]) -> StoredAgent | None:
         async with self._db.connect() as conn:
             result = await conn.execute(sa.select(agents).where(condition))
@@ -155,4 +196,5 @@ def _agent(row: Any) -> StoredAgent:
         max_concurrent=row["max_concurrent"],
         roles=frozenset(row["roles"] or ()),
         token_version=int(row["token_version"]),
+        disabled=bool(row["disabled"]),
     )
