@@ -19,7 +19,7 @@ from ..security.passwords import hash_password
 from ..settings import Label, QuickReply
 from ..signalling.rooms import AGENT_NS
 from ..store.agents import StoredAgent
-from ..store.audit import AuditLog
+from ..store.audit import AuditEntry, AuditLog
 from ..store.live_settings import LiveSettingsRepository
 from .live import LiveConfig
 from .models import (
@@ -83,11 +83,11 @@ class AdminService:
     def _now(self) -> float:
         return self.engine.clock.now()
 
-    async def _record(self, actor: StoredAgent, action: str, target: str | None,
-                      before: Any, after: Any) -> None:
-        await self.audit.record(self._now(), actor.id, actor.username, action, target, before,
-                                after)
+    def _entry(self, actor: StoredAgent, action: str, target: str | None, before: Any,
+               after: Any) -> AuditEntry:
+        """The audit row of a change, written with it (server/store/audit.py)."""
         log.info("admin_change", action=action, actor_id=actor.id)
+        return AuditEntry(self._now(), actor.id, actor.username, action, target, before, after)
 
     # ------------------------------------------------------------------ agents
 
@@ -100,11 +100,10 @@ class AdminService:
         agent = await self.agents_store.create(
             username=body.username, display_name=body.display_name, password_hash=password_hash,
             skills=body.skills, languages=body.languages, max_concurrent=body.max_concurrent,
-            roles=body.roles, created_at=self._now())
-        summary = agent_summary(agent)
-        await self._record(actor, "agent_created", agent.id, None,
-                           {**summary, "password": "set"})
-        return summary
+            roles=body.roles, created_at=self._now(),
+            audit=lambda a: self._entry(actor, "agent_created", a.id, None,
+                                        {**agent_summary(a), "password": "set"}))
+        return agent_summary(agent)
 
     async def change_agent(self, actor: StoredAgent, agent_id: str,
                            body: AgentChange) -> dict[str, Any]:
@@ -113,35 +112,38 @@ class AdminService:
                                      or (body.roles is not None and ADMIN_ROLE not in body.roles)):
             raise OwnAdminAccess("you cannot disable yourself or take away your own admin role;"
                                  " ask another admin")
-        repository = self.agents_store
-        before = await repository.update(agent_id)  # AgentNotFound when absent
-        after = await repository.update(
-            agent_id, display_name=body.display_name, skills=body.skills,
-            languages=body.languages, max_concurrent=body.max_concurrent, roles=body.roles,
-            disabled=body.disabled)
-        old, new = agent_summary(before), agent_summary(after)
-        changed = sorted(k for k in new if old[k] != new[k])
-        if changed:
+        was: list[StoredAgent] = []
+
+        def audit(before: StoredAgent, after: StoredAgent) -> AuditEntry | None:
+            was.append(before)
+            old, new = agent_summary(before), agent_summary(after)
+            changed = sorted(k for k in new if old[k] != new[k])
+            if not changed:
+                return None
             action = ("agent_disabled" if "disabled" in changed and after.disabled
                       else "agent_enabled" if "disabled" in changed else "agent_changed")
-            await self._record(actor, action, agent_id, {k: old[k] for k in changed},
+            return self._entry(actor, action, agent_id, {k: old[k] for k in changed},
                                {k: new[k] for k in changed})
+
+        after = await self.agents_store.update(
+            agent_id, display_name=body.display_name, skills=body.skills,
+            languages=body.languages, max_concurrent=body.max_concurrent, roles=body.roles,
+            disabled=body.disabled, audit=audit)  # AgentNotFound when absent
         namespace = self._agent_namespace()
-        if after.disabled and not before.disabled:
+        if after.disabled and not was[0].disabled:
             if namespace is not None:
                 await namespace.revoke(agent_id, "agent_disabled")
         elif not after.disabled:
             if namespace is not None:
                 namespace.profile_changed(after.profile())
             await self.hub.run(self.engine.agent_profile_changed(after.profile()))
-        return new
+        return agent_summary(after)
 
     async def reset_password(self, actor: StoredAgent, agent_id: str, password: str) -> None:
-        repository = self.agents_store
-        await repository.update(agent_id)  # AgentNotFound when absent
         password_hash = await asyncio.to_thread(hash_password, password)
-        await repository.set_password_hash(agent_id, password_hash)  # revokes every token
-        await self._record(actor, "password_reset", agent_id, None, {"password": "changed"})
+        await self.agents_store.set_password_hash(  # revokes every token; AgentNotFound
+            agent_id, password_hash,
+            audit=self._entry(actor, "password_reset", agent_id, None, {"password": "changed"}))
         namespace = self._agent_namespace()
         if namespace is not None:
             await namespace.revoke(agent_id)
@@ -178,9 +180,8 @@ class AdminService:
                             new: Sequence[BaseModel]) -> list[dict[str, Any]]:
         """Store a whole list section and audit it as ``<section>_changed``; returns the new one."""
         after = [item.model_dump() for item in new]
-        await self.stored.put(section, after, self._now())
-        await self._record(actor, f"{section}_changed", section,
-                           [item.model_dump() for item in old], after)
+        await self.stored.put(section, after, self._now(), self._entry(
+            actor, f"{section}_changed", section, [item.model_dump() for item in old], after))
         return after
 
     async def set_store_hours(self, actor: StoredAgent, store: str,
@@ -194,8 +195,8 @@ class AdminService:
             current[store] = hours
         after = hours.model_dump() if hours is not None else None
         await self.stored.put("store_hours", {s: h.model_dump() for s, h in current.items()},
-                              self._now())
-        await self._record(actor, "opening_hours_changed", store, before, after)
+                              self._now(),
+                              self._entry(actor, "opening_hours_changed", store, before, after))
         self.live.apply_store_hours(current)
         return after
 
@@ -207,9 +208,9 @@ class AdminService:
         queues[name] = queue
         rules = self.live.rules_with(queues)  # QueueError: a fallback that does not exist
         await self.stored.put("queues", {n: q.model_dump() for n, q in queues.items()},
-                              self._now())
-        await self._record(actor, "queue_created" if before is None else "queue_changed", name,
-                           before, queue.model_dump())
+                              self._now(),
+                              self._entry(actor, "queue_created" if before is None
+                                          else "queue_changed", name, before, queue.model_dump()))
         await self.hub.run(self.engine.set_rules(rules))
         return queue.model_dump()
 

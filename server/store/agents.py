@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.agents import AgentProfile
 from ..core.errors import AgentNotFound, HelpwireError
+from .audit import AuditEntry, append
 from .database import Database
 from .tables import agents
 
@@ -71,8 +73,10 @@ class AgentRepository:
         agent_id: str | None = None,
         created_at: float | None = None,
         roles: Iterable[str] = (),
+        audit: Callable[[StoredAgent], AuditEntry] | None = None,
     ) -> StoredAgent:
-        """Store a new agent; raises ``AgentExists`` if the username is taken."""
+        """Store a new agent (and the audit row ``audit`` makes of it, in the same transaction);
+        raises ``AgentExists`` if the username is taken."""
         agent = StoredAgent(
             id=agent_id or str(uuid.uuid4()),
             username=username,
@@ -98,6 +102,7 @@ class AgentRepository:
                         created_at=time.time() if created_at is None else created_at,
                     )
                 )
+                await append(conn, audit(agent) if audit is not None else None)
         except IntegrityError as error:
             if await self.by_username(username) is not None:
                 raise AgentExists(username) from error
@@ -115,7 +120,8 @@ class AgentRepository:
             result = await conn.execute(sa.select(agents).order_by(agents.c.username))
             return [_agent(row) for row in result.mappings()]
 
-    async def set_password_hash(self, agent_id: str, password_hash: str) -> None:
+    async def set_password_hash(self, agent_id: str, password_hash: str,
+                                audit: AuditEntry | None = None) -> None:
         """Replace an agent's hash (a new password) and revoke their tokens; ``AgentNotFound``
         if absent."""
         async with self._db.transaction() as conn:
@@ -123,8 +129,9 @@ class AgentRepository:
                 sa.update(agents).where(agents.c.id == agent_id).values(
                     password_hash=password_hash, token_version=agents.c.token_version + 1)
             )
-        if result.rowcount == 0:
-            raise AgentNotFound(f"no agent with id {agent_id!r}")
+            if result.rowcount == 0:
+                raise AgentNotFound(f"no agent with id {agent_id!r}")
+            await append(conn, audit)
 
     async def revoke_tokens(self, agent_id: str) -> int:
         """Make every token issued to the agent so far invalid; returns the new version."""
@@ -149,8 +156,10 @@ class AgentRepository:
         max_concurrent: int | None = None,
         roles: Iterable[str] | None = None,
         disabled: bool | None = None,
+        audit: Callable[[StoredAgent, StoredAgent], AuditEntry | None] | None = None,
     ) -> StoredAgent:
-        """Change what is given (None keeps it); disabling also revokes every token. Returns the
+        """Change what is given (None keeps it); disabling also revokes every token. ``audit``
+        makes the audit row of (before, after), written in the same transaction. Returns the
         agent as stored now; ``AgentNotFound`` if absent."""
         values: dict[str, Any] = {}
         if display_name is not None:
@@ -167,16 +176,22 @@ class AgentRepository:
             values["disabled"] = disabled
             if disabled:
                 values["token_version"] = agents.c.token_version + 1
-        if values:
-            async with self._db.transaction() as conn:
-                result = await conn.execute(
-                    sa.update(agents).where(agents.c.id == agent_id).values(**values))
-            if result.rowcount == 0:
-                raise AgentNotFound(f"no agent with id {agent_id!r}")
-        agent = await self.by_id(agent_id)
-        if agent is None:
+        async with self._db.transaction() as conn:
+            before = await self._read(conn, agent_id)
+            if values:
+                await conn.execute(sa.update(agents).where(agents.c.id == agent_id)
+                                   .values(**values))
+            after = await self._read(conn, agent_id)
+            if audit is not None:
+                await append(conn, audit(before, after))
+        return after
+
+    @staticmethod
+    async def _read(conn: AsyncConnection, agent_id: str) -> StoredAgent:
+        row = (await conn.execute(sa.select(agents).where(agents.c.id == agent_id))).mappings().first()
+        if row is None:
             raise AgentNotFound(f"no agent with id {agent_id!r}")
-        return agent
+        return _agent(row)
 
     async def _one(self, condition: sa.ColumnElement[bool]) -> StoredAgent | None:
         async with self._db.connect() as conn:

@@ -11,6 +11,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from .audit import AuditEntry, append
 from .database import Database
 from .tables import admin_settings
 
@@ -35,8 +36,11 @@ class LiveSettingsRepository:
                                                                 updated_at=at))
         return True
 
-    async def put(self, section: str, value: Any, at: float) -> None:
+    async def put(self, section: str, value: Any, at: float,
+                  audit: AuditEntry | None = None) -> None:
+        """Store the section's new value, and its audit row in the same transaction."""
         async with self._db.transaction() as conn:
+            await append(conn, audit)
             result = await conn.execute(sa.update(admin_settings)
                                         .where(admin_settings.c.section == section)
                                         .values(value=value, updated_at=at))
