@@ -273,8 +273,9 @@ def build_parser() -> argparse.ArgumentParser:
     agent.add_argument("--language", action="append", default=[], choices=["sv", "en"],
                        help="a language served (repeatable; none means any)")
     agent.add_argument("--max-concurrent", type=int, help="cases at once (default 3)")
-    agent.add_argument("--role", action="append", default=[], choices=["supervisor"],
-                       help="supervisor: may open /supervisor (repeatable)")
+    agent.add_argument("--role", action="append", default=[], choices=["supervisor", "admin"],
+                       help="supervisor: may open /supervisor; admin: may open /admin"
+                            " (repeatable)")
     agent.set_defaults(func=lambda a: asyncio.run(_create_agent(a)))
 
     reset = commands.add_parser("reset-password",

@@ -10,6 +10,8 @@ from typing import Any, Protocol
 import socketio
 from aiohttp import WSCloseCode, web
 
+from .admin.live import LiveConfig
+from .admin.service import AdminService
 from .cluster.wiring import shared_dispatch_state
 from .core.clock import Clock, SystemClock
 from .core.engine import CaseEngine, EngineConfig
@@ -42,7 +44,18 @@ from .signalling.pings import PingSchedule
 from .signalling.rooms import AGENT_NS, CUSTOMER_NS, KIOSK_NS
 from .signalling.transport import closing_without_cycles
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
-from .web import api, cors, errors, headers, ingest, pages, photos_api, privacy_api, widget_api
+from .web import (
+    admin_api,
+    api,
+    cors,
+    errors,
+    headers,
+    ingest,
+    pages,
+    photos_api,
+    privacy_api,
+    widget_api,
+)
 from .web.keys import SERVICES, SETTINGS
 from .web.origins import OriginPolicy
 
@@ -117,6 +130,7 @@ def create_app(
     app.add_routes(ingest.routes)
     app.add_routes(privacy_api.routes)
     app.add_routes(photos_api.routes)
+    app.add_routes(admin_api.routes)
     setup_routes(app)  # /metrics, /supervisor
     if settings.demo:
         app[ingest.DEMO_INGEST_KEY] = ingest.new_demo_key()
@@ -138,6 +152,15 @@ def create_app(
         finally:
             await database.close()
             log.info("server_stopped")
+
+    async def live_settings(app: web.Application) -> AsyncIterator[None]:
+        """What /admin changed (seeded from the settings and rules files on first start), before
+        any case is resumed or routed."""
+        services = app[SERVICES]
+        seeded = await services.live.load(services.admin.stored, services.engine.clock.now())
+        if seeded:
+            log.info("admin_settings_seeded", sections=seeded)
+        yield
 
     async def shared_state(app: web.Application) -> AsyncIterator[None]:
         """The dispatch state shared through Redis, when configured: reachable and rebuilt from
@@ -168,6 +191,7 @@ def create_app(
     app.cleanup_ctx.extend([
         storage_and_wiring,
         shared_state,
+        live_settings,
         running(lambda a: a[SERVICES].guard.passwords),
         running(lambda a: a[SERVICES].outbox),  # stopped after the persister's last commits
         running(lambda a: a[SERVICES].persister),
@@ -254,11 +278,13 @@ def _wire(
     hub.observers.append(media.after_effects)
     photos = PhotoService(settings.photos, engine, hub, engine.clock)
     hub.observers.append(photos.after_effects)
+    live = LiveConfig.from_files(settings, engine)
+    agents = AgentRepository(database)
     services = Services(
         settings=settings,
         database=database,
         cases=cases,
-        agents=AgentRepository(database),
+        agents=agents,
         engine=engine,
         hub=hub,
         persister=persister,
@@ -273,6 +299,8 @@ def _wire(
         pings=pings,
         shared_dispatch=shared,
         photos=photos,
+        live=live,
+        admin=AdminService(settings, database, agents, engine, hub, sio, live),
     )
     sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
     sio.register_namespace(KioskNamespace(KIOSK_NS, services))

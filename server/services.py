@@ -21,6 +21,8 @@ from .signalling.pings import PingSchedule
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 
 if TYPE_CHECKING:
+    from .admin.live import LiveConfig
+    from .admin.service import AdminService
     from .media.sessions import MediaSessions
     from .photos.service import PhotoService
     from .privacy.operations import PrivacyOperations
@@ -54,6 +56,10 @@ class Services:
     pings: PingSchedule
     #: photos customers send, cleaned and held in memory while their case is open (server/photos)
     photos: PhotoService
+    #: what /admin changes while the server runs: quick replies, labels, store hours, queues
+    live: LiveConfig
+    #: the admin changes themselves: validated, stored, audited, made live (server/admin)
+    admin: AdminService
     #: the node's view of the dispatch state shared through Redis ([cluster] redis_url), if any
     shared_dispatch: WriteThroughDispatchState | None = None
     #: told the code of every error answered to a Socket.IO client (the metrics count them)

@@ -89,9 +89,10 @@ local online = redis.call('HGET', a, 'online')
 local lost = redis.call('HGET', a, 'lost_at')
 if not online or (online == '0' and lost == '') then
   redis.call('DEL', P .. 'cases:' .. id)
-  redis.call('HSET', a, 'profile', profile, 'max', max, 'presence', 'away', 'idle_since', now)
+  redis.call('HSET', a, 'presence', 'away', 'idle_since', now)
 end
-redis.call('HSET', a, 'online', '1', 'lost_at', '', 'grace_until', '')
+redis.call('HSET', a, 'profile', profile, 'max', max, 'online', '1', 'lost_at', '',
+           'grace_until', '')
 redis.call('SADD', P .. 'agents', id)
 return {rev, agent_reply(id)}
 """,

@@ -144,11 +144,14 @@ class MemoryDispatchState:
         return status
 
     def connect_agent(self, profile: AgentProfile, now: float) -> AgentStatus:
-        """Sign-in (a fresh, away status) or a reconnect within the grace (presence and cases kept)."""
+        """Sign-in (a fresh, away status) or a reconnect within the grace (presence and cases
+        kept). The profile is the one given: a reconnect, or an online agent connected again after
+        an admin changed their skills or capacity, brings the new one."""
         status = self._agents.get(profile.id)
         if status is None or (not status.online and status.lost_at is None):
             status = AgentStatus(profile=profile, presence=Presence.AWAY, idle_since=now)
-        return self._put(replace(status, online=True, lost_at=None, lost_grace_until=None))
+        return self._put(replace(status, profile=profile, online=True, lost_at=None,
+                                 lost_grace_until=None))
 
     def disconnect_agent(self, agent_id: str, now: float) -> AgentStatus | None:
         """The agent's connection is gone; with cases, their grace period starts now."""

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import secrets
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +19,7 @@ from pydantic_settings import (
 )
 
 from ..core.display import DisplayRules
+from .admin import AdminSettings
 from .cluster import ClusterSettings
 from .durability import DurabilitySettings
 from .photos import PhotoSettings
@@ -30,9 +31,36 @@ DEFAULT_RULES = Path(__file__).parent.parent / "defaults" / "rules.toml"
 
 
 class QuickReply(BaseModel):
-    id: str
-    sv: str
-    en: str
+    """A canned answer in both languages (``{cart}`` becomes the cart total)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
+    sv: Annotated[str, Field(min_length=1)]
+    en: Annotated[str, Field(min_length=1)]
+
+
+class Label(BaseModel):
+    """A wrap-up label: the id recorded on the case (and in the reports), its name in each language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    sv: Annotated[str, Field(min_length=1, max_length=200)]
+    en: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+#: the English names of the default labels (a label from the settings file is named by its id)
+DEFAULT_LABEL_NAMES_EN = {
+    "betalningsfråga": "payment question",
+    "produkt saknas": "product missing",
+    "tekniskt fel": "technical fault",
+}
+
+
+def labels_of(ids: list[str]) -> list[Label]:
+    """The settings file's labels (ids) as named labels: the seed of the database's."""
+    return [Label(id=i, sv=i, en=DEFAULT_LABEL_NAMES_EN.get(i, i)) for i in ids]
 
 
 DEFAULT_QUICK_REPLIES = [
@@ -139,6 +167,10 @@ class Settings(BaseSettings):
     #: heter Lisa. Vad kan jag hjälpa dig med?", server/i18n.py), stored as the agent's own line
     auto_greeting: bool = False
     currency: str = "SEK"
+    #: admin in the browser: its limits (server/settings/admin.py). Quick replies, labels,
+    #: opening hours per store and the queues above only seed the database on first start; after
+    #: that /admin changes them (docs/operations.md "Admin")
+    admin: AdminSettings = Field(default_factory=AdminSettings)
 
     # --- input limits --------------------------------------------------------
     #: largest accepted Socket.IO event payload, in bytes of JSON

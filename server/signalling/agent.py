@@ -68,7 +68,7 @@ class AgentNamespace(AgentTransferMixin, AgentMediaMixin, RoleNamespace):
             stored = await self.services.agents.by_id(claims.agent_id)
             if stored is None:
                 raise InvalidToken("this agent no longer exists; sign in again")
-            check_version(claims, stored.token_version)
+            check_version(claims, stored.token_version)  # disabling revoked every token
         except InvalidToken as error:
             # message, then data: the client's connect_error carries {code, message} as error.data
             raise Refused(error.message, error_payload(error)) from None
@@ -112,6 +112,7 @@ class AgentNamespace(AgentTransferMixin, AgentMediaMixin, RoleNamespace):
         me = self._signed_in(sid)
         engine = self.services.engine
         settings = self.services.settings
+        live = self.services.live
         await self.services.hub.run(engine.agent_connected(me))
         self._ready.add(sid)
         status = engine.state.agent(me.id)
@@ -127,8 +128,10 @@ class AgentNamespace(AgentTransferMixin, AgentMediaMixin, RoleNamespace):
                 "max_concurrent": me.max_concurrent,
             },
             "presence": status.presence.value if status else "away",
-            "labels": list(settings.labels),
-            "quick_replies": [r.model_dump() for r in settings.quick_replies],
+            # changed live in /admin (server/admin/live.py)
+            "labels": [label.id for label in live.labels],
+            "label_names": [label.model_dump() for label in live.labels],
+            "quick_replies": [r.model_dump() for r in live.quick_replies],
             "promise_seconds": int(settings.promise_seconds),
             "offer_timeout_seconds": settings.offer_timeout_seconds,
             "max_note_chars": settings.max_note_chars,
@@ -168,7 +171,7 @@ class AgentNamespace(AgentTransferMixin, AgentMediaMixin, RoleNamespace):
     def _text_of(self, event: AgentChatSend) -> tuple[str, str | None]:
         settings = self.services.settings
         if event.quick_reply is not None:
-            reply = next((r for r in settings.quick_replies if r.id == event.quick_reply), None)
+            reply = self.services.live.quick_reply(event.quick_reply)
             if reply is None:
                 raise InvalidPayload(f"there is no quick reply {event.quick_reply!r}")
             case = self.services.engine.case(event.case_id)
@@ -227,10 +230,17 @@ class AgentNamespace(AgentTransferMixin, AgentMediaMixin, RoleNamespace):
         self.deadlines.set(sid, claims.expires_at)
         return {"expires_in": max(0, round(claims.expires_at - time.time()))}
 
-    async def revoke(self, agent_id: str) -> None:
-        """Sign-out or a new password: every socket of the agent is told and closed."""
+    async def revoke(self, agent_id: str, code: str = "token_revoked") -> None:
+        """Sign-out, a new password or a disabled account: every socket of the agent is told
+        (``token_expired`` with ``code``) and closed."""
         for sid in list(self._sockets.get(agent_id, ())):
-            await self.deadlines.revoke(sid)
+            await self.deadlines.revoke(sid, code)
+
+    def profile_changed(self, profile: AgentProfile) -> None:
+        """An admin changed the agent's name, skills, languages or capacity: their open
+        sockets carry the new profile (the engine is told by the admin service)."""
+        for sid in self._sockets.get(profile.id, ()):
+            self._agent_of[sid] = profile
 
 
 __all__ = ["AgentNamespace", "HelpwireError"]

@@ -3,7 +3,8 @@
 ``token_expiring`` goes to the socket ``token_refresh_notice_seconds`` before its token runs out;
 the console fetches a new token (``POST /api/agent/refresh``) and hands it over with
 ``token_renew``, which moves the deadline. At the deadline, or when the agent signs out or gets a
-new password, the socket gets ``token_expired`` ({code: token_expired | token_revoked, message})
+new password, the socket gets ``token_expired`` ({code: token_expired | token_revoked |
+agent_disabled, message})
 and is disconnected (docs/protocol.md).
 """
 
@@ -23,6 +24,11 @@ log = get_logger("helpwire.signalling")
 
 TOKEN_EXPIRING = "token_expiring"
 TOKEN_EXPIRED = "token_expired"
+_MESSAGES = {
+    "token_expired": "the agent session has expired; sign in again",
+    "token_revoked": "this session was signed out or its password changed; sign in again",
+    "agent_disabled": "an admin has disabled this account; ask them to enable it",
+}
 
 
 class TokenRenew(Event):
@@ -59,10 +65,11 @@ class SessionDeadlines:
         for timer in self._timers.pop(sid, []):
             timer.cancel()
 
-    async def revoke(self, sid: str) -> None:
-        """Close the socket now: its token was revoked."""
+    async def revoke(self, sid: str, code: str = "token_revoked") -> None:
+        """Close the socket now: its token was revoked (``agent_disabled``: by disabling the
+        account)."""
         self.cancel(sid)
-        await self._expire(sid, "token_revoked")
+        await self._expire(sid, code)
 
     def _spawn(self, work: Callable[[], Coroutine[Any, Any, None]]) -> None:
         task = asyncio.ensure_future(work())
@@ -75,8 +82,7 @@ class SessionDeadlines:
 
     async def _expire(self, sid: str, code: str) -> None:
         self._timers.pop(sid, None)
-        message = ("the agent session has expired; sign in again" if code == "token_expired"
-                   else "this session was signed out or its password changed; sign in again")
+        message = _MESSAGES.get(code, _MESSAGES["token_revoked"])
         log.info("agent_socket_closed_for_token", code=code)
         await self._emit(TOKEN_EXPIRED, {"code": code, "message": message}, sid)
         await self._close(sid)

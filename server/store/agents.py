@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from ..core.agents import AgentProfile
 from ..core.errors import AgentNotFound, HelpwireError
+from .audit import AuditEntry, append
 from .database import Database
 from .tables import agents
 
@@ -44,6 +46,8 @@ class StoredAgent:
     roles: frozenset[str] = frozenset()
     #: tokens carry the version they were issued at; an older one is revoked
     token_version: int = 0
+    #: may not sign in (an admin disabled the account)
+    disabled: bool = False
 
     def profile(self) -> AgentProfile:
         """The agent as the dispatcher sees them."""
@@ -69,8 +73,10 @@ class AgentRepository:
         agent_id: str | None = None,
         created_at: float | None = None,
         roles: Iterable[str] = (),
+        audit: Callable[[StoredAgent], AuditEntry] | None = None,
     ) -> StoredAgent:
-        """Store a new agent; raises ``AgentExists`` if the username is taken."""
+        """Store a new agent (and the audit row ``audit`` makes of it, in the same transaction);
+        raises ``AgentExists`` if the username is taken."""
         agent = StoredAgent(
             id=agent_id or str(uuid.uuid4()),
             username=username,
@@ -96,6 +102,7 @@ class AgentRepository:
                         created_at=time.time() if created_at is None else created_at,
                     )
                 )
+                await append(conn, audit(agent) if audit is not None else None)
         except IntegrityError as error:
             if await self.by_username(username) is not None:
                 raise AgentExists(username) from error
@@ -113,7 +120,8 @@ class AgentRepository:
             result = await conn.execute(sa.select(agents).order_by(agents.c.username))
             return [_agent(row) for row in result.mappings()]
 
-    async def set_password_hash(self, agent_id: str, password_hash: str) -> None:
+    async def set_password_hash(self, agent_id: str, password_hash: str,
+                                audit: AuditEntry | None = None) -> None:
         """Replace an agent's hash (a new password) and revoke their tokens; ``AgentNotFound``
         if absent."""
         async with self._db.transaction() as conn:
@@ -121,8 +129,9 @@ class AgentRepository:
                 sa.update(agents).where(agents.c.id == agent_id).values(
                     password_hash=password_hash, token_version=agents.c.token_version + 1)
             )
-        if result.rowcount == 0:
-            raise AgentNotFound(f"no agent with id {agent_id!r}")
+            if result.rowcount == 0:
+                raise AgentNotFound(f"no agent with id {agent_id!r}")
+            await append(conn, audit)
 
     async def revoke_tokens(self, agent_id: str) -> int:
         """Make every token issued to the agent so far invalid; returns the new version."""
@@ -136,6 +145,53 @@ class AgentRepository:
         if version is None:
             raise AgentNotFound(f"no agent with id {agent_id!r}")
         return int(version)
+
+    async def update(
+        self,
+        agent_id: str,
+        *,
+        display_name: str | None = None,
+        skills: Iterable[str] | None = None,
+        languages: Iterable[str] | None = None,
+        max_concurrent: int | None = None,
+        roles: Iterable[str] | None = None,
+        disabled: bool | None = None,
+        audit: Callable[[StoredAgent, StoredAgent], AuditEntry | None] | None = None,
+    ) -> StoredAgent:
+        """Change what is given (None keeps it); disabling also revokes every token. ``audit``
+        makes the audit row of (before, after), written in the same transaction. Returns the
+        agent as stored now; ``AgentNotFound`` if absent."""
+        values: dict[str, Any] = {}
+        if display_name is not None:
+            values["display_name"] = display_name
+        if skills is not None:
+            values["skills"] = sorted(set(skills))
+        if languages is not None:
+            values["languages"] = sorted(set(languages))
+        if max_concurrent is not None:
+            values["max_concurrent"] = max_concurrent
+        if roles is not None:
+            values["roles"] = sorted(set(roles))
+        if disabled is not None:
+            values["disabled"] = disabled
+            if disabled:
+                values["token_version"] = agents.c.token_version + 1
+        async with self._db.transaction() as conn:
+            before = await self._read(conn, agent_id)
+            if values:
+                await conn.execute(sa.update(agents).where(agents.c.id == agent_id)
+                                   .values(**values))
+            after = await self._read(conn, agent_id)
+            if audit is not None:
+                await append(conn, audit(before, after))
+        return after
+
+    @staticmethod
+    async def _read(conn: AsyncConnection, agent_id: str) -> StoredAgent:
+        row = (await conn.execute(sa.select(agents).where(agents.c.id == agent_id))).mappings().first()
+        if row is None:
+            raise AgentNotFound(f"no agent with id {agent_id!r}")
+        return _agent(row)
 
     async def _one(self, condition: sa.ColumnElement[bool]) -> StoredAgent | None:
         async with self._db.connect() as conn:
@@ -155,4 +211,5 @@ def _agent(row: Any) -> StoredAgent:
         max_concurrent=row["max_concurrent"],
         roles=frozenset(row["roles"] or ()),
         token_version=int(row["token_version"]),
+        disabled=bool(row["disabled"]),
     )

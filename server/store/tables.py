@@ -100,6 +100,36 @@ agents = sa.Table(
     #: the generation of the agent's tokens: a token of an older one is refused (sign-out and a
     #: new password bump it; migration 0006)
     sa.Column("token_version", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    #: a disabled agent cannot sign in, and their tokens were revoked (admin; migration 0010)
+    sa.Column("disabled", sa.Boolean(), nullable=False, server_default=sa.false()),
+)
+
+#: What /admin changes live: one JSON value per section (quick_replies, labels, store_hours,
+#: queues), seeded from the settings and rules files on first start (migration 0010).
+admin_settings = sa.Table(
+    "admin_settings",
+    metadata,
+    sa.Column("section", sa.String(50), primary_key=True),
+    sa.Column("value", sa.JSON(), nullable=False),
+    sa.Column("updated_at", sa.Float(), nullable=False),
+)
+
+#: Who changed what in /admin, and when (append-only; server/store/audit.py): the admin's agent
+#: id and username, the action, its target, and a summary of before and after. Never a password
+#: or its hash. Migration 0010.
+admin_audit = sa.Table(
+    "admin_audit",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
+    sa.Column("at", sa.Float(), nullable=False, index=True),
+    sa.Column("actor_id", sa.String(36), nullable=True),
+    sa.Column("actor_username", sa.String(200), nullable=True),
+    #: e.g. agent_created, agent_disabled, quick_replies_changed
+    sa.Column("action", sa.String(50), nullable=False),
+    #: what was changed: an agent id, a store, a queue name, a section
+    sa.Column("target", sa.String(200), nullable=True),
+    sa.Column("before", sa.JSON(), nullable=True),
+    sa.Column("after", sa.JSON(), nullable=True),
 )
 
 #: A customer's request to be called back; the cart is held only for a short time.

@@ -89,6 +89,10 @@ async def agent_login(request: web.Request) -> web.Response:
         _refused(services.signer.secret, address, body.username, "invalid_credentials")
         return error_response(401, "invalid_credentials", "wrong username or password")
     guard.logins.succeeded(body.username.casefold())
+    if agent.disabled:  # told only with the right password: no hint to a guesser
+        log.info("agent_login_refused_disabled", agent_id=agent.id)
+        return error_response(403, "agent_disabled",
+                              "an admin has disabled this account; ask them to enable it")
     log.info("agent_login", agent_id=agent.id)
     return web.json_response({
         "token": services.signer.agent_token(agent.id, agent.token_version),

@@ -12,7 +12,7 @@ from __future__ import annotations
 from aiohttp import web
 
 #: pages whose framing would let another site overlay them (clickjacking a signed-in agent)
-UNFRAMEABLE = ("/agent", "/supervisor")
+UNFRAMEABLE = ("/agent", "/supervisor", "/admin")
 
 _POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "

@@ -1,4 +1,5 @@
-"""The web clients' pages and static files: demo shop at /, kiosk at /kiosk, agent console at /agent."""
+"""The web clients' pages and static files: demo shop at /, kiosk at /kiosk, agent console at /agent,
+admin at /admin."""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ async def agent(request: web.Request) -> web.StreamResponse:
     return _page(WEB_CLIENT / "agent" / "index.html")
 
 
+async def admin(request: web.Request) -> web.StreamResponse:
+    return _page(WEB_CLIENT / "admin" / "index.html")
+
+
 async def vendor(request: web.Request) -> web.StreamResponse:
     path = VENDOR.get(request.match_info["name"])
     if path is None:
@@ -44,5 +49,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/", shop)
     app.router.add_get("/kiosk", kiosk)
     app.router.add_get("/agent", agent)
+    app.router.add_get("/admin", admin)
     app.router.add_get("/vendor/{name}", vendor)
     app.router.add_static("/static/", WEB_CLIENT, show_index=False, append_version=False)

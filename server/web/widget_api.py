@@ -5,7 +5,8 @@ position, device, network, offline_mode: every routing signal except the cart) â
 `{show, open, agents_available, promise, eta_seconds, promise_seconds, reason, opens_at,
 timezone}`: `promise` is "promise" only when an agent can keep it now (server/core/readiness.py),
 "queue" when agents are busy (then `eta_seconds` is the honest estimate), otherwise "callback".
-The display rules are the operator's (settings.display, server/core/display.py); whether an agent
+The display rules are the operator's (settings.display, server/core/display.py, with a store's
+own opening hours from /admin); whether an agent
 is available comes from the case engine, for the queue this context would be routed to.
 """
 
@@ -43,8 +44,9 @@ async def widget_status(request: web.Request) -> web.Response:
         engine = services.engine
         readiness = engine.readiness(context)
         agents_available = readiness.verdict != "callback"
+        display = services.live.display_for(context.store)  # a store's own opening hours
         decision = decide(
-            settings.display,
+            display,
             page=context.page,
             channel=context.channel,
             logged_in=context.logged_in,
@@ -60,7 +62,7 @@ async def widget_status(request: web.Request) -> web.Response:
             "promise_seconds": int(settings.promise_seconds),
             "reason": decision.reason,
             "opens_at": decision.opens_at.isoformat() if decision.opens_at else None,
-            "timezone": settings.display.timezone,
+            "timezone": display.timezone,
         })
     response.headers["Cache-Control"] = "no-store"
     return response  # CORS for shop domains: server/web/cors.py

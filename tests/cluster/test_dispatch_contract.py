@@ -60,6 +60,18 @@ async def test_a_reconnect_within_the_grace_keeps_presence_and_cases(
         True, Presence.AVAILABLE, frozenset({"c1"}), None)
 
 
+async def test_connecting_an_online_agent_again_brings_the_new_profile_and_keeps_the_rest(
+        state: AsyncDispatchState) -> None:
+    await ready_agent(state, capacity=1)
+    await accepted(state, "c1")
+    again = await state.connect_agent(profile(capacity=2, skills=("payments",)), T + 5)
+    assert again.profile == profile(capacity=2, skills=("payments",))
+    assert (again.online, again.presence, again.cases, again.idle_since) == (
+        True, Presence.AVAILABLE, frozenset({"c1"}), T + 1)
+    assert again.has_capacity
+    assert await state.agent("a1") == again
+
+
 async def test_a_sign_out_without_cases_starts_afresh_at_the_next_sign_in(
         state: AsyncDispatchState) -> None:
     await ready_agent(state)

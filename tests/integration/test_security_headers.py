@@ -8,7 +8,7 @@ import pytest
 from tests.support.live import LiveServer
 
 
-@pytest.mark.parametrize("path", ["/", "/kiosk", "/agent", "/supervisor", "/healthz",
+@pytest.mark.parametrize("path", ["/", "/kiosk", "/agent", "/supervisor", "/admin", "/healthz",
                                   "/static/widget/helpwire.js", "/no-such-page"])
 async def test_every_answer_forbids_sniffing_and_limits_the_referrer(
     server: LiveServer, path: str
@@ -20,6 +20,7 @@ async def test_every_answer_forbids_sniffing_and_limits_the_referrer(
 
 @pytest.mark.parametrize(("path", "ancestors"), [
     ("/", "'self'"), ("/kiosk", "'self'"), ("/agent", "'none'"), ("/supervisor", "'none'"),
+    ("/admin", "'none'"),
 ])
 async def test_pages_carry_a_policy_without_inline_script(
     server: LiveServer, path: str, ancestors: str
@@ -40,7 +41,7 @@ async def test_the_console_and_supervisor_view_cannot_be_framed_by_old_browsers(
     server: LiveServer,
 ) -> None:
     async with aiohttp.ClientSession() as http:
-        for path in ("/agent", "/supervisor"):
+        for path in ("/agent", "/supervisor", "/admin"):
             async with http.get(server.url + path) as response:
                 assert response.headers["X-Frame-Options"] == "DENY"
         async with http.get(server.url + "/") as response:

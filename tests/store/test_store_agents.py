@@ -70,3 +70,43 @@ async def test_set_password_hash_of_an_unknown_agent_raises_agent_not_found(
 def test_an_agents_repr_never_shows_the_password_hash() -> None:
     agent = StoredAgent("id", "eva", "Eva", "secret-hash", frozenset(), frozenset(), 1)
     assert "secret-hash" not in repr(agent)
+
+
+async def test_an_admin_change_and_its_audit_row_are_written_together_or_not_at_all(
+    db: Database,
+) -> None:
+    from server.store.audit import AuditEntry, AuditLog
+
+    repo = AgentRepository(db)
+    agent = await repo.create("cia", "Cia", "hash", max_concurrent=2)
+
+    def entry(before: StoredAgent, after: StoredAgent) -> AuditEntry:
+        return AuditEntry(1.0, "admin-1", "ada", "agent_changed", after.id,
+                          {"max_concurrent": before.max_concurrent},
+                          {"max_concurrent": after.max_concurrent})
+
+    changed = await repo.update(agent.id, max_concurrent=4, audit=entry)
+    assert changed.max_concurrent == 4
+    [row] = await AuditLog(db).rows(limit=10)
+    assert (row["before"], row["after"], row["actor_username"]) == (
+        {"max_concurrent": 2}, {"max_concurrent": 4}, "ada")
+
+    def failing(before: StoredAgent, after: StoredAgent) -> AuditEntry:
+        raise RuntimeError("the audit row cannot be made")
+
+    with pytest.raises(RuntimeError):
+        await repo.update(agent.id, max_concurrent=5, disabled=True, audit=failing)
+    kept = await repo.by_id(agent.id)
+    assert kept is not None and (kept.max_concurrent, kept.disabled) == (4, False)
+    assert len(await AuditLog(db).rows(limit=10)) == 1
+    with pytest.raises(AgentNotFound):
+        await repo.update("nobody", max_concurrent=2, audit=entry)
+
+
+async def test_disabling_an_agent_revokes_their_tokens(db: Database) -> None:
+    repo = AgentRepository(db)
+    agent = await repo.create("dag", "Dag", "hash")
+    disabled = await repo.update(agent.id, disabled=True)
+    assert (disabled.disabled, disabled.token_version) == (True, agent.token_version + 1)
+    enabled = await repo.update(agent.id, disabled=False)
+    assert (enabled.disabled, enabled.token_version) == (False, agent.token_version + 1)

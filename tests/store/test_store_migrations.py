@@ -17,7 +17,7 @@ from server.store.tables import metadata
 TABLES = {
     "cases", "case_events", "agents", "callback_requests", "transcript_messages",
     "purchases", "session_exposures", "session_progress", "outbox", "live_chat_text", "access_log",
-    "case_notes",
+    "case_notes", "admin_settings", "admin_audit",
 }
 
 
@@ -38,7 +38,7 @@ async def test_migrations_create_every_table_on_a_fresh_database(database_url: s
         async with db.connect() as conn:
             names = await conn.run_sync(_table_names)
         assert names == TABLES | {"alembic_version"}
-        assert await _versions(db) == ["0009"]
+        assert await _versions(db) == ["0010"]
     finally:
         await db.close()
 
@@ -59,7 +59,7 @@ async def test_migrations_are_idempotent_on_restart(
         await second.start()
         async with second.connect() as conn:
             assert await conn.run_sync(_table_names) == TABLES | {"alembic_version"}
-        assert await _versions(second) == ["0009"]
+        assert await _versions(second) == ["0010"]
         stored = await CaseRepository(second).get("kept")
         assert stored is not None and stored["state"] == "created"
     finally:
