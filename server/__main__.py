@@ -133,7 +133,7 @@ def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 DEMO_AGENTS = (
     # (username, display name, skills, languages, roles)
-    ("lisa", "Lisa", ("payments", "oncall"), ("sv", "en"), ("supervisor",)),
+    ("lisa", "Lisa", ("payments", "oncall"), ("sv", "en"), ("supervisor", "admin")),
     ("omar", "Omar", (), ("sv", "en"), ()),
 )
 DEMO_PASSWORD = "helpwire-demo"
@@ -158,8 +158,9 @@ async def _ensure_demo_agents(settings: Settings) -> None:
                 max_concurrent=settings.default_max_concurrent_cases,
             )
         # the password itself is not printed (terminals and logs are kept): it is in the README
-        print("demo agents created: lisa (also supervisor) and omar, with the demo password from"
-              " README.md (for trying Helpwire only; use create-agent for real agents)", flush=True)
+        print("demo agents created: lisa (also supervisor and admin) and omar, with the demo"
+              " password from README.md (for trying Helpwire only; use create-agent for real"
+              " agents)", flush=True)
     finally:
         await database.close()
 

@@ -12,6 +12,7 @@ from aiohttp import WSCloseCode, web
 
 from .admin.live import LiveConfig
 from .admin.service import AdminService
+from .admin.watch import AdminWatcher
 from .cluster.wiring import shared_dispatch_state
 from .core.clock import Clock, SystemClock
 from .core.engine import CaseEngine, EngineConfig
@@ -63,6 +64,9 @@ log = get_logger("helpwire.app")
 
 #: the running server's loop monitor (lag and collector pauses; the benchmark adds an observer)
 LOOP_MONITOR: web.AppKey[LoopMonitor] = web.AppKey("loop_monitor", LoopMonitor)
+
+#: picks up admin changes made on other nodes
+ADMIN_WATCHER: web.AppKey[AdminWatcher] = web.AppKey("admin_watcher", AdminWatcher)
 
 #: how long shutdown waits for Engine.IO to say goodbye to every client
 DISCONNECT_TIMEOUT_SECONDS = 1.0
@@ -160,6 +164,9 @@ def create_app(
         seeded = await services.live.load(services.admin.stored, services.engine.clock.now())
         if seeded:
             log.info("admin_settings_seeded", sections=seeded)
+        # another node's admin changes, when there are other nodes (server/admin/watch.py)
+        app[ADMIN_WATCHER] = AdminWatcher(services, settings.admin.reload_seconds,
+                                          enabled=bool(settings.cluster.redis_url))
         yield
 
     async def shared_state(app: web.Application) -> AsyncIterator[None]:
@@ -196,6 +203,7 @@ def create_app(
         running(lambda a: a[SERVICES].outbox),  # stopped after the persister's last commits
         running(lambda a: a[SERVICES].persister),
         resumed,  # before any timer or socket: live cases are back first
+        running(lambda a: a[ADMIN_WATCHER]),
         running(lambda a: a[SERVICES].hub),
         running(lambda a: a[SERVICES].media),
         running(lambda a: a[SERVICES].photos),

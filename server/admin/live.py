@@ -101,7 +101,12 @@ class LiveConfig:
         """Seed the sections the database lacks, then apply what it holds; returns the seeded."""
         seeded = [section for section, value in self.sections().items()
                   if await repository.seed(section, value, now)]
-        stored = await repository.all()
+        self.engine.set_rules(self.apply_stored(await repository.all()))
+        return seeded
+
+    def apply_stored(self, stored: Mapping[str, Any]) -> RuleSet:
+        """Apply the database's sections; returns the rules with its queues, for the caller to
+        hand to the engine (``set_rules`` returns what to announce)."""
         self.apply_quick_replies([QuickReply.model_validate(r) for r in stored["quick_replies"]])
         self.apply_labels([Label.model_validate(label) for label in stored["labels"]])
         self.apply_store_hours({s: StoreHours.model_validate(h)
@@ -109,5 +114,4 @@ class LiveConfig:
         queues = {n: QueueConfig.model_validate(q) for n, q in stored["queues"].items()}
         for name, queue in self.queues().items():  # a queue the rules file has gained since
             queues.setdefault(name, queue)
-        self.engine.set_rules(self.rules_with(queues))
-        return seeded
+        return self.rules_with(queues)

@@ -236,6 +236,10 @@ class AgentNamespace(AgentTransferMixin, AgentMediaMixin, RoleNamespace):
         for sid in list(self._sockets.get(agent_id, ())):
             await self.deadlines.revoke(sid, code)
 
+    def signed_in(self) -> list[str]:
+        """The ids of the agents with a socket on this node."""
+        return list(self._sockets)
+
     def profile_changed(self, profile: AgentProfile) -> None:
         """An admin changed the agent's name, skills, languages or capacity: their open
         sockets carry the new profile (the engine is told by the admin service)."""

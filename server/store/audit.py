@@ -51,3 +51,10 @@ class AuditLog:
         async with self._db.connect() as conn:
             result = await conn.execute(query)
             return [dict(row) for row in result.mappings()]
+
+    async def latest_id(self) -> int:
+        """The newest row's id (0 for none): every admin change adds one, so a node that sees a
+        higher id than before knows that another node changed something."""
+        async with self._db.connect() as conn:
+            value = (await conn.execute(sa.select(sa.func.max(admin_audit.c.id)))).scalar()
+        return int(value or 0)

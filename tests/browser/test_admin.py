@@ -195,3 +195,34 @@ async def test_opening_hours_set_in_admin_change_the_widgets_promise_without_a_r
     await shop.reload()
     await expect(shop.locator(PROMISE)).to_have_text(SV_PROMISE)
     assert errors == []
+
+
+async def test_a_label_and_a_queues_fallback_changed_in_admin_are_live_and_logged(
+    browser: Browser, contexts: list[BrowserContext], server: LiveServer,
+) -> None:
+    await server.create_agent("ada", "Ada", roles=("admin",))
+    page, errors = await open_admin(browser, contexts, locale="en-GB")
+    await sign_in(page, server, swedish=False)
+    await page.get_by_role("button", name="Add label").click()
+    count = await page.locator("#labels .item").count()
+    await page.get_by_label(f"Id of label {count}").fill("ålderskontroll")
+    await page.get_by_label(f"Label {count} in Swedish").fill("ålderskontroll")
+    await page.get_by_label(f"Label {count} in English").fill("age check")
+    await page.get_by_role("button", name="Save labels").click()
+    await expect(page.locator("#saved")).to_have_text("Saved: the labels. In effect now.")
+    assert "ålderskontroll" in server.services.engine.config.labels
+
+    queue = page.locator('form.queue[data-queue="general"]')
+    await queue.get_by_label("Fallback queue").select_option("english")
+    await queue.get_by_role("button", name="Save queue general").click()
+    await expect(page.locator("#saved")).to_have_text("Saved: queue general. In effect now.")
+    assert server.services.engine.rules.fallback_chain("general")[0] == "english"
+    changed = audit_row(page, "queue_changed")
+    await expect(changed).to_contain_text('fallback: "oncall" → "english"')
+    await expect(audit_row(page, "labels_changed")).to_contain_text("3 → 4 items")
+
+    # a queue name the rules file would refuse is refused with its field
+    await page.get_by_label("New queue (name: a–z, 0–9, - and _)").fill("Not A Name")
+    await page.get_by_role("button", name="Add queue").click()
+    await expect(page.locator("#queue-new-error")).to_contain_text("queue:")
+    assert errors == []

@@ -217,12 +217,15 @@ async def test_quick_replies_are_checked_at_their_limits(server_factory: Any) ->
 async def test_a_new_label_closes_the_next_case_and_both_languages_reach_the_console(
     server_factory: Any,
 ) -> None:
-    async with server_factory(admin={"max_label_chars": 12}) as server:
+    async with server_factory(admin={"max_label_chars": 12, "max_labels": 2}) as server:
         token = await admin_token(server)
         labels = [{"id": "kassa", "sv": "kassa", "en": "till"},
                   {"id": "x" * 12, "sv": "lång", "en": "long"}]
         status, body = await call(server, "PUT", "/api/admin/labels", token, {"labels": labels})
         assert status == 200, body
+        status, body = await call(server, "PUT", "/api/admin/labels", token, {"labels": [
+            *labels, {"id": "tre", "sv": "tre", "en": "three"}]})
+        invalid(status, body, "labels")
         status, body = await call(server, "PUT", "/api/admin/labels", token, {"labels": [
             {"id": "x" * 13, "sv": "a", "en": "b"}]})
         invalid(status, body, "labels.0.id")

@@ -21,7 +21,7 @@ from tests.support.wheel import REPO, build_wheel, install_in_new_venv
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
 SERVING = re.compile(r"Helpwire is serving on (http://127\.0\.0\.1:\d+)/")
-PAGES = ("/", "/kiosk", "/agent", "/supervisor")
+PAGES = ("/", "/kiosk", "/agent", "/supervisor", "/admin")
 
 
 @pytest.fixture(scope="module")
