@@ -362,9 +362,9 @@ def with_baseline(specs: list[ServerSpec], ref: str) -> list[ServerSpec]:
     for spec in specs:
         if spec.kind == "helpwire":
             env = dict(spec.env)
-            if "HELPWIRE_DATABASE_URL" in env:
+            if "HELPWIRE_STORAGE__DATABASE_URL" in env:
                 # its own database: the two would otherwise share agents and a schema version
-                env["HELPWIRE_DATABASE_URL"] += "_baseline"
+                env["HELPWIRE_STORAGE__DATABASE_URL"] += "_baseline"
             out.append(ServerSpec(f"{spec.name}@{ref}", spec.kind, env, root))
         out.append(spec)
     return out

@@ -73,7 +73,7 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         engine_io: web.StreamResponse = await handler(request)
         return engine_io
     limit = (None if request.path in UNBOUNDED_PATHS
-             else request.app[SETTINGS].http_database_timeout_seconds)
+             else request.app[SETTINGS].storage.http_database_timeout_seconds)
     try:
         response = await _within(limit, handler(request))
         if isinstance(response, web.FileResponse) and not await _is_file(response):

@@ -35,7 +35,7 @@ async def test_a_body_nested_a_thousand_levels_is_400_payload_too_deep(
     server_factory: Callable[..., AbstractAsyncContextManager[LiveServer]], path: str,
 ) -> None:
     async with server_factory(ingest_api_keys=[KEY]) as server:
-        limit = server.settings.max_json_depth
+        limit = server.settings.limits.max_json_depth
         for depth in (1000, 30_000, limit + 1):
             status, _, body = await post(server, path, data=deep(depth), headers=JSON)
             assert status == 400, (depth, body)
