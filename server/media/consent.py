@@ -35,6 +35,7 @@ from ..core.effects import QueueWebhook, SaveCase
 from ..core.engine import CaseEngine
 from ..core.errors import HelpwireError
 from ..core.history import AgeChecked, ConsentRecorded
+from ..i18n import MESSAGES, format_duration, message
 from ..logs import get_logger
 from ..runtime.hub import Hub, Outgoing
 from ..settings.consent import ConsentSettings
@@ -50,26 +51,15 @@ class ConsentRefused(HelpwireError):
     code = "consent_not_allowed"
 
 
-def _duration_text(seconds: float, language: str) -> str:
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{int(seconds // 60)} min"
-    return f"{seconds:g} s" if language == "en" else f"{seconds:g} s".replace(".", ",")
-
-
 def prompt_text(scope: Scope, seconds: float, item: str | None = None) -> dict[str, str]:
+    """The consent prompt in every language, from the server's catalogue (server/i18n.py)."""
     if scope is Scope.SCREEN_SHARE:
-        return {
-            "sv": f"Support kan tillfälligt se kassaskärmen i {_duration_text(seconds, 'sv')}."
-                  " Godkänn?",
-            "en": f"Support may see the checkout screen for {_duration_text(seconds, 'en')}."
-                  " Approve?",
-        }
-    return {
-        "sv": f"Ålderskontroll med kamera{f' för {item}' if item else ''}."
-              " Vi använder video/röst bara för att hjälpa i stunden.",
-        "en": f"Age check by camera{f' for {item}' if item else ''}."
-              " We use video/voice only to help you right now.",
-    }
+        screen = MESSAGES["consent.screen_share"]
+        return {language: text.format(duration=format_duration(seconds, language))
+                for language, text in screen.items()}
+    if item:
+        return message("consent.age_check_item", item=item)
+    return message("consent.age_check")
 
 
 class ConsentService:

@@ -101,7 +101,9 @@ class Settings(BaseSettings):
     log: LogSettings = Field(default_factory=LogSettings)
 
     # --- routing and queues --------------------------------------------------
+    #: the routing rules: queues, skills, overflow (docs/rules.md)
     rules_file: Path = DEFAULT_RULES
+    #: cases at once for agents created without a value
     default_max_concurrent_cases: int = Field(3, ge=1)
 
     # --- the Help button's display rules (server/core/display.py, docs/widget.md) ---------
@@ -110,10 +112,13 @@ class Settings(BaseSettings):
     display: DisplayRules = Field(default_factory=DisplayRules)
 
     # --- wrap-up -------------------------------------------------------------
+    #: wrap-up labels an agent picks from
     labels: list[str] = Field(
         default_factory=lambda: ["betalningsfråga", "produkt saknas", "tekniskt fel"]
     )
+    #: the console's quick replies, [{id, sv, en}]; {cart} becomes the cart total
     quick_replies: list[QuickReply] = Field(default_factory=lambda: list(DEFAULT_QUICK_REPLIES))
+    #: the currency when a cart does not say
     currency: str = "SEK"
 
     # --- photos a customer sends: cleaned, kept in memory only while the case is open ------

@@ -14,7 +14,9 @@ class NetworkSettings(BaseModel):
 
     model_config = {"extra": "forbid"}
 
+    #: the address to listen on (behind nginx: loopback; docs/operations.md "Deploying")
     host: str = "127.0.0.1"
+    #: the port to listen on (`serve --port` and $PORT override it); 0 = any free port
     port: int = Field(8080, ge=0, le=65535)
     #: extra origins allowed to open Socket.IO connections and call the widget's HTTP endpoints (the
     #: widget embedded on a shop domain); the server's own origin is always allowed (web/origins.py)
