@@ -350,6 +350,9 @@ def test_restart_and_http_database_timeout_defaults_and_limits() -> None:
         ("media__peer_close_seconds", 5.0, 60, 60.01),
         # consent's timer (was 0.1 s in media/consent.py)
         ("consent__tick_seconds", 0.1, 1, 1.01),
+        ("outbox__stop_seconds", 5.0, 60, 60.01),
+        ("network__preflight_max_age_seconds", 600, 86_400, 86_401),
+        ("limits__max_access_log_rows", 500, 10_000, 10_001),
     ],
 )
 def test_a_former_literal_is_a_setting_with_its_default_its_limit_and_one_past_it(

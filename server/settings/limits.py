@@ -27,3 +27,5 @@ class LimitSettings(BaseModel):
     max_feedback_chars: int = Field(500, ge=1)
     #: most lines of a cart snapshot
     max_cart_lines: int = Field(100, ge=1)
+    #: most rows one GET /api/admin/access-log may ask for (its `limit`)
+    max_access_log_rows: int = Field(500, ge=1, le=10_000)

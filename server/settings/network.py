@@ -37,6 +37,9 @@ class NetworkSettings(BaseModel):
     max_request_bytes: int = Field(64 * 1024, ge=1024)
     #: frames larger than this are refused by the transport itself (connection closed)
     max_transport_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    #: how long a shop page's browser may reuse the answer to a CORS preflight of the widget's
+    #: endpoints (Access-Control-Max-Age); browsers cap it themselves (Chromium at 7200)
+    preflight_max_age_seconds: int = Field(600, ge=0, le=86_400)
     #: `server_restarting.retry_after_ms`: how long clients wait before reconnecting after a
     #: graceful shutdown; they add a random 0–100 % of it as jitter so they do not return at once
     restart_retry_after_ms: int = Field(1500, ge=0, le=60_000)

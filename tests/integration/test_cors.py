@@ -144,3 +144,14 @@ async def test_agent_endpoints_never_answer_other_origins(server_factory: Factor
         async with http.post(f"{server.url}/api/agent/login", headers={"Origin": SHOP},
                              json={"username": "x", "password": "y"}) as answer:
             assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+async def test_the_preflight_may_be_cached_as_long_as_the_setting_says(server_factory: Factory) -> None:
+    async with server_factory(network__cors_allowed_origins=[SHOP],
+                              network__preflight_max_age_seconds=120) as server, \
+            aiohttp.ClientSession() as http:
+        async with http.options(f"{server.url}/api/widget/status", headers={
+            "Origin": SHOP, "Access-Control-Request-Method": "GET",
+        }) as preflight:
+            assert preflight.status == 204
+            assert preflight.headers["Access-Control-Max-Age"] == "120"
