@@ -33,17 +33,25 @@ from .logs import configure_logging
 from .settings import Settings, load_settings
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, *, serving: bool = False) -> Settings:
+    """The settings of a command; old setting names are warned about on stderr (a server logs
+    them as setting_renamed instead, so that its stderr stays one JSON object per line)."""
     network: dict[str, object] = {}
     if getattr(args, "port", None) is not None:
         network["port"] = args.port
     if getattr(args, "host", None) is not None:
         network["host"] = args.host
-    return load_settings(args.config, **({"network": network} if network else {}))
+    settings = load_settings(args.config, **({"network": network} if network else {}))
+    if not serving:
+        from .config_cli import warning_text
+
+        for renamed in settings.renamed:
+            print(f"helpwire: {warning_text(renamed)}", file=sys.stderr)
+    return settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    settings = _settings(args, serving=True)
     configure_logging(settings.log.level, settings.log.json_lines)
     try:
         rules = load_rules(Path(settings.rules_file))

@@ -188,3 +188,14 @@ def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(
     assert "Traceback" not in stderr
     with pytest.raises(urllib.error.URLError):
         get_json(f"{url}/healthz")
+
+
+def test_a_command_run_with_an_old_setting_name_warns_naming_the_new_one(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    env.pop("HELPWIRE_STORAGE__DATA_DIR")
+    env["HELPWIRE_DATA_DIR"] = str(tmp_path / "data")
+    result = helpwire(tmp_path, env, "check-rules")
+    assert result.returncode == 0, result.stderr
+    assert ("helpwire: warning: HELPWIRE_DATA_DIR is deprecated and will stop working in the next"
+            " release; use HELPWIRE_STORAGE__DATA_DIR") in result.stderr
