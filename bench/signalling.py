@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", default="helpwire,python-socketio,node")
     parser.add_argument("--variant", action="append", default=[],
                         help="extra Helpwire run NAME:KEY=VALUE,... with HELPWIRE_* settings "
-                             "(e.g. uvloop:event_loop=uvloop)")
+                             "(e.g. uvloop:runtime__event_loop=uvloop)")
     parser.add_argument("--baseline", metavar="REF",
                         help="also run every Helpwire server from this earlier commit (git ref), "
                              "before the current one, in the same run (a database_url setting "
