@@ -135,22 +135,20 @@ def check_file(path: Path, warnings: list[str] | None = None) -> list[str]:
         found = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
         line = found.group(1) if found else "1"
         return [f"{path}:{line}: {str(error).split(' (at line')[0]}"]
-    met = collecting()
-    try:
-        _file_only(path)()
-    except ValidationError as error:
-        problems = []
-        for detail in error.errors():
-            line = _line_of(text, tuple(detail["loc"]))
-            where = ".".join(str(p) for p in detail["loc"]) or "(file)"
-            problems.append(f"{path}:{line or 1}: {where}: {detail['msg']}")
-        return problems
-    finally:
-        if warnings is not None:
-            for renamed in dict.fromkeys(met):
-                line = _line_of(text, (renamed.old,))
-                warnings.append(f"{path}:{line or 1}: {renamed.old}: {warning_text(renamed)}")
-    return []
+    problems: list[str] = []
+    with collecting() as met:
+        try:
+            _file_only(path)()
+        except ValidationError as error:
+            for detail in error.errors():
+                line = _line_of(text, tuple(detail["loc"]))
+                where = ".".join(str(p) for p in detail["loc"]) or "(file)"
+                problems.append(f"{path}:{line or 1}: {where}: {detail['msg']}")
+    if warnings is not None:
+        for renamed in dict.fromkeys(met):
+            line = _line_of(text, (renamed.old,))
+            warnings.append(f"{path}:{line or 1}: {renamed.old}: {warning_text(renamed)}")
+    return problems
 
 
 def _config(args: argparse.Namespace) -> int:

@@ -190,8 +190,8 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         raise FileNotFoundError(f"config file {config_file} does not exist")
     if config_file is not None:
         overrides[_CONFIG_FILE_KEY] = str(config_file)
-    met = collecting()
-    settings = Settings(**overrides)
+    with collecting() as met:
+        settings = Settings(**overrides)
     settings._renamed = tuple(dict.fromkeys(met))
     return settings
 

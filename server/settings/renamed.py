@@ -8,7 +8,8 @@ section (network.port, HELPWIRE_NETWORK__PORT) and recorded, so that the server 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
@@ -117,11 +118,15 @@ class Renamed:
 _met: ContextVar[list[Renamed] | None] = ContextVar("helpwire_renamed_settings", default=None)
 
 
-def collecting() -> list[Renamed]:
-    """Start collecting the old names met; the list returned fills as sources are read."""
+@contextmanager
+def collecting() -> Iterator[list[Renamed]]:
+    """Collect the old names met while the block reads settings, into the list given."""
     found: list[Renamed] = []
-    _met.set(found)
-    return found
+    token = _met.set(found)
+    try:
+        yield found
+    finally:
+        _met.reset(token)
 
 
 def new_name(key: str) -> str:
