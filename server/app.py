@@ -224,7 +224,8 @@ def _wire(
     emitter = SocketEmitter(sio, lambda case_id: _channel(engine, case_id))
     hub = Hub(engine, persister, emitter.send, settings.dispatch,
               shared_state=shared.flush if shared is not None else None)
-    outbox = build_outbox(settings, database, hub)
+    outbox = build_outbox(settings.outbox, settings.consent.pos_webhook_secret, settings.reports,
+                          database, hub)
     cases.delivery_listeners.append(outbox.wake)  # a committed row is attempted at once
     media = MediaSessions(settings.media, settings.consent, settings.dispatch.tick_seconds,
                           engine, hub)

@@ -23,7 +23,8 @@ from ..core.consent_events import DeliveryStatusChanged
 from ..core.effects import QueueWebhook
 from ..logs import get_logger
 from ..report.sender import REPORT_WEEKLY, ReportSender
-from ..settings import Settings
+from ..settings.outbox import OutboxSettings
+from ..settings.reports import ReportSettings
 from ..store import Database
 from ..store.outbox import GIVEN_UP, Backlog, Delivery, OutboxRepository
 from ..webhooks import POS_ITEM_UNLOCKED, HttpPoster, Sender
@@ -233,14 +234,14 @@ def agent_status(hub: Hub) -> StatusListener:
     return tell
 
 
-def build_outbox(settings: Settings, database: Database, hub: Hub) -> OutboxWorker:
+def build_outbox(config: OutboxSettings, pos_webhook_secret: str, reports: ReportSettings,
+                 database: Database, hub: Hub) -> OutboxWorker:
     """The worker with a sender per kind, telling agents how their cases' deliveries went."""
-    config = settings.outbox
     timeout = config.attempt_timeout_seconds
     worker = OutboxWorker(
         OutboxRepository(database),
-        {POS_ITEM_UNLOCKED: HttpPoster(settings.consent.pos_webhook_secret, timeout),
-         REPORT_WEEKLY: ReportSender(settings.reports, timeout)},
+        {POS_ITEM_UNLOCKED: HttpPoster(pos_webhook_secret, timeout),
+         REPORT_WEEKLY: ReportSender(reports, timeout)},
         hub.engine.clock,
         attempts=config.attempts,
         backoff_seconds=config.backoff_seconds,
