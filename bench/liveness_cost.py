@@ -59,9 +59,9 @@ async def measure(interval: int, ping_timeout: float, clients: int, seconds: flo
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     # idle kiosks are pinged at the idle interval: both set, so every kiosk is pinged at `interval`
-    env = {**os.environ, "HELPWIRE_PING_INTERVAL_SECONDS": str(interval),
-           "HELPWIRE_IDLE_PING_INTERVAL_SECONDS": str(interval),
-           "HELPWIRE_PING_TIMEOUT_SECONDS": str(ping_timeout)}
+    env = {**os.environ, "HELPWIRE_NETWORK__PING_INTERVAL_SECONDS": str(interval),
+           "HELPWIRE_NETWORK__IDLE_PING_INTERVAL_SECONDS": str(interval),
+           "HELPWIRE_NETWORK__PING_TIMEOUT_SECONDS": str(ping_timeout)}
     with tempfile.TemporaryDirectory() as data:
         process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.signalling_servers", "helpwire", "--port", str(port),

@@ -68,9 +68,9 @@ async def _server(rate: float, seconds: float) -> dict[str, object]:
     security = {"login_per_address": LOAD_TEST_SECURITY["login_per_address"],
                 "login_failures_before_lockout": 1_000_000}
     with tempfile.TemporaryDirectory() as data:
-        settings = load_settings(data_dir=Path(data), secret_key="bench-secret-not-for-production",
-                                 log_level="WARNING", security=security)
-        configure_logging(settings.log_level, settings.log_json)
+        settings = load_settings(storage__data_dir=Path(data), log__level="WARNING", security=security,
+                                 security__secret_key="bench-secret-not-for-production")
+        configure_logging(settings.log.level, settings.log.json_lines)
         app = create_app(settings)
         runner = web.AppRunner(app)
         await runner.setup()

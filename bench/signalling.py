@@ -362,9 +362,9 @@ def with_baseline(specs: list[ServerSpec], ref: str) -> list[ServerSpec]:
     for spec in specs:
         if spec.kind == "helpwire":
             env = dict(spec.env)
-            if "HELPWIRE_DATABASE_URL" in env:
+            if "HELPWIRE_STORAGE__DATABASE_URL" in env:
                 # its own database: the two would otherwise share agents and a schema version
-                env["HELPWIRE_DATABASE_URL"] += "_baseline"
+                env["HELPWIRE_STORAGE__DATABASE_URL"] += "_baseline"
             out.append(ServerSpec(f"{spec.name}@{ref}", spec.kind, env, root))
         out.append(spec)
     return out
@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--servers", default="helpwire,python-socketio,node")
     parser.add_argument("--variant", action="append", default=[],
                         help="extra Helpwire run NAME:KEY=VALUE,... with HELPWIRE_* settings "
-                             "(e.g. uvloop:event_loop=uvloop)")
+                             "(e.g. uvloop:runtime__event_loop=uvloop)")
     parser.add_argument("--baseline", metavar="REF",
                         help="also run every Helpwire server from this earlier commit (git ref), "
                              "before the current one, in the same run (a database_url setting "

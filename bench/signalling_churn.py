@@ -21,7 +21,7 @@ environ, the manager's rooms and index, the kiosk namespace's dicts). After the 
 By default two servers run in the same session: `before`, with Engine.IO's own websocket wait()
 (raises OSError at close: a reference cycle per closed connection that the heap freeze keeps),
 and `after`, the current code. `--variant NAME:KEY=VALUE,...` adds Helpwire runs with HELPWIRE_*
-settings (e.g. `nofreeze:gc_freeze_interval_seconds=0`). Writes results.md, rounds.csv and
+settings (e.g. `nofreeze:runtime__gc_freeze_interval_seconds=0`). Writes results.md, rounds.csv and
 summary.csv to var/bench/churn-<timestamp>/.
 """
 

@@ -46,9 +46,10 @@ async def profile(kind: str, clients: int) -> None:
             from server.app import create_app
             from server.settings import load_settings
 
-            app = create_app(load_settings(data_dir=Path(data), secret_key="profile-secret-0123456789",
-                                           log_level="ERROR", gc_freeze_on_start=False,
-                                           gc_freeze_interval_seconds=0,
+            app = create_app(load_settings(storage__data_dir=Path(data),
+                                           security__secret_key="profile-secret-0123456789",
+                                           log__level="ERROR", runtime__gc_freeze_on_start=False,
+                                           runtime__gc_freeze_interval_seconds=0,
                                            security=LOAD_TEST_SECURITY))
         else:
             app = bare_app()

@@ -106,13 +106,14 @@ def run_helpwire(port: int, data_dir: Path, agents: int) -> None:
     from server.settings import load_settings
     from server.store import AgentRepository, Database
 
-    settings = load_settings(data_dir=data_dir, port=port, secret_key="bench-secret-not-for-production",
-                             log_level="WARNING", security=LOAD_TEST_SECURITY)
-    configure_logging(settings.log_level, settings.log_json)
+    settings = load_settings(storage__data_dir=data_dir, network__port=port,
+                             security__secret_key="bench-secret-not-for-production",
+                             log__level="WARNING", security=LOAD_TEST_SECURITY)
+    configure_logging(settings.log.level, settings.log.json_lines)
     hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # sign-in stays real, cheap
 
     async def create_agents() -> None:
-        database = Database(settings.resolved_database_url)
+        database = Database(settings.storage.resolved_database_url)
         await database.start()
         try:
             repository = AgentRepository(database)
@@ -143,7 +144,7 @@ def run_helpwire(port: int, data_dir: Path, agents: int) -> None:
     app.router.add_get("/bench/state", connection_state)
     # the same lag measured in the server's own CPU time: on a shared machine a niced server is
     # also late because the OS ran someone else; this part is only what the loop itself did
-    cpu_monitor = LoopMonitor(settings.loop_monitor_interval_seconds, 10.0, clock=time.thread_time)
+    cpu_monitor = LoopMonitor(settings.runtime.loop_monitor_interval_seconds, 10.0, clock=time.thread_time)
     app.router.add_get("/bench/cpulag", LagRecorder(cpu_monitor).handler)
 
     async def cpu_lag(app: web.Application) -> Any:
@@ -153,12 +154,12 @@ def run_helpwire(port: int, data_dir: Path, agents: int) -> None:
 
     app.cleanup_ctx.append(cpu_lag)
     app.router.add_get("/bench/garbage", cyclic_garbage)
-    print(f"helpwire ready on {port} with event_loop={settings.event_loop} "
-          f"gc_freeze_on_start={settings.gc_freeze_on_start} "
-          f"gc_freeze_interval_seconds={settings.gc_freeze_interval_seconds} "
-          f"gc_thresholds={settings.gc_thresholds}", file=sys.stderr, flush=True)
+    print(f"helpwire ready on {port} with event_loop={settings.runtime.event_loop} "
+          f"gc_freeze_on_start={settings.runtime.gc_freeze_on_start} "
+          f"gc_freeze_interval_seconds={settings.runtime.gc_freeze_interval_seconds} "
+          f"gc_thresholds={settings.runtime.gc_thresholds}", file=sys.stderr, flush=True)
     web.run_app(app, host="127.0.0.1", port=port, print=None, shutdown_timeout=2.0,
-                loop=new_event_loop(settings.event_loop))
+                loop=new_event_loop(settings.runtime.event_loop))
 
 
 # ---------------------------------------------------------------------- bare python-socketio

@@ -208,7 +208,7 @@ class TurnHelpwire(HelpwireServer):
         super()._write_config()
         with self.config.open("a") as config:
             if self.relay is not None:
-                config.write(f'ice_turn_urls = ["{self.relay.url}"]\n'
+                config.write(f'[media]\nice_turn_urls = ["{self.relay.url}"]\n'
                              f'ice_turn_secret = "{self.relay.secret}"\n')
             # every browser comes from 127.0.0.1: the per-address limits meant for the internet
             # would refuse the benchmark's own Help presses and sign-ins after a dozen cases

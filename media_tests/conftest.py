@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.live import LiveServer, live_server
 
-MEDIA_SETTINGS: dict[str, Any] = {"media_host_addresses": ["127.0.0.1"]}
+MEDIA_SETTINGS: dict[str, Any] = {"media__host_addresses": ["127.0.0.1"]}
 
 
 @pytest.fixture

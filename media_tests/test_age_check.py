@@ -58,7 +58,7 @@ async def test_an_approved_check_unlocks_the_item_and_signs_a_webhook_that_the_p
 ) -> None:
     verify = documented_verifier()
     async with pos_server(fail_first=1) as pos, media_server(
-        pos_webhook_url=pos.url, pos_webhook_secret=SECRET, pos_webhook_backoff_seconds=0.2,
+        consent__pos_webhook_url=pos.url, consent__pos_webhook_secret=SECRET, outbox__backoff_seconds=0.2,
     ) as server:
         call = await open_case(server, "lisa", context=CART)
         try:
@@ -122,7 +122,7 @@ async def test_a_denied_check_tells_the_customer_kindly_and_unlocks_nothing(
     media_server: Callable[..., AbstractAsyncContextManager[LiveServer]],
 ) -> None:
     async with pos_server() as pos, media_server(
-        pos_webhook_url=pos.url, pos_webhook_secret=SECRET,
+        consent__pos_webhook_url=pos.url, consent__pos_webhook_secret=SECRET,
     ) as server:
         call = await open_case(server, "lisa", context=CART)
         try:

@@ -93,7 +93,7 @@ async def test_voice_first_case_starts_in_voice_when_the_agent_accepts(server: L
 
 
 async def test_hints_voice_after_chat_time_and_video_on_marks(media_server: object) -> None:
-    async with media_server(voice_hint_after_seconds=0.3) as server:  # type: ignore[operator]
+    async with media_server(media__voice_hint_after_seconds=0.3) as server:  # type: ignore[operator]
         call = await open_case(server, "lisa")
         try:
             hint = await call.agent.wait_for("media_hint", timeout=5)

@@ -85,7 +85,7 @@ async def test_case_end_ends_the_call(server: LiveServer) -> None:
 async def test_call_and_chat_link_both_gone_takes_the_technical_error_path(
     media_server,  # type: ignore[no-untyped-def]
 ) -> None:
-    async with media_server(customer_grace_seconds=0.5) as server:
+    async with media_server(dispatch__customer_grace_seconds=0.5) as server:
         call, customer, agent = await _in_video_call(server, "lisa")
         try:
             await call.customer.close()  # the page is gone: no socket, no media

@@ -17,12 +17,13 @@ from typing import Any
 from media_tests.calls import ok, open_case
 from media_tests.synthetic import ClientPeer, SyntheticTone, SyntheticVideo
 from server.media.relay import CaseRelay
-from server.settings import Settings
+from server.settings.dispatch import DispatchSettings
+from server.settings.media import MediaSettings
 from tests.support.frozen import peer_process
 from tests.support.live import LiveServer, connect
 
-DEFAULT_INACTIVITY = Settings.model_fields["media_inactivity_seconds"].default
-DEFAULT_TICK = Settings.model_fields["tick_seconds"].default
+DEFAULT_INACTIVITY = MediaSettings().inactivity_seconds
+DEFAULT_TICK = DispatchSettings().tick_seconds
 #: the brief's bound: a frozen peer is reported lost within this long
 LOST_BOUND_SECONDS = 5.0
 
@@ -86,7 +87,7 @@ async def _video_call(server: LiveServer) -> tuple[Any, ClientPeer, list[Stoppab
 async def test_a_participant_whose_media_stops_fails_the_call_once_the_limit_has_passed(
     media_server: Any,
 ) -> None:
-    async with media_server(tick_seconds=DEFAULT_TICK) as server:
+    async with media_server(dispatch__tick_seconds=DEFAULT_TICK) as server:
         call, agent, held = await _video_call(server)
         try:
             for wrapped in held:
@@ -119,7 +120,7 @@ async def test_a_participant_whose_media_stops_fails_the_call_once_the_limit_has
 async def test_a_camera_turned_off_while_the_microphone_sends_keeps_the_call(
     media_server: Any,
 ) -> None:
-    async with media_server(tick_seconds=DEFAULT_TICK) as server:
+    async with media_server(dispatch__tick_seconds=DEFAULT_TICK) as server:
         call, agent, held = await _video_call(server)
         try:
             _, camera = held
@@ -136,7 +137,7 @@ async def test_a_camera_turned_off_while_the_microphone_sends_keeps_the_call(
 async def test_a_frozen_customer_in_a_video_call_is_reported_lost_to_the_agent_within_five_seconds(
     media_server: Any, tmp_path: Path,
 ) -> None:
-    async with media_server(tick_seconds=DEFAULT_TICK) as server:
+    async with media_server(dispatch__tick_seconds=DEFAULT_TICK) as server:
         await server.create_agent("lisa", "Lisa")
         agent_socket = await connect(server.url, "/agent", {"token": await server.login("lisa")})
         ok(await agent_socket.call("agent_hello", {}))

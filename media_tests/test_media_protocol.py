@@ -39,9 +39,9 @@ def test_turn_rest_credentials_match_coturn_use_auth_secret() -> None:
 
 
 async def test_clients_get_ice_servers_with_fresh_turn_credentials(media_server: object) -> None:
-    settings = {"ice_stun_urls": ["stun:turn.example.test:3478"],
-                "ice_turn_urls": ["turn:turn.example.test:3478"],
-                "ice_turn_secret": "north-secret", "ice_turn_ttl_seconds": 600}
+    settings = {"media__ice_stun_urls": ["stun:turn.example.test:3478"],
+                "media__ice_turn_urls": ["turn:turn.example.test:3478"],
+                "media__ice_turn_secret": "north-secret", "media__ice_turn_ttl_seconds": 600}
     async with media_server(**settings) as server:  # type: ignore[operator]
         call = await open_case(server, "lisa")
         try:
@@ -67,7 +67,7 @@ async def test_clients_get_ice_servers_with_fresh_turn_credentials(media_server:
 
 
 async def test_media_events_are_checked(media_server: object) -> None:
-    async with media_server(max_sdp_bytes=20000) as server:  # type: ignore[operator]
+    async with media_server(media__max_sdp_bytes=20000) as server:  # type: ignore[operator]
         call = await open_case(server, "lisa")
         try:
             # no call agreed yet: an offer is refused by the policy, not by the size limit

@@ -65,7 +65,7 @@ async def test_a_video_call_writes_nothing_but_the_database_and_leaves_no_media(
     global _writes
     # the hook works: a file opened for writing while recording is seen
     _writes = []
-    (server.settings.data_dir / "probe.txt").write_text("x")
+    (server.settings.storage.data_dir / "probe.txt").write_text("x")
     probe, _writes = _writes, None
     assert any(p.endswith("probe.txt") for p, _ in probe), probe
 

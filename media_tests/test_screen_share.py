@@ -66,7 +66,7 @@ def relay(server: LiveServer, case_id: str) -> CaseRelay:
 async def test_the_server_stops_the_screen_at_the_deadline_although_the_kiosk_keeps_sending(
     media_server: Callable[..., AbstractAsyncContextManager[LiveServer]],
 ) -> None:
-    async with media_server(screen_share_seconds=2) as server:
+    async with media_server(consent__screen_share_seconds=2) as server:
         call = await open_kiosk_case(server, "lisa")
         try:
             # wall clock and the frames' clock, read together, to put the deadline on frames
@@ -122,7 +122,7 @@ async def test_stop_sharing_stops_the_screen_within_a_second(server: LiveServer)
 async def test_no_answer_declines_and_a_late_tap_is_refused(
     media_server: Callable[..., AbstractAsyncContextManager[LiveServer]],
 ) -> None:
-    async with media_server(consent_answer_seconds=1) as server:
+    async with media_server(consent__answer_seconds=1) as server:
         call = await open_kiosk_case(server, "lisa")
         try:
             asked = time.monotonic()
@@ -156,7 +156,7 @@ async def test_screen_share_is_refused_for_a_web_customer_and_over_five_minutes_
     finally:
         await call.close()
     try:
-        load_settings(screen_share_seconds=301)
+        load_settings(consent__screen_share_seconds=301)
     except ValueError as error:
         assert "at most 300" in str(error)
     else:

@@ -32,22 +32,27 @@ from .core.routing import RulesError, RuleSet, load_rules
 from .logs import configure_logging
 from .settings import Settings, load_settings
 
-#: how long a stopping server waits for open HTTP requests before it cancels them
-SHUTDOWN_TIMEOUT_SECONDS = 5.0
 
-
-def _settings(args: argparse.Namespace) -> Settings:
-    overrides: dict[str, object] = {}
+def _settings(args: argparse.Namespace, *, serving: bool = False) -> Settings:
+    """The settings of a command; old setting names are warned about on stderr (a server logs
+    them as setting_renamed instead, so that its stderr stays one JSON object per line)."""
+    network: dict[str, object] = {}
     if getattr(args, "port", None) is not None:
-        overrides["port"] = args.port
+        network["port"] = args.port
     if getattr(args, "host", None) is not None:
-        overrides["host"] = args.host
-    return load_settings(args.config, **overrides)
+        network["host"] = args.host
+    settings = load_settings(args.config, **({"network": network} if network else {}))
+    if not serving:
+        from .config_cli import warning_text
+
+        for renamed in settings.renamed:
+            print(f"helpwire: {warning_text(renamed)}", file=sys.stderr)
+    return settings
 
 
 def _serve(args: argparse.Namespace) -> int:
-    settings = _settings(args)
-    configure_logging(settings.log_level, settings.log_json)
+    settings = _settings(args, serving=True)
+    configure_logging(settings.log.level, settings.log.json_lines)
     try:
         rules = load_rules(Path(settings.rules_file))
     except RulesError as error:
@@ -57,9 +62,9 @@ def _serve(args: argparse.Namespace) -> int:
     from .runtime.data_lock import serving
     from .runtime.tuning import new_event_loop
 
-    loop = new_event_loop(settings.event_loop)
+    loop = new_event_loop(settings.runtime.event_loop)
     try:
-        with serving(settings.data_dir):  # `restore` refuses while a server holds this
+        with serving(settings.storage.data_dir):  # `restore` refuses while a server holds this
             return loop.run_until_complete(_serve_until_stopped(settings, rules, demo=args.demo))
     finally:
         _close_loop(loop)
@@ -86,14 +91,14 @@ async def _serve_until_stopped(settings: Settings, rules: RuleSet, *, demo: bool
             print("demo mode: the demo shop reports purchases with a per-process key"
                   " (GET /api/demo/ingest-key); never use --demo on a public server", flush=True)
         runner = web.AppRunner(create_app(settings, rules=rules), handle_signals=False,
-                               shutdown_timeout=SHUTDOWN_TIMEOUT_SECONDS)
+                               shutdown_timeout=settings.network.shutdown_seconds)
         try:
             # inside the try: when a component fails to start, those already running are stopped
             await runner.setup()
-            site = web.TCPSite(runner, settings.host, settings.port)
+            site = web.TCPSite(runner, settings.network.host, settings.network.port)
             await site.start()
-            port = _bound_port(site, settings.port)
-            print(f"Helpwire is serving on http://{settings.host}:{port}/", flush=True)
+            port = _bound_port(site, settings.network.port)
+            print(f"Helpwire is serving on http://{settings.network.host}:{port}/", flush=True)
             print("  shop: /   kiosk: /kiosk   agent console: /agent", flush=True)
             await stop.wait()
         finally:
@@ -144,7 +149,7 @@ async def _ensure_demo_agents(settings: Settings) -> None:
     from .security.passwords import hash_password
     from .store import AgentRepository, Database
 
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.storage.resolved_database_url)
     await database.start()
     try:
         agents = AgentRepository(database)
@@ -179,7 +184,7 @@ async def _create_agent(args: argparse.Namespace) -> int:
     if len(password) < 8:
         print("helpwire: the password must have at least 8 characters", file=sys.stderr)
         return 2
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.storage.resolved_database_url)
     await database.start()
     try:
         agent = await AgentRepository(database).create(
@@ -216,7 +221,7 @@ async def _reset_password(args: argparse.Namespace) -> int:
     if len(password) < 8:
         print("helpwire: the password must have at least 8 characters", file=sys.stderr)
         return 2
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.storage.resolved_database_url)
     await database.start()
     try:
         repository = AgentRepository(database)

@@ -15,9 +15,8 @@ from .admin.service import AdminService
 from .admin.watch import AdminWatcher
 from .cluster.wiring import shared_dispatch_state
 from .core.clock import Clock, SystemClock
-from .core.engine import CaseEngine, EngineConfig
+from .core.engine import CaseEngine
 from .core.routing import RuleSet, load_rules
-from .i18n import AUTO_GREETING
 from .insights import Insights, setup_routes
 from .insights.wiring import INSIGHTS, METRICS
 from .logs import get_logger
@@ -32,9 +31,11 @@ from .runtime.persister import Persister
 from .runtime.resume import resume_live_cases
 from .runtime.tuning import CollectorTuning
 from .security.guard import Guard
+from .security.secret_key import secret_key
 from .security.tokens import TokenSigner
 from .services import Services
-from .settings import Settings
+from .settings import Settings, log_renamed
+from .settings.engine import engine_config
 from .signalling import engineio_compat, safe_json, socketio_compat
 from .signalling.agent import AgentNamespace
 from .signalling.customer import CustomerNamespace, KioskNamespace
@@ -68,36 +69,6 @@ LOOP_MONITOR: web.AppKey[LoopMonitor] = web.AppKey("loop_monitor", LoopMonitor)
 #: picks up admin changes made on other nodes
 ADMIN_WATCHER: web.AppKey[AdminWatcher] = web.AppKey("admin_watcher", AdminWatcher)
 
-#: how long shutdown waits for Engine.IO to say goodbye to every client
-DISCONNECT_TIMEOUT_SECONDS = 1.0
-
-
-def engine_config(settings: Settings) -> EngineConfig:
-    return EngineConfig(
-        promise_seconds=settings.promise_seconds,
-        promise_guard_seconds=min(10.0, settings.promise_seconds / 4),
-        offer_timeout_seconds=settings.offer_timeout_seconds,
-        max_queue_length=settings.max_queue_length,
-        customer_grace_seconds=settings.customer_grace_seconds,
-        agent_grace_seconds=settings.agent_grace_seconds,
-        cart_hold_seconds=settings.cart_hold_seconds,
-        eta_prior_seconds=settings.eta_prior_seconds,
-        eta_alpha=settings.eta_alpha,
-        labels=tuple(settings.labels),
-        transcript_retention=settings.transcript_retention,
-        call_loss_window_seconds=call_loss_window(settings),
-        max_note_chars=settings.max_note_chars,
-        greeting=dict(AUTO_GREETING) if settings.auto_greeting else None,
-    )
-
-
-def call_loss_window(settings: Settings) -> float:
-    """How far apart a failed call and the lost chat link may be and still count as one loss:
-    a frozen device's media is noticed first (media_inactivity_seconds), its socket at most
-    interval + timeout + one tick after it froze (server/signalling/heartbeat.py)."""
-    return max(5.0, settings.ping_interval_seconds + settings.ping_timeout_seconds
-               + settings.tick_seconds)
-
 
 def create_app(
     settings: Settings,
@@ -105,18 +76,21 @@ def create_app(
     rules: RuleSet | None = None,
 ) -> web.Application:
     """Build the application. Rules are read now, so a broken rules file stops start-up at once."""
+    log_renamed(settings, log)
     rules = rules if rules is not None else load_rules(Path(settings.rules_file))
-    app = web.Application(client_max_size=64 * 1024, middlewares=[cors.widget_cors, errors.json_errors])
+    network = settings.network
+    app = web.Application(client_max_size=network.max_request_bytes,
+                          middlewares=[cors.widget_cors, errors.json_errors])
     app[SETTINGS] = settings
     # the server's own origin always, and the listed shop domains (server/web/origins.py)
-    origin_policy = app[cors.ORIGIN_POLICY] = OriginPolicy(settings.cors_allowed_origins)
+    origin_policy = app[cors.ORIGIN_POLICY] = OriginPolicy(network.cors_allowed_origins)
     sio = socketio_compat.GuardedServer(
         async_mode="aiohttp",
         cors_allowed_origins=origin_policy.allows_environ,
-        max_http_buffer_size=settings.max_transport_bytes,
+        max_http_buffer_size=network.max_transport_bytes,
         # what the handshake announces: the longest wait; sockets that matter are pinged more often
-        ping_interval=settings.idle_ping_interval_seconds,
-        ping_timeout=settings.ping_timeout_seconds,
+        ping_interval=network.idle_ping_interval_seconds,
+        ping_timeout=network.ping_timeout_seconds,
         monitor_clients=False,  # HeartbeatMonitor closes silent sockets instead
         json=safe_json,
         client_manager=IndexedManager(),
@@ -126,9 +100,9 @@ def create_app(
     engineio_compat.check(sio.eio)  # before anything relies on its internals
     socketio_compat.check(sio)
     sio.attach(app)
-    pings = PingSchedule(sio.eio, settings.ping_interval_seconds, settings.idle_ping_interval_seconds)
+    pings = PingSchedule(sio.eio, network.ping_interval_seconds, network.idle_ping_interval_seconds)
     websockets = _track_websockets(sio, pings)
-    heartbeat = HeartbeatMonitor(sio.eio, settings.tick_seconds)
+    heartbeat = HeartbeatMonitor(sio.eio, settings.dispatch.tick_seconds)
     app.add_routes(api.routes)
     app.add_routes(widget_api.routes)
     app.add_routes(ingest.routes)
@@ -140,18 +114,21 @@ def create_app(
         app[ingest.DEMO_INGEST_KEY] = ingest.new_demo_key()
     pages.setup(app)
     headers.setup(app)
-    monitor = LoopMonitor(settings.loop_monitor_interval_seconds, settings.loop_stall_warning_seconds)
+    tuning = settings.runtime
+    monitor = LoopMonitor(tuning.loop_monitor_interval_seconds, tuning.loop_stall_warning_seconds)
     app[LOOP_MONITOR] = monitor
     app[METRICS].watch(monitor)
-    collector = CollectorTuning(settings.gc_thresholds, settings.gc_freeze_on_start,
-                                settings.gc_freeze_interval_seconds, settings.gc_thaw_interval_seconds)
+    collector = CollectorTuning(tuning.gc_thresholds, tuning.gc_freeze_on_start,
+                                tuning.gc_freeze_interval_seconds, tuning.gc_thaw_interval_seconds)
+    #: the token secret: configured, or generated once in the data folder
+    key = secret_key(settings.security, settings.storage.data_dir)
 
     async def storage_and_wiring(app: web.Application) -> AsyncIterator[None]:
         """The database first (migrated), then every component wired to it; nothing runs yet."""
-        database = Database(settings.resolved_database_url)
+        database = Database(settings.storage.resolved_database_url)
         await database.start()
         try:
-            app[SERVICES] = _wire(app, settings, rules, clock, sio, pings, database)
+            app[SERVICES] = _wire(app, settings, key, rules, clock, sio, pings, database)
             yield
         finally:
             await database.close()
@@ -210,7 +187,7 @@ def create_app(
         running(lambda a: a[INSIGHTS]),
         running(lambda a: RetentionPurge(a[SERVICES].database, settings.privacy,
                                          a[SERVICES].engine.clock,
-                                         pseudonym_key(settings.resolved_secret_key()))),
+                                         pseudonym_key(key))),
         running(lambda a: monitor),
         running(lambda a: heartbeat),
         running(lambda a: collector),  # last: what start-up made is frozen
@@ -219,7 +196,7 @@ def create_app(
 
     async def disconnect_everyone(app: web.Application) -> None:
         """Say why, then close every socket before aiohttp waits for them, so shutdown is prompt."""
-        await announce_restart(sio, settings.restart_retry_after_ms, settings.restart_notice_seconds)
+        await announce_restart(sio, network.restart_retry_after_ms, network.restart_notice_seconds)
         # close(wait=False): Engine.IO's own disconnect-all waits forever on a socket whose
         # client left at this very moment, and fails outright when the last one just went
         closing = [
@@ -227,7 +204,7 @@ def create_app(
             for socket in list(sio.eio.sockets.values())
         ]
         if closing:
-            _, pending = await asyncio.wait(closing, timeout=DISCONNECT_TIMEOUT_SECONDS)
+            _, pending = await asyncio.wait(closing, timeout=network.disconnect_seconds)
             if pending:
                 log.warning("shutdown_disconnect_timeout", sockets=len(pending))
         # aiohttp stops reading from connections before on_shutdown, so a client's closing
@@ -265,6 +242,7 @@ def running(
 def _wire(
     app: web.Application,
     settings: Settings,
+    key: str,
     rules: RuleSet,
     clock: Clock | None,
     sio: socketio.AsyncServer,
@@ -277,12 +255,13 @@ def _wire(
     engine = CaseEngine(engine_config(settings), rules, clock or SystemClock(), state=shared)
     persister = Persister(cases, engine.cases.get, settings.durability)
     emitter = SocketEmitter(sio, lambda case_id: _channel(engine, case_id))
-    hub = Hub(engine, persister, emitter.send, settings.tick_seconds,
-              finished_case_memory_seconds=settings.finished_case_memory_seconds,
+    hub = Hub(engine, persister, emitter.send, settings.dispatch,
               shared_state=shared.flush if shared is not None else None)
-    outbox = build_outbox(settings, database, hub)
+    outbox = build_outbox(settings.outbox, settings.consent.pos_webhook_secret, settings.reports,
+                          database, hub)
     cases.delivery_listeners.append(outbox.wake)  # a committed row is attempted at once
-    media = MediaSessions(settings, engine, hub)
+    media = MediaSessions(settings.media, settings.consent, settings.dispatch.tick_seconds,
+                          engine, hub)
     hub.observers.append(media.after_effects)
     photos = PhotoService(settings.photos, engine, hub, engine.clock)
     hub.observers.append(photos.after_effects)
@@ -296,7 +275,7 @@ def _wire(
         engine=engine,
         hub=hub,
         persister=persister,
-        signer=TokenSigner(settings.resolved_secret_key(), settings.agent_token_ttl_seconds),
+        signer=TokenSigner(key, settings.security.agent_token_ttl_seconds),
         analytics=AnalyticsRepository(database),
         sio=sio,
         emitter=emitter,

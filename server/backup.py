@@ -28,7 +28,7 @@ PG_HINT = ("helpwire: the database is PostgreSQL: back up with "
 
 def sqlite_path(settings: Settings) -> Path | None:
     """The SQLite file the settings use, or None for another database."""
-    url = make_url(settings.resolved_database_url)
+    url = make_url(settings.storage.resolved_database_url)
     if not url.drivername.startswith("sqlite") or not url.database:
         return None
     return Path(url.database)
@@ -102,9 +102,9 @@ async def _restore(args: argparse.Namespace, settings: Settings) -> int:
     if problem is not None:
         print(f"helpwire: {problem}", file=sys.stderr)
         return 1
-    with data_lock.exclusive(settings.data_dir) as no_server:
+    with data_lock.exclusive(settings.storage.data_dir) as no_server:
         if not no_server and not args.force:
-            print(f"helpwire: a server is running on {settings.data_dir}; stop it first "
+            print(f"helpwire: a server is running on {settings.storage.data_dir}; stop it first "
                   "(restoring under it would mix its writes with the backup), or give --force",
                   file=sys.stderr)
             return 1

@@ -1,8 +1,9 @@
 """`python -m server config` and `config check FILE`: the settings an operator can read.
 
-`config` prints every effective setting with where it came from (the file, the environment or
-the default), secrets redacted. `config check FILE` validates a TOML file and reports problems
-as FILE:LINE: the TOML parser's own line for syntax errors, the key's line for invalid values.
+`config` prints every effective setting, section by section, with where it came from (the file,
+the environment or the default), secrets redacted. `config check FILE` validates a TOML file and
+reports problems as FILE:LINE: the TOML parser's own line for syntax errors, the key's line for
+invalid values. Both warn about the flat names of the previous release (settings/renamed.py).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, TomlConfigSettingsSource
 
 from .settings import Settings, load_settings
+from .settings.renamed import Renamed, RenamedSource, collecting, new_name
 
 ENV_PREFIX = "HELPWIRE_"
 #: setting names that hold credentials: printed as "<redacted>" when set
@@ -40,12 +42,21 @@ def _file_keys(config_file: Path | None) -> set[str]:
     if config_file is None:
         return set()
     with config_file.open("rb") as handle:
-        return {key for key, _ in _flatten(tomllib.load(handle))}
+        return {new_name(key) for key, _ in _flatten(tomllib.load(handle))}
 
 
 def _env_keys() -> set[str]:
-    return {name[len(ENV_PREFIX):].lower().replace("__", ".") for name in os.environ
+    return {new_name(name[len(ENV_PREFIX):].lower().replace("__", ".")) for name in os.environ
             if name.startswith(ENV_PREFIX)}
+
+
+def warning_text(renamed: Renamed) -> str:
+    """What an operator reads about one old name: old → new, as a file key and a variable."""
+    if renamed.source == "environment":
+        return (f"warning: {renamed.old_env} is deprecated and will stop working in the next"
+                f" release; use {renamed.new_env}")
+    return (f"warning: {renamed.old} is deprecated and will stop working in the next release;"
+            f" use {renamed.new} (section [{renamed.new.split('.')[0]}])")
 
 
 def _source(key: str, from_file: set[str], from_env: set[str]) -> str:
@@ -92,7 +103,7 @@ def _line_of(text: str, location: tuple[int | str, ...]) -> int | None:
         if key is None:
             continue
         full = ".".join(p for p in (section, key.group(1).strip('"')) if p)
-        if full == ".".join(names) or full == names[0]:
+        if full == ".".join(names) or full == names[0] or new_name(full) == ".".join(names[:2]):
             return number
     return None
 
@@ -108,13 +119,15 @@ def _file_only(path: Path) -> type[Settings]:
             env_settings: PydanticBaseSettingsSource, dotenv_settings: PydanticBaseSettingsSource,
             file_secret_settings: PydanticBaseSettingsSource,
         ) -> tuple[PydanticBaseSettingsSource, ...]:
-            return init_settings, TomlConfigSettingsSource(settings_cls, toml_file=path)
+            return init_settings, RenamedSource(
+                settings_cls, TomlConfigSettingsSource(settings_cls, toml_file=path), "file")
 
     return FileOnly
 
 
-def check_file(path: Path) -> list[str]:
-    """Problems with a settings file, each as ``FILE:LINE: message`` (empty when it is valid)."""
+def check_file(path: Path, warnings: list[str] | None = None) -> list[str]:
+    """Problems with a settings file, each as ``FILE:LINE: message`` (empty when it is valid);
+    old names it still uses are added to ``warnings`` the same way."""
     text = path.read_text(encoding="utf-8")
     try:
         tomllib.loads(text)
@@ -122,16 +135,20 @@ def check_file(path: Path) -> list[str]:
         found = re.search(r"\(at line (\d+), column (\d+)\)", str(error))
         line = found.group(1) if found else "1"
         return [f"{path}:{line}: {str(error).split(' (at line')[0]}"]
-    try:
-        _file_only(path)()
-    except ValidationError as error:
-        problems = []
-        for detail in error.errors():
-            line = _line_of(text, tuple(detail["loc"]))
-            where = ".".join(str(p) for p in detail["loc"]) or "(file)"
-            problems.append(f"{path}:{line or 1}: {where}: {detail['msg']}")
-        return problems
-    return []
+    problems: list[str] = []
+    with collecting() as met:
+        try:
+            _file_only(path)()
+        except ValidationError as error:
+            for detail in error.errors():
+                line = _line_of(text, tuple(detail["loc"]))
+                where = ".".join(str(p) for p in detail["loc"]) or "(file)"
+                problems.append(f"{path}:{line or 1}: {where}: {detail['msg']}")
+    if warnings is not None:
+        for renamed in dict.fromkeys(met):
+            line = _line_of(text, (renamed.old,))
+            warnings.append(f"{path}:{line or 1}: {renamed.old}: {warning_text(renamed)}")
+    return problems
 
 
 def _config(args: argparse.Namespace) -> int:
@@ -143,14 +160,17 @@ def _config(args: argparse.Namespace) -> int:
         if not target.is_file():
             print(f"helpwire: {target} does not exist", file=sys.stderr)
             return 2
-        problems = check_file(target)
-        for problem in problems:
+        warnings: list[str] = []
+        problems = check_file(target, warnings)
+        for problem in [*warnings, *problems]:
             print(problem, file=sys.stderr)
         if problems:
             return 1
         print(f"{target}: valid")
         return 0
     settings = load_settings(args.config)
+    for renamed in settings.renamed:
+        print(f"helpwire: {warning_text(renamed)}", file=sys.stderr)
     rows = effective(settings, args.config)
     width = max(len(key) for key, _, _ in rows)
     for key, value, source in rows:

@@ -1,5 +1,6 @@
-"""The texts the server itself says, in Swedish and English, and locale-aware formatting (quick
-replies quoting the cart)."""
+"""The texts the server itself says and renders, in Swedish and English: the message catalogue of
+the server (the web clients have theirs in web_client/*/messages.js), and locale-aware formatting
+(quick replies quoting the cart, durations in consent prompts)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,36 @@ from babel.numbers import format_currency
 
 #: the shop's country decides number style; the customer's language picks the words
 LOCALES = {"sv": "sv_SE", "en": "en_SE"}
+
+
+#: message id → language → text; {placeholders} are filled by ``message``
+MESSAGES: dict[str, dict[str, str]] = {
+    "consent.screen_share": {
+        "sv": "Support kan tillfälligt se kassaskärmen i {duration}. Godkänn?",
+        "en": "Support may see the checkout screen for {duration}. Approve?",
+    },
+    "consent.age_check": {
+        "sv": "Ålderskontroll med kamera. Vi använder video/röst bara för att hjälpa i stunden.",
+        "en": "Age check by camera. We use video/voice only to help you right now.",
+    },
+    "consent.age_check_item": {
+        "sv": "Ålderskontroll med kamera för {item}."
+              " Vi använder video/röst bara för att hjälpa i stunden.",
+        "en": "Age check by camera for {item}. We use video/voice only to help you right now.",
+    },
+}
+
+
+def message(message_id: str, **values: str) -> dict[str, str]:
+    """One catalogue message in every language, its placeholders filled (per language)."""
+    return {language: text.format(**values) for language, text in MESSAGES[message_id].items()}
+
+
+def format_duration(seconds: float, language: str) -> str:
+    """300 → '5 min'; 7.5 → '7,5 s' in Swedish, '7.5 s' in English."""
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds:g} s" if language == "en" else f"{seconds:g} s".replace(".", ",")
 
 
 def format_amount(amount: float, currency: str, language: str) -> str:

@@ -25,7 +25,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     """The environment of an operator's shell: no HELPWIRE_* settings leak in from ours."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("HELPWIRE_") and k != "PORT"}
     clean["PYTHONPATH"] = str(REPO)
-    clean["HELPWIRE_DATA_DIR"] = str(tmp_path / "data")
+    clean["HELPWIRE_STORAGE__DATA_DIR"] = str(tmp_path / "data")
     return clean
 
 
@@ -108,17 +108,17 @@ def test_serve_refuses_to_start_with_a_broken_rules_file(
 def test_a_configuration_error_exits_2_with_the_setting_named(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    env["HELPWIRE_LOG_LEVEL"] = "LOUD"
+    env["HELPWIRE_LOG__LEVEL"] = "LOUD"
     result = helpwire(tmp_path, env, "check-rules")
     assert result.returncode == 2
-    assert "configuration error" in result.stderr and "log_level" in result.stderr
-    missing = helpwire(tmp_path, {**env, "HELPWIRE_LOG_LEVEL": "INFO"},
+    assert "configuration error" in result.stderr and "log.level" in result.stderr
+    missing = helpwire(tmp_path, {**env, "HELPWIRE_LOG__LEVEL": "INFO"},
                        "--config", str(tmp_path / "nope.toml"), "check-rules")
     assert missing.returncode == 2
     assert "nope.toml" in missing.stderr
     broken = tmp_path / "broken.toml"
     broken.write_text("port = \n", encoding="utf-8")
-    unreadable = helpwire(tmp_path, {**env, "HELPWIRE_LOG_LEVEL": "INFO"},
+    unreadable = helpwire(tmp_path, {**env, "HELPWIRE_LOG__LEVEL": "INFO"},
                           "--config", str(broken), "check-rules")
     assert unreadable.returncode == 2
     assert f"configuration error: {broken}:" in unreadable.stderr
@@ -188,3 +188,14 @@ def test_serve_answers_healthz_and_stops_cleanly_on_sigterm(
     assert "Traceback" not in stderr
     with pytest.raises(urllib.error.URLError):
         get_json(f"{url}/healthz")
+
+
+def test_a_command_run_with_an_old_setting_name_warns_naming_the_new_one(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    env.pop("HELPWIRE_STORAGE__DATA_DIR")
+    env["HELPWIRE_DATA_DIR"] = str(tmp_path / "data")
+    result = helpwire(tmp_path, env, "check-rules")
+    assert result.returncode == 0, result.stderr
+    assert ("helpwire: warning: HELPWIRE_DATA_DIR is deprecated and will stop working in the next"
+            " release; use HELPWIRE_STORAGE__DATA_DIR") in result.stderr

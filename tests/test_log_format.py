@@ -63,7 +63,7 @@ def test_reconfiguring_replaces_the_handler_instead_of_doubling_lines(
 async def test_a_demo_server_logs_one_format_and_never_a_secret(tmp_path: Path) -> None:
     env = server_env(tmp_path)
     served = await start_served(tmp_path, env, extra_args=("--demo",))
-    secrets = [DEMO_PASSWORD, env["HELPWIRE_SECRET_KEY"]]
+    secrets = [DEMO_PASSWORD, env["HELPWIRE_SECURITY__SECRET_KEY"]]
     try:
         async with aiohttp.ClientSession() as http:
             async with http.post(f"{served.url}/api/agent/login",

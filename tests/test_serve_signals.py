@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from server.settings import Settings
+from server.settings import load_settings
 from tests.support.live import Client, connect
 from tests.support.serve_process import create_agent, server_env, start_served
 
@@ -41,10 +41,10 @@ async def test_a_signal_tells_every_client_server_restarting_then_exits_0_withou
     tmp_path: Path, signum: int
 ) -> None:
     data = tmp_path / "data"
-    url = Settings(data_dir=data).resolved_database_url
+    url = load_settings(storage__data_dir=data).storage.resolved_database_url
     await create_agent(url, "lisa", "Lisa")
     served = await start_served(tmp_path, server_env(
-        data, restart_retry_after_ms=str(RETRY_AFTER_MS)))
+        data, network__restart_retry_after_ms=str(RETRY_AFTER_MS)))
     try:
         async with aiohttp.ClientSession() as http, http.post(
             f"{served.url}/api/agent/login", json={"username": "lisa", "password": "password123"}

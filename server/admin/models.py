@@ -136,10 +136,10 @@ def check_quick_replies(settings: Settings, replies: list[QuickReply]) -> None:
         seen.add(reply.id)
         for language in LANGUAGES:
             text = getattr(reply, language)
-            if len(text) > settings.max_chat_chars:
+            if len(text) > settings.limits.max_chat_chars:
                 raise LimitError(f"quick_replies.{index}.{language}",
-                                 f"at most {settings.max_chat_chars} characters, like any chat"
-                                 " message (setting max_chat_chars)")
+                                 f"at most {settings.limits.max_chat_chars} characters, like any chat"
+                                 " message (setting limits.max_chat_chars)")
 
 
 def check_labels(settings: Settings, labels: list[Label]) -> None:

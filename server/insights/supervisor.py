@@ -112,7 +112,7 @@ class SupervisorNamespace(RoleNamespace):
         row, events = found
         live = services.engine.cases.get(payload.case_id)
         transcript = None
-        if services.settings.transcript_retention:
+        if services.settings.storage.transcript_retention:
             transcript = [{"at": line["at"], "sender": line["sender"], "text": line["text"]}
                           for line in await services.cases.transcript(payload.case_id)]
         if (sid, row["id"]) not in self._viewed:
@@ -187,7 +187,7 @@ class SupervisorNamespace(RoleNamespace):
         for names in agents.values():
             names.sort(key=lambda a: a["name"])
         targets = reports.targets
-        live_board = board(engine, services.settings.promise_seconds)
+        live_board = board(engine, services.settings.dispatch.promise_seconds)
         self._next_deadline = live_board.next_deadline
         for q in queues:
             q["agents_ready"] = live_board.ready.get(q["name"], 0)
@@ -206,7 +206,7 @@ class SupervisorNamespace(RoleNamespace):
             },
             "targets": {"asa_seconds": targets.asa_seconds, "fcr": targets.fcr,
                         "abandonment": targets.abandonment, "csat": targets.csat},
-            "promise_seconds": services.settings.promise_seconds,
+            "promise_seconds": services.settings.dispatch.promise_seconds,
             "states": list(LIVE_STATES),
             "cases": live_board.cases,
             "alerts": live_board.alerts,

@@ -4,7 +4,7 @@ The adapter between the pure `consent.ConsentLedger` and the running server. It 
 customer or kiosk (`consent_prompt`), records every grant event on the case, tells both sides
 what happened (`consent_state`, `consent_ended`) and **enforces the end**: the relay asks
 `allows()` before forwarding every frame of a consented track, and a timer ends grants whose
-time is up (and drops any frame still waiting for the agent) within `TICK_SECONDS`.
+time is up (and drops any frame still waiting for the agent) within `consent.tick_seconds`.
 
 An age check's decision stores the minimum (consent/age_check.py) and, when approved, unlocks
 the item: `item_unlocked` to the customer's page and a signed webhook to the POS. The webhook is
@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from consent import ConsentError, ConsentGrant, ConsentLedger, ConsentPolicy, EndReason, GrantState, Scope
+from consent import ConsentError, ConsentGrant, ConsentLedger, EndReason, GrantState, Scope
 from consent.age_check import DENIAL_REASONS, AgeCheckRecord, Outcome, denial_text
 
 from ..core.case import Case, CaseState
@@ -35,9 +35,10 @@ from ..core.effects import QueueWebhook, SaveCase
 from ..core.engine import CaseEngine
 from ..core.errors import HelpwireError
 from ..core.history import AgeChecked, ConsentRecorded
+from ..i18n import MESSAGES, format_duration, message
 from ..logs import get_logger
 from ..runtime.hub import Hub, Outgoing
-from ..settings import Settings
+from ..settings.consent import ConsentSettings
 from ..store.outbox import PENDING
 from ..webhooks import POS_ITEM_UNLOCKED
 
@@ -46,48 +47,29 @@ if TYPE_CHECKING:
 
 log = get_logger("helpwire.consent")
 
-#: how often the timer looks for grants whose time is up (the relay's per-frame check is exact)
-TICK_SECONDS = 0.1
-
-
 class ConsentRefused(HelpwireError):
     code = "consent_not_allowed"
 
 
-def _duration_text(seconds: float, language: str) -> str:
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{int(seconds // 60)} min"
-    return f"{seconds:g} s" if language == "en" else f"{seconds:g} s".replace(".", ",")
-
-
 def prompt_text(scope: Scope, seconds: float, item: str | None = None) -> dict[str, str]:
+    """The consent prompt in every language, from the server's catalogue (server/i18n.py)."""
     if scope is Scope.SCREEN_SHARE:
-        return {
-            "sv": f"Support kan tillfälligt se kassaskärmen i {_duration_text(seconds, 'sv')}."
-                  " Godkänn?",
-            "en": f"Support may see the checkout screen for {_duration_text(seconds, 'en')}."
-                  " Approve?",
-        }
-    return {
-        "sv": f"Ålderskontroll med kamera{f' för {item}' if item else ''}."
-              " Vi använder video/röst bara för att hjälpa i stunden.",
-        "en": f"Age check by camera{f' for {item}' if item else ''}."
-              " We use video/voice only to help you right now.",
-    }
+        screen = MESSAGES["consent.screen_share"]
+        return {language: text.format(duration=format_duration(seconds, language))
+                for language, text in screen.items()}
+    if item:
+        return message("consent.age_check_item", item=item)
+    return message("consent.age_check")
 
 
 class ConsentService:
-    def __init__(self, settings: Settings, engine: CaseEngine, hub: Hub,
+    def __init__(self, settings: ConsentSettings, engine: CaseEngine, hub: Hub,
                  relay_of: Callable[[str], CaseRelay | None]) -> None:
         self.settings = settings
         self.engine = engine
         self.hub = hub
         self.relay_of = relay_of
-        self.ledger = ConsentLedger(ConsentPolicy(
-            screen_share_seconds=settings.screen_share_seconds,
-            age_check_seconds=settings.age_check_seconds,
-            answer_timeout_seconds=settings.consent_answer_seconds,
-        ))
+        self.ledger = ConsentLedger(settings.policy())
         #: grant id → the sku of an age check (in memory only; the decision stores it)
         self.skus: dict[str, str] = {}
         self.decided: set[str] = set()
@@ -107,7 +89,7 @@ class ConsentService:
 
     async def _timer_loop(self) -> None:
         while True:
-            await asyncio.sleep(TICK_SECONDS)
+            await asyncio.sleep(self.settings.tick_seconds)
             try:
                 await self.tick()
             except Exception:

@@ -16,7 +16,7 @@ from typing import Any
 
 from aiortc import RTCIceServer
 
-from ..settings import Settings
+from ..settings.media import MediaSettings
 
 
 def turn_rest_credentials(secret: str, user_id: str, ttl_seconds: int, now: float) -> tuple[str, str]:
@@ -36,13 +36,13 @@ class IceConfig:
     host_addresses: tuple[str, ...] = ()
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> IceConfig:
+    def from_settings(cls, settings: MediaSettings) -> IceConfig:
         return cls(
             stun_urls=tuple(settings.ice_stun_urls),
             turn_urls=tuple(settings.ice_turn_urls),
             turn_secret=settings.ice_turn_secret,
             turn_ttl_seconds=settings.ice_turn_ttl_seconds,
-            host_addresses=tuple(settings.media_host_addresses),
+            host_addresses=tuple(settings.host_addresses),
         )
 
     def for_client(self, user_id: str, now: float) -> list[dict[str, Any]]:

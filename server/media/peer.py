@@ -45,11 +45,15 @@ class Peer:
         relay: CaseRelay,
         on_state: Callable[[Peer, str], None],
         gate: Callable[[str], bool] | None = None,
+        *,
+        close_seconds: float,
     ) -> None:
         self.case_id = case_id
         self.role = role
         self.sid = sid
         self.relay = relay
+        #: how long close() waits for the peer connection (media.peer_close_seconds)
+        self.close_seconds = close_seconds
         self.host_addresses = ice.host_addresses
         self.pc = RTCPeerConnection(RTCConfiguration(iceServers=ice.for_server(now)))
         self.ufrag: str | None = None
@@ -144,7 +148,7 @@ class Peer:
         await self.relay.remove_role(self.role)
         # not wait_for: a close that ignores cancellation must not hold up the caller
         closing = asyncio.ensure_future(self.pc.close())
-        done, _ = await asyncio.wait({closing}, timeout=5.0)
+        done, _ = await asyncio.wait({closing}, timeout=self.close_seconds)
         if not done or closing.exception() is not None:
             log.warning("peer_close_failed", case_id=self.case_id, role=self.role)
             return

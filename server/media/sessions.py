@@ -29,7 +29,8 @@ from ..core.media import Channel, MediaDesk, MediaNotAllowed, MediaPolicy, other
 from ..core.media_events import MediaMuted, MediaProposed, MediaStateChanged, with_ice
 from ..logs import get_logger
 from ..runtime.hub import Hub, Outgoing
-from ..settings import Settings
+from ..settings.consent import ConsentSettings
+from ..settings.media import MediaSettings
 from . import aioice_compat
 from .consent import ConsentService
 from .ice import IceConfig
@@ -46,9 +47,11 @@ class CaseMedia:
 
 
 class MediaSessions:
-    def __init__(self, settings: Settings, engine: CaseEngine, hub: Hub) -> None:
+    def __init__(self, settings: MediaSettings, consent: ConsentSettings, tick_seconds: float,
+                 engine: CaseEngine, hub: Hub) -> None:
         aioice_compat.install()
         self.settings = settings
+        self._tick_seconds = tick_seconds
         self.engine = engine
         self.hub = hub
         self.ice = IceConfig.from_settings(settings)
@@ -61,7 +64,7 @@ class MediaSessions:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._hints: asyncio.Task[None] | None = None
         #: consented tracks (kiosk screen share, age-check camera) and their grants
-        self.consent = ConsentService(settings, engine, hub, self._relay_of)
+        self.consent = ConsentService(consent, engine, hub, self._relay_of)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -85,7 +88,7 @@ class MediaSessions:
     async def _hint_loop(self) -> None:
         """The media tick: hints to the agent, and the inactivity watchdog of every call."""
         while True:
-            await asyncio.sleep(self.settings.tick_seconds)
+            await asyncio.sleep(self._tick_seconds)
             try:
                 self._watch_inactivity(time.monotonic())
                 await self.run(self.desk.tick(self.engine.live_cases(), self._now()))
@@ -96,7 +99,7 @@ class MediaSessions:
         """Fail the call of every participant whose media stopped (a frozen or cut-off device):
         ICE consent freshness would take 30 s to say so, the socket heartbeat up to
         ping_interval + ping_timeout + a tick. Returns the peers found silent (each once)."""
-        limit = self.settings.media_inactivity_seconds
+        limit = self.settings.inactivity_seconds
         silent: list[Peer] = []
         for case_id, media in list(self.cases.items()):
             call = self.desk.calls.get(case_id)
@@ -229,7 +232,7 @@ class MediaSessions:
                 if peer is not None:
                     await peer.close()  # replaced by the participant's new connection
                 peer = Peer(case_id, role, sid, self.ice, self._now(), media.relay,
-                            self._peer_state,
+                            self._peer_state, close_seconds=self.settings.peer_close_seconds,
                             gate=lambda label: self.consent.allows(case_id, label))
                 media.peers[role] = peer
             assert peer is not None

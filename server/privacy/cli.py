@@ -43,7 +43,7 @@ async def _erase(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as error:
         print(f"helpwire: {error}", file=sys.stderr)
         return 2
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.storage.resolved_database_url)
     await database.start()
     try:
         operations = PrivacyOperations(database, SystemClock())
@@ -75,7 +75,7 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as error:
         print(f"helpwire: {error}", file=sys.stderr)
         return 2
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.storage.resolved_database_url)
     await database.start()
     try:
         document = await PrivacyOperations(database, SystemClock()).export(
@@ -93,14 +93,15 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _purge(args: argparse.Namespace, settings: Settings) -> int:
+    from ..security.secret_key import secret_key
     from ..store import Database
     from .purge import RetentionPurge, pseudonym_key
 
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.storage.resolved_database_url)
     await database.start()
     try:
-        changed = await RetentionPurge(database, settings.privacy, SystemClock(),
-                                       pseudonym_key(settings.resolved_secret_key())).purge_once()
+        key = pseudonym_key(secret_key(settings.security, settings.storage.data_dir))
+        changed = await RetentionPurge(database, settings.privacy, SystemClock(), key).purge_once()
     finally:
         await database.close()
     print(f"purged {sum(changed.values())} rows past their retention")
@@ -128,7 +129,7 @@ def _run(command: Callable[[argparse.Namespace, Settings], Coroutine[Any, Any, i
 
     def run(args: argparse.Namespace) -> int:
         settings = settings_of(args)
-        configure_logging(settings.log_level, settings.log_json)
+        configure_logging(settings.log.level, settings.log.json_lines)
         return asyncio.run(command(args, settings))
 
     return run

@@ -20,7 +20,7 @@ class Produced:
 
 
 def out_dir(settings: Settings) -> Path:
-    return settings.reports.out_dir or settings.data_dir / "reports"
+    return settings.reports.out_dir or settings.storage.data_dir / "reports"
 
 
 async def produce(

@@ -19,6 +19,7 @@ from ..core.engine import CaseEngine
 from ..core.events import SENT_BEFORE_COMMIT, DomainEvent
 from ..core.media_events import MediaEvent
 from ..logs import get_logger
+from ..settings.dispatch import DispatchSettings
 from .persister import Persister
 from .store_health import is_transient
 
@@ -36,17 +37,16 @@ class Hub:
         engine: CaseEngine,
         persister: Persister,
         send: Sender,
-        tick_seconds: float,
-        housekeeping_seconds: float = 30.0,
-        finished_case_memory_seconds: float = 3600.0,
+        timing: DispatchSettings,
         shared_state: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
         self.engine = engine
         self.persister = persister
         self._send = send
-        self._tick_seconds = tick_seconds
-        self._housekeeping_seconds = housekeeping_seconds
-        self._finished_case_memory_seconds = finished_case_memory_seconds
+        #: tick_seconds, housekeeping_seconds and finished_case_memory_seconds of [dispatch]
+        self._tick_seconds = timing.tick_seconds
+        self._housekeeping_seconds = timing.housekeeping_seconds
+        self._finished_case_memory_seconds = timing.finished_case_memory_seconds
         #: writes the engine's dispatch-state commands through to the state shared between
         #: nodes (server/cluster/replica.py), before anything of the batch is stored or said
         self._shared_state = shared_state

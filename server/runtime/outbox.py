@@ -23,7 +23,8 @@ from ..core.consent_events import DeliveryStatusChanged
 from ..core.effects import QueueWebhook
 from ..logs import get_logger
 from ..report.sender import REPORT_WEEKLY, ReportSender
-from ..settings import Settings
+from ..settings.outbox import OutboxSettings
+from ..settings.reports import ReportSettings
 from ..store import Database
 from ..store.outbox import GIVEN_UP, Backlog, Delivery, OutboxRepository
 from ..webhooks import POS_ITEM_UNLOCKED, HttpPoster, Sender
@@ -35,8 +36,6 @@ log = get_logger("helpwire.outbox")
 CLAIM_BATCH = 20
 #: the shortest wait between two rounds, so a row due "now" but not yet claimable never spins
 MIN_WAIT_SECONDS = 0.01
-#: how long a stop waits for a database call of the worker to finish before cancelling it
-STOP_SECONDS = 5.0
 
 StatusListener = Callable[[Delivery], Awaitable[None]]
 
@@ -59,6 +58,7 @@ class OutboxWorker:
         backoff_cap_seconds: float,
         poll_seconds: float,
         lease_seconds: float,
+        stop_seconds: float,
     ) -> None:
         self.repository = repository
         self.senders = dict(senders)
@@ -67,6 +67,8 @@ class OutboxWorker:
         self.delays = backoff_delays(attempts, backoff_seconds, backoff_cap_seconds)
         self.poll_seconds = poll_seconds
         self.lease_seconds = lease_seconds
+        #: how long a stop waits for a database call of the worker to finish before cancelling it
+        self.stop_seconds = stop_seconds
         #: told every change of a row (an attempt failed, delivered, given up)
         self.status_listeners: list[StatusListener] = []
         #: counted since start-up, for /metrics
@@ -91,7 +93,7 @@ class OutboxWorker:
         """Stop attempting; claims of attempts cut short are given back for the next server.
 
         Only the sends are cut short: a database call is let finish (cancelling one can leave
-        its connection unclosed), unless it hangs longer than ``STOP_SECONDS``.
+        its connection unclosed), unless it hangs longer than ``stop_seconds`` (outbox.stop_seconds).
         """
         self._stopping = True
         self._wake.set()
@@ -99,7 +101,7 @@ class OutboxWorker:
             send.cancel()
         if self._task is not None:
             try:
-                await asyncio.wait_for(asyncio.shield(self._task), STOP_SECONDS)
+                await asyncio.wait_for(asyncio.shield(self._task), self.stop_seconds)
             except TimeoutError:
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -232,19 +234,21 @@ def agent_status(hub: Hub) -> StatusListener:
     return tell
 
 
-def build_outbox(settings: Settings, database: Database, hub: Hub) -> OutboxWorker:
+def build_outbox(config: OutboxSettings, pos_webhook_secret: str, reports: ReportSettings,
+                 database: Database, hub: Hub) -> OutboxWorker:
     """The worker with a sender per kind, telling agents how their cases' deliveries went."""
-    timeout = settings.outbox_attempt_timeout_seconds
+    timeout = config.attempt_timeout_seconds
     worker = OutboxWorker(
         OutboxRepository(database),
-        {POS_ITEM_UNLOCKED: HttpPoster(settings.pos_webhook_secret, timeout),
-         REPORT_WEEKLY: ReportSender(settings.reports, timeout)},
+        {POS_ITEM_UNLOCKED: HttpPoster(pos_webhook_secret, timeout),
+         REPORT_WEEKLY: ReportSender(reports, timeout)},
         hub.engine.clock,
-        attempts=settings.pos_webhook_attempts,
-        backoff_seconds=settings.pos_webhook_backoff_seconds,
-        backoff_cap_seconds=settings.outbox_backoff_cap_seconds,
-        poll_seconds=settings.outbox_poll_seconds,
-        lease_seconds=settings.outbox_lease_seconds,
+        attempts=config.attempts,
+        backoff_seconds=config.backoff_seconds,
+        backoff_cap_seconds=config.backoff_cap_seconds,
+        poll_seconds=config.poll_seconds,
+        lease_seconds=config.lease_seconds,
+        stop_seconds=config.stop_seconds,
     )
     worker.status_listeners.append(agent_status(hub))
     return worker

@@ -27,6 +27,11 @@ class SecuritySettings(BaseModel):
 
     model_config = {"extra": "forbid"}
 
+    #: signs case and agent tokens; empty means one is generated once and kept in
+    #: <storage.data_dir>/secret.key (server/security/secret_key.py)
+    secret_key: str = ""
+    #: how long an agent's sign-in token is valid
+    agent_token_ttl_seconds: int = Field(12 * 3600, ge=60)
     #: reverse proxies (CIDRs) whose X-Forwarded-For names the client; from anyone else the
     #: header is ignored and the TCP peer is the client. Empty: no proxy is trusted
     trusted_proxies: list[str] = Field(default_factory=list)

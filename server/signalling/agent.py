@@ -132,11 +132,11 @@ class AgentNamespace(AgentTransferMixin, AgentMediaMixin, RoleNamespace):
             "labels": [label.id for label in live.labels],
             "label_names": [label.model_dump() for label in live.labels],
             "quick_replies": [r.model_dump() for r in live.quick_replies],
-            "promise_seconds": int(settings.promise_seconds),
-            "offer_timeout_seconds": settings.offer_timeout_seconds,
-            "max_note_chars": settings.max_note_chars,
+            "promise_seconds": int(settings.dispatch.promise_seconds),
+            "offer_timeout_seconds": settings.dispatch.offer_timeout_seconds,
+            "max_note_chars": settings.limits.max_note_chars,
             #: whether notes and chat text outlive the case (transcript retention)
-            "transcript_retention": settings.transcript_retention,
+            "transcript_retention": settings.storage.transcript_retention,
             "queues": engine.queue_overview(),
             "ice_servers": self.media_ice_servers(me.id),
         }
@@ -183,10 +183,10 @@ class AgentNamespace(AgentTransferMixin, AgentMediaMixin, RoleNamespace):
             return template.replace("{cart}", cart), reply.id
         if event.text is None:
             raise InvalidPayload("chat_send needs text or quick_reply")
-        if len(event.text) > settings.max_chat_chars:
+        if len(event.text) > settings.limits.max_chat_chars:
             raise InvalidPayload(
                 f"the message has {len(event.text)} characters; the limit is"
-                f" {settings.max_chat_chars} (setting max_chat_chars)"
+                f" {settings.limits.max_chat_chars} (setting limits.max_chat_chars)"
             )
         return event.text, None
 

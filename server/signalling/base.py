@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 import socketio
@@ -34,7 +35,7 @@ log = get_logger("helpwire.signalling")
 class Route:
     schema: type[Event]
     handler: str
-    #: a Settings field (bytes) that this event may use on top of max_event_bytes (e.g. SDP)
+    #: a setting (section.field, bytes) this event may use on top of limits.max_event_bytes (SDP)
     extra_bytes_setting: str | None = None
     #: starts a change that must be stored: refused with storage_unavailable, nothing applied,
     #: while the store cannot be written (every event's acknowledgement waits for its writes)
@@ -50,7 +51,7 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
     def __init__(self, namespace: str, services: Services) -> None:
         super().__init__(namespace)
         self.services = services
-        self.refusals = RefusalLog(services.settings.refusal_log_window_seconds)
+        self.refusals = RefusalLog(services.settings.log.refusal_window_seconds)
 
     def ping_often(self, sid: str, wanted: Callable[[], bool]) -> None:
         """Ping this socket at the short interval while `wanted()` says someone depends on
@@ -81,7 +82,7 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 )
             if event == TOO_DEEP_EVENT:
                 raise PayloadTooDeep(
-                    f"the payload nests deeper than {self.services.settings.max_json_depth} levels;"
+                    f"the payload nests deeper than {self.services.settings.limits.max_json_depth} levels;"
                     " flatten it"
                 )
             if route is None:
@@ -93,10 +94,10 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             # no payload at all is {} (emit("cancel")); a payload of null is not an object
             data = args[1] if len(args) > 1 else {}
             settings = self.services.settings
-            max_bytes = settings.max_event_bytes
+            max_bytes = settings.limits.max_event_bytes
             if route.extra_bytes_setting is not None:
-                max_bytes += int(getattr(settings, route.extra_bytes_setting))
-            check_limits(data, max_bytes, settings.max_json_depth)
+                max_bytes += int(attrgetter(route.extra_bytes_setting)(settings))
+            check_limits(data, max_bytes, settings.limits.max_json_depth)
             if not isinstance(data, dict):
                 problem = f"the payload must be a JSON object, not {_json_type(data)}"
                 raise InvalidPayload(f"{event}: {problem}", [{"field": "(payload)", "problem": problem}])

@@ -117,10 +117,10 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
             context = context.model_copy(update={"channel": self.channel_override})
         elif context.channel == "kiosk":
             raise InvalidPayload("kiosks connect to the /kiosk namespace, not /customer")
-        if len(context.cart.lines) > self.services.settings.max_cart_lines:
+        if len(context.cart.lines) > self.services.settings.limits.max_cart_lines:
             raise InvalidPayload(
                 f"the cart has {len(context.cart.lines)} lines; the limit is"
-                f" {self.services.settings.max_cart_lines} (setting max_cart_lines)"
+                f" {self.services.settings.limits.max_cart_lines} (setting limits.max_cart_lines)"
             )
         case, effects = engine.open_case(context, kiosk_id=self.kiosk_id(sid))
         await self._bind(sid, case.id)
@@ -158,11 +158,11 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
                 "ice_servers": self.media_ice_servers(case_id)}
 
     async def chat_send(self, sid: str, event: ChatSend) -> dict[str, Any]:
-        limit = self.services.settings.max_chat_chars
+        limit = self.services.settings.limits.max_chat_chars
         if len(event.text) > limit:
             raise InvalidPayload(
                 f"the message has {len(event.text)} characters; the limit is {limit}"
-                " (setting max_chat_chars)"
+                " (setting limits.max_chat_chars)"
             )
         self.services.guard.chat_per_socket.take(sid)
         message, effects = self.services.engine.chat(
@@ -191,11 +191,11 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
         return {"case": self.services.engine.customer_view(case_id)}
 
     async def feedback(self, sid: str, event: Feedback) -> None:
-        limit = self.services.settings.max_feedback_chars
+        limit = self.services.settings.limits.max_feedback_chars
         if event.text is not None and len(event.text) > limit:
             raise InvalidPayload(
                 f"the feedback text has {len(event.text)} characters; the limit is {limit}"
-                " (setting max_feedback_chars)"
+                " (setting limits.max_feedback_chars)"
             )
         effects = self.services.engine.feedback(self._case(sid), event.rating, event.text)
         await self.services.hub.run(effects)

@@ -29,7 +29,7 @@ def check_limits(data: object, max_bytes: int, max_depth: int) -> None:
     size = encoded_size(data)
     if size > max_bytes:
         raise PayloadTooLarge(
-            f"the payload is {size} bytes; the limit is {max_bytes} bytes (setting max_event_bytes)"
+            f"the payload is {size} bytes; the limit is {max_bytes} bytes (setting limits.max_event_bytes)"
         )
 
 

@@ -118,7 +118,7 @@ CUSTOMER_MEDIA_ROUTES: dict[str, Route] = {
     "media_request": Route(MediaRequest, "media_request"),
     "media_accept": Route(MediaNone, "media_accept"),
     "media_decline": Route(MediaNone, "media_decline"),
-    "media_offer": Route(MediaOffer, "media_offer", extra_bytes_setting="max_sdp_bytes"),
+    "media_offer": Route(MediaOffer, "media_offer", extra_bytes_setting="media.max_sdp_bytes"),
     "media_candidate": Route(MediaCandidate, "media_candidate"),
     "media_hangup": Route(MediaNone, "media_hangup"),
     "media_mute": Route(MediaMute, "media_mute"),
@@ -132,7 +132,7 @@ AGENT_MEDIA_ROUTES: dict[str, Route] = {
     "media_propose": Route(AgentMediaPropose, "media_propose"),
     "media_accept": Route(AgentMediaRef, "media_accept"),
     "media_decline": Route(AgentMediaRef, "media_decline"),
-    "media_offer": Route(AgentMediaOffer, "media_offer", extra_bytes_setting="max_sdp_bytes"),
+    "media_offer": Route(AgentMediaOffer, "media_offer", extra_bytes_setting="media.max_sdp_bytes"),
     "media_candidate": Route(AgentMediaCandidate, "media_candidate"),
     "media_hangup": Route(AgentMediaRef, "media_hangup"),
     "media_mute": Route(AgentMediaMute, "media_mute"),
@@ -148,10 +148,10 @@ def _media(namespace: Any) -> MediaSessions:
 
 
 def _check_sdp(namespace: Any, sdp: str) -> None:
-    limit = namespace.services.settings.max_sdp_bytes
+    limit = namespace.services.settings.media.max_sdp_bytes
     size = len(sdp.encode())
     if size > limit:
-        raise InvalidPayload(f"the SDP has {size} bytes; the limit is {limit} (setting max_sdp_bytes)")
+        raise InvalidPayload(f"the SDP has {size} bytes; the limit is {limit} (setting media.max_sdp_bytes)")
 
 
 class CustomerMediaMixin:

@@ -25,11 +25,11 @@ class AgentTransferMixin:
         raise NotImplementedError
 
     def check_note(self, text: str) -> None:
-        limit = self.services.settings.max_note_chars
+        limit = self.services.settings.limits.max_note_chars
         if len(text) > limit:
             raise InvalidPayload(
                 f"the note has {len(text)} characters; the limit is {limit}"
-                " (setting max_note_chars)",
+                " (setting limits.max_note_chars)",
                 [{"field": "note", "problem": f"longer than {limit} characters"}])
 
     async def case_transfer(self, sid: str, event: CaseTransfer) -> dict[str, Any]:
@@ -88,8 +88,8 @@ class AgentTransferMixin:
         settings = self.services.settings
         repo = self.services.cases
         rows = await repo.earlier_cases(case.id, case.kiosk_id, case.session_id,
-                                        settings.earlier_cases_limit)
-        retained = settings.transcript_retention
+                                        settings.limits.earlier_cases_limit)
+        retained = settings.storage.transcript_retention
         notes = await repo.notes_of([r["id"] for r in rows]) if retained and rows else {}
         out = []
         for row in rows:

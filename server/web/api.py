@@ -96,7 +96,7 @@ async def agent_login(request: web.Request) -> web.Response:
     log.info("agent_login", agent_id=agent.id)
     return web.json_response({
         "token": services.signer.agent_token(agent.id, agent.token_version),
-        "expires_in": services.settings.agent_token_ttl_seconds,
+        "expires_in": services.settings.security.agent_token_ttl_seconds,
         "agent": {"id": agent.id, "display_name": agent.display_name},
     })
 
@@ -137,7 +137,7 @@ async def agent_refresh(request: web.Request) -> web.Response:
         return refused
     return web.json_response({
         "token": services.signer.agent_token(agent.id, agent.token_version),
-        "expires_in": services.settings.agent_token_ttl_seconds,
+        "expires_in": services.settings.security.agent_token_ttl_seconds,
     }, headers={"Cache-Control": "no-store"})
 
 

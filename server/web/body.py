@@ -54,10 +54,10 @@ async def read_json(request: web.Request) -> Any:
     if request.content_type != "application/json":
         raise UnsupportedBody()
     body = await request.read()
-    limit = request.app[SETTINGS].max_json_depth
+    limit = request.app[SETTINGS].limits.max_json_depth
     if json_depth(body, limit) > limit:
         raise BodyRefused("payload_too_deep",
-                          f"the body nests deeper than {limit} levels (setting max_json_depth)")
+                          f"the body nests deeper than {limit} levels (setting limits.max_json_depth)")
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:

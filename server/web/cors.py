@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from ..core.errors import OriginNotAllowed
+from .keys import SETTINGS
 from .origins import SETTING, OriginPolicy, own_origins, refusal_message
 
 #: what a browser on a shop page calls; everything else stays same-origin
@@ -25,7 +26,6 @@ WIDGET_PATHS = frozenset({
 })
 #: the endpoint that answers a refused origin with the diagnostic instead of silence
 DIAGNOSTIC_PATH = "/api/widget/status"
-PREFLIGHT_MAX_AGE_SECONDS = 600
 
 ORIGIN_POLICY: web.AppKey[OriginPolicy] = web.AppKey("origin_policy", OriginPolicy)
 
@@ -67,7 +67,8 @@ async def widget_cors(request: web.Request, handler: Any) -> web.StreamResponse:
                 "Access-Control-Allow-Origin": origin,
                 "Access-Control-Allow-Methods": "GET, POST",
                 "Access-Control-Allow-Headers": "Content-Type, Authorization",
-                "Access-Control-Max-Age": str(PREFLIGHT_MAX_AGE_SECONDS),
+                "Access-Control-Max-Age": str(
+                    request.app[SETTINGS].network.preflight_max_age_seconds),
                 "Vary": "Origin",
             })
         return preflight

@@ -42,7 +42,6 @@ _HTTP_CODES = {
 _HTTP_MESSAGES = {
     404: "there is nothing at this address; see docs/protocol.md for the endpoints",
     405: "this address does not take that method; see docs/protocol.md",
-    413: "the request body is too large; the limit is 64 KiB",
 }
 #: headers of an aiohttp HTTPException worth keeping on the JSON answer (e.g. Allow on a 405)
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Location")
@@ -73,7 +72,7 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         engine_io: web.StreamResponse = await handler(request)
         return engine_io
     limit = (None if request.path in UNBOUNDED_PATHS
-             else request.app[SETTINGS].http_database_timeout_seconds)
+             else request.app[SETTINGS].storage.http_database_timeout_seconds)
     try:
         response = await _within(limit, handler(request))
         if isinstance(response, web.FileResponse) and not await _is_file(response):
@@ -84,6 +83,10 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
             raise
         code = _HTTP_CODES.get(exc.status, "http_error")
         message = _HTTP_MESSAGES.get(exc.status) or exc.text or exc.reason
+        if exc.status == 413:
+            most = request.app[SETTINGS].network.max_request_bytes
+            message = (f"the request body is too large; the limit is {most} bytes"
+                       " (setting network.max_request_bytes)")
         if message.startswith(f"{exc.status}:"):  # aiohttp's own "404: Not Found"
             message = exc.reason
         headers = {name: exc.headers[name] for name in _KEPT_HEADERS if name in exc.headers}

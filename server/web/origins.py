@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 #: the setting an operator changes to allow a shop's origin (named in the widget's diagnostic)
-SETTING = "cors_allowed_origins"
+SETTING = "network.cors_allowed_origins"
 
 
 def _first(value: str) -> str:

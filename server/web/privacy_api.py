@@ -17,14 +17,13 @@ from ..security.tokens import InvalidToken
 from ..store.privacy import Selector
 from .api import read_json
 from .errors import error_response
-from .keys import SERVICES
+from .keys import SERVICES, SETTINGS
 
 routes = web.RouteTableDef()
 
 #: the role that may administer (the supervisor view, privacy requests)
 ADMIN_ROLE = "supervisor"
 #: most access-log rows one request returns
-MAX_ACCESS_ROWS = 500
 
 Id = Annotated[str, Field(min_length=1, max_length=200)]
 
@@ -120,8 +119,10 @@ async def access_log(request: web.Request) -> web.Response:
         before_id = int(query["before_id"]) if "before_id" in query else None
     except ValueError:
         return error_response(400, "invalid_payload", "limit and before_id are whole numbers")
-    if not 1 <= limit <= MAX_ACCESS_ROWS:
-        return error_response(400, "invalid_payload", f"limit is 1–{MAX_ACCESS_ROWS}")
+    most = request.app[SETTINGS].limits.max_access_log_rows
+    if not 1 <= limit <= most:
+        return error_response(400, "invalid_payload",
+                              f"limit is 1–{most} (setting limits.max_access_log_rows)")
     case_id = query.get("case_id") or None
     log = request.app[SERVICES].privacy.access_log
     rows = await log.rows(case_id=case_id, limit=limit, before_id=before_id)

@@ -59,7 +59,7 @@ async def widget_status(request: web.Request) -> web.Response:
             "agents_available": agents_available,
             "promise": decision.promise,
             "eta_seconds": decision.eta_seconds,
-            "promise_seconds": int(settings.promise_seconds),
+            "promise_seconds": int(settings.dispatch.promise_seconds),
             "reason": decision.reason,
             "opens_at": decision.opens_at.isoformat() if decision.opens_at else None,
             "timezone": display.timezone,

@@ -73,8 +73,8 @@ async def pos() -> AsyncIterator[Pos]:
 
 @pytest.fixture
 async def server(tmp_path: Path, pos: Pos) -> AsyncIterator[LiveServer]:
-    async with live_server(tmp_path, media_host_addresses=["127.0.0.1"],
-                           pos_webhook_url=pos.url, pos_webhook_secret=SECRET) as running:
+    async with live_server(tmp_path, media__host_addresses=["127.0.0.1"],
+                           consent__pos_webhook_url=pos.url, consent__pos_webhook_secret=SECRET) as running:
         yield running
 
 
@@ -335,8 +335,8 @@ async def test_the_agent_sees_each_retry_to_the_till_and_when_it_is_given_up(
 ) -> None:
     # a till that never accepts: three attempts, 1 s and 2 s apart, then given up
     async with pos_server(fail_first=1_000) as refusing, live_server(
-        tmp_path / "refusing", media_host_addresses=["127.0.0.1"], pos_webhook_url=refusing.url,
-        pos_webhook_secret=SECRET, pos_webhook_attempts=3, pos_webhook_backoff_seconds=1.0,
+        tmp_path / "refusing", media__host_addresses=["127.0.0.1"], consent__pos_webhook_url=refusing.url,
+        consent__pos_webhook_secret=SECRET, outbox__attempts=3, outbox__backoff_seconds=1.0,
     ) as server:
         check = await shop_check(server, browser, contexts)
         panel = check.panel

@@ -188,10 +188,10 @@ def expired_agent_token(server: LiveServer, agent_id: str) -> str:
 
     class LongAgo(TimestampSigner):
         def get_timestamp(self) -> int:
-            return int(time.time()) - server.settings.agent_token_ttl_seconds - 3600
+            return int(time.time()) - server.settings.security.agent_token_ttl_seconds - 3600
 
     serializer = URLSafeTimedSerializer(
-        server.settings.secret_key, salt="helpwire.agent", signer=LongAgo
+        server.settings.security.secret_key, salt="helpwire.agent", signer=LongAgo
     )
     return str(serializer.dumps({"a": agent_id}))
 
@@ -362,7 +362,7 @@ async def test_two_cases_at_once_live_in_separate_tabs_with_separate_chats(
 async def test_an_offer_that_is_not_answered_disappears_with_a_note_and_sets_the_agent_away(
     server_factory: Callable[..., Any], open_console: OpenConsole, customers: Customers
 ) -> None:
-    async with server_factory(offer_timeout_seconds=2) as server:
+    async with server_factory(dispatch__offer_timeout_seconds=2) as server:
         await server.create_agent("lisa", "Lisa", skills=("payments",))
         console = await open_console(server)
         await console.sign_in("lisa")
@@ -458,7 +458,7 @@ async def test_a_reload_mid_case_resumes_the_case_tab_with_its_messages(
 async def test_closing_the_console_mid_case_puts_the_case_back_in_the_queue_for_another_agent(
     server_factory: Callable[..., Any], open_console: OpenConsole, customers: Customers
 ) -> None:
-    async with server_factory(agent_grace_seconds=0.5) as server:
+    async with server_factory(dispatch__agent_grace_seconds=0.5) as server:
         await server.create_agent("lisa", "Lisa")
         await server.create_agent("erik", "Erik")
         console = await open_console(server)
@@ -487,7 +487,7 @@ async def test_closing_the_console_mid_case_puts_the_case_back_in_the_queue_for_
 async def test_the_case_tab_follows_the_customers_connection_until_they_end_the_conversation(
     server_factory: Callable[..., Any], open_console: OpenConsole, customers: Customers
 ) -> None:
-    async with server_factory(customer_grace_seconds=2) as server:
+    async with server_factory(dispatch__customer_grace_seconds=2) as server:
         await server.create_agent("lisa", "Lisa")
         console = await open_console(server)
         await console.sign_in("lisa")

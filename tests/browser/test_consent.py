@@ -32,7 +32,7 @@ SCREEN_FRAMES_ABOVE_JS = """async ([caseId, above]) => {
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    async with live_server(tmp_path, media_host_addresses=["127.0.0.1"]) as running:
+    async with live_server(tmp_path, media__host_addresses=["127.0.0.1"]) as running:
         yield running
 
 

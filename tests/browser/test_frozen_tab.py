@@ -15,7 +15,8 @@ from typing import Any
 
 from playwright.async_api import Browser, expect
 
-from server.settings import Settings
+from server.settings.dispatch import DispatchSettings
+from server.settings.network import NetworkSettings
 from tests.support.widget import (
     DIALOG,
     HELP_BUTTON,
@@ -27,9 +28,10 @@ from tests.support.widget import (
 )
 
 DEFAULTS: dict[str, Any] = {
-    name: Settings.model_fields[name].default
-    for name in ("ping_interval_seconds", "ping_timeout_seconds", "customer_grace_seconds",
-                 "tick_seconds")
+    "network__ping_interval_seconds": NetworkSettings().ping_interval_seconds,
+    "network__ping_timeout_seconds": NetworkSettings().ping_timeout_seconds,
+    "dispatch__customer_grace_seconds": DispatchSettings().customer_grace_seconds,
+    "dispatch__tick_seconds": DispatchSettings().tick_seconds,
 }
 BOUND_SECONDS = 10.0
 

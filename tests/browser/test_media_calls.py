@@ -93,7 +93,7 @@ MEAN_COLOUR_JS = """(video) => {
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    async with live_server(tmp_path, media_host_addresses=["127.0.0.1"]) as running:
+    async with live_server(tmp_path, media__host_addresses=["127.0.0.1"]) as running:
         yield running
 
 
@@ -419,8 +419,8 @@ async def test_a_voice_first_case_starts_in_voice_as_soon_as_the_agent_accepts(
 async def test_the_console_suggests_voice_when_the_chat_runs_long(
     tmp_path: Path, browser: Browser, contexts: list[BrowserContext]
 ) -> None:
-    async with live_server(tmp_path, media_host_addresses=["127.0.0.1"],
-                           voice_hint_after_seconds=1) as server:
+    async with live_server(tmp_path, media__host_addresses=["127.0.0.1"],
+                           media__voice_hint_after_seconds=1) as server:
         call = await open_call(server, browser, contexts)
         await call.agent_says("Hej!")
         hint = call.panel.locator('[data-field="media_hint"]')

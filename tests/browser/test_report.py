@@ -19,8 +19,8 @@ from server.store.analytics import insert_missing
 async def test_report_on_demo_data_opens_in_chromium(
     browser: Browser, tmp_path: Path, artifacts: Path
 ) -> None:
-    settings = load_settings(data_dir=tmp_path, secret_key="x" * 32)
-    database = Database(settings.resolved_database_url)
+    settings = load_settings(storage__data_dir=tmp_path, security__secret_key="x" * 32)
+    database = Database(settings.storage.resolved_database_url)
     await database.start()
     try:
         data = generate(date(2026, 11, 30), 28, settings.reports.timezone,

@@ -40,8 +40,9 @@ def free_port() -> int:
 async def server_on(data_dir: Path, port: int) -> AsyncIterator[LiveServer]:
     """A server on a fixed loopback port and data folder, so a second one can take its place."""
     settings = load_settings(
-        data_dir=data_dir, secret_key="test-secret-key-not-for-production", port=port,
-        log_json=True, tick_seconds=0.05, restart_retry_after_ms=RETRY_AFTER_MS,
+        storage__data_dir=data_dir, security__secret_key="test-secret-key-not-for-production",
+        network__port=port, log__json_lines=True, dispatch__tick_seconds=0.05,
+        network__restart_retry_after_ms=RETRY_AFTER_MS,
     )
     app = create_app(settings)
     runner = web.AppRunner(app, shutdown_timeout=2.0)

@@ -152,7 +152,7 @@ async def test_swedish_case_list_filters_and_drill_down_timeline(
 async def test_a_wait_past_the_promise_raises_the_banner_the_badge_and_a_notification(
     browser: Browser, tmp_path: Path, axe_source: str
 ) -> None:
-    async with live_server(tmp_path, supervisor_refresh_seconds=30, promise_seconds=2.0) as server:
+    async with live_server(tmp_path, supervisor_refresh_seconds=30, dispatch__promise_seconds=2.0) as server:
         await server.create_agent("boss", "Chefen", roles=("supervisor",))
         lisa = await agent(server, "lisa", "Lisa", available=False)
         browser_context, page, errors = await open_view(browser, server)

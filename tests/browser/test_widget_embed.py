@@ -100,7 +100,7 @@ async def test_a_shop_on_a_listed_origin_embeds_the_widget_and_chats_with_an_age
 ) -> None:
     server_url: list[str] = []
     async with shop_site(lambda: documented_shop_page(server_url[0])) as shop, \
-            server_factory(cors_allowed_origins=[shop]) as server:
+            server_factory(network__cors_allowed_origins=[shop]) as server:
         server_url.append(server.url)
         assert shop != server.url  # another port: another origin
         async with signed_in_agent(server, presence="available") as agent:
@@ -135,7 +135,7 @@ async def test_a_shop_on_an_unlisted_origin_is_told_it_cannot_connect_and_its_ow
 ) -> None:
     server_url: list[str] = []
     async with shop_site(lambda: documented_shop_page(server_url[0])) as shop, \
-            server_factory(cors_allowed_origins=["https://shop.example.se"]) as server:
+            server_factory(network__cors_allowed_origins=["https://shop.example.se"]) as server:
         server_url.append(server.url)
         # an agent is available: on an allowed page the button would promise 60 s
         async with signed_in_agent(server, presence="available"):
@@ -177,7 +177,7 @@ async def test_a_shop_on_an_unlisted_origin_is_told_it_cannot_connect_and_its_ow
 async def test_the_servers_own_shop_page_still_works_with_a_shop_origin_listed(
     browser: Browser, server_factory: Factory,
 ) -> None:
-    async with server_factory(cors_allowed_origins=["https://shop.example.se"]) as server, \
+    async with server_factory(network__cors_allowed_origins=["https://shop.example.se"]) as server, \
             signed_in_agent(server, presence="available"):
         page = await open_page(browser, server.url + "/")
         try:

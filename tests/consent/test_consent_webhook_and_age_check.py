@@ -71,3 +71,14 @@ def test_forgetting_a_case_keeps_live_grants() -> None:
     book.request("g2", Scope.AGE_CHECK_VIDEO, "case-1", "cust", "agent", T0 + 302)
     book.forget_case("case-1")
     assert [g.id for g in book.of_case("case-1")] == ["g2"]
+
+
+def test_every_server_message_is_in_swedish_and_english_with_the_same_placeholders() -> None:
+    from string import Formatter
+
+    from server.i18n import MESSAGES
+
+    for message_id, texts in MESSAGES.items():
+        assert set(texts) == {"sv", "en"}, message_id
+        fields = [{name for _, name, _, _ in Formatter().parse(text) if name} for text in texts.values()]
+        assert fields[0] == fields[1], message_id

@@ -15,11 +15,12 @@ from server.core.agents import AgentProfile, AgentStatus, Presence
 from server.core.case import Case
 from server.core.clock import ManualClock
 from server.core.context import Cart, CartLine, CaseContext
-from server.core.engine import CaseEngine, EngineConfig, Outcome
+from server.core.engine import CaseEngine, Outcome
 from server.core.routing import RuleSet, load_rules, parse_rules
 from server.settings import DEFAULT_RULES
 from server.signalling.messages import ToAgent, ToCustomer
 from server.signalling.wire import Message, wire_of
+from tests.support.engine import default_engine_config
 
 #: the ManualClock's default start, so tests can say "T0 + 20"
 T0 = 1_800_000_000.0
@@ -146,7 +147,7 @@ def make_desk(shipped_rules: RuleSet) -> DeskFactory:
         else:
             ruleset = rules
         clock = ManualClock(T0)
-        engine = CaseEngine(EngineConfig(**config), ruleset, clock, new_id=counter_ids())
+        engine = CaseEngine(default_engine_config(**config), ruleset, clock, new_id=counter_ids())
         return Desk(engine, clock)
 
     return make

@@ -26,7 +26,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(240)]
 
 @pytest.fixture
 async def server(tmp_path: Path) -> AsyncIterator[LiveServer]:
-    async with live_server(tmp_path / "server", media_host_addresses=["127.0.0.1"]) as running:
+    async with live_server(tmp_path / "server", media__host_addresses=["127.0.0.1"]) as running:
         yield running
 
 

@@ -31,7 +31,7 @@ def test_the_unit_sandboxes_the_server_and_stops_it_gracefully() -> None:
         assert service.get(key) == [value], key
     assert service["MemoryMax"][0].rstrip("KMG").isdigit()
     assert int(service["TimeoutStopSec"][0]) >= 10
-    assert "HELPWIRE_DATA_DIR=/var/lib/helpwire" in service["Environment"]
+    assert "HELPWIRE_STORAGE__DATA_DIR=/var/lib/helpwire" in service["Environment"]
 
 
 def test_systemd_analyze_verify_accepts_the_unit(tmp_path: Path) -> None:

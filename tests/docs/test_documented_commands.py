@@ -44,8 +44,8 @@ def runnable(command: str) -> str:
 
 def environment(scratch: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPWIRE_") and k != "PORT"}
-    env.update(PYTHONPATH=str(REPO), HELPWIRE_DATA_DIR=str(scratch / "data"),
-               HELPWIRE_LOG_JSON="true")
+    env.update(PYTHONPATH=str(REPO), HELPWIRE_STORAGE__DATA_DIR=str(scratch / "data"),
+               HELPWIRE_LOG__JSON_LINES="true")
     return env
 
 

@@ -88,7 +88,7 @@ async def test_a_full_sqlite_disk_loses_no_acknowledged_event_and_healthz_says_d
     specs = await create_agents(database_url, [
         AgentSpec(f"agent{i}", -(-CHATS // AGENTS) + 1) for i in range(AGENTS)])
     workdir = small_filesystem.parent / "server"
-    server = ServerProcess(workdir, database_url, settings={"data_dir": data_dir})
+    server = ServerProcess(workdir, database_url, settings={"storage": {"data_dir": data_dir}})
 
     async def inject() -> None:
         written = await asyncio.to_thread(fill, small_filesystem)

@@ -183,8 +183,8 @@ async def arena_server(tmp_path: Path) -> AsyncIterator[tuple[ArenaServer, int |
     config = tmp_path / "fuzz.toml"
     config.write_text(_security_toml(), encoding="utf-8")
     data = tmp_path / "data"
-    database_url = load_settings(data_dir=data).resolved_database_url
-    env = server_env(data, tick_seconds="0.05")
+    database_url = load_settings(storage__data_dir=data).storage.resolved_database_url
+    env = server_env(data, dispatch__tick_seconds="0.05")
     env["HELPWIRE_CONFIG"] = str(config)
     served = await start_served(tmp_path, env, name="fuzzed-server")
     try:

@@ -192,7 +192,7 @@ async def test_a_new_quick_reply_is_in_the_next_console_hello_and_can_be_sent(
 
 
 async def test_quick_replies_are_checked_at_their_limits(server_factory: Any) -> None:
-    async with server_factory(admin={"max_quick_replies": 2}, max_chat_chars=10) as server:
+    async with server_factory(admin={"max_quick_replies": 2}, limits__max_chat_chars=10) as server:
         token = await admin_token(server)
         path = "/api/admin/quick-replies"
         reply = {"id": "a", "sv": "x" * 10, "en": "y"}

@@ -17,13 +17,13 @@ from .helpers import AGENT_NS, ok, refused, refused_connection
 
 def token_expiring_in(server: LiveServer, agent_id: str, seconds: int, version: int = 0) -> str:
     """A correctly signed agent token whose lifetime ends `seconds` from now."""
-    ttl = server.settings.agent_token_ttl_seconds
+    ttl = server.settings.security.agent_token_ttl_seconds
 
     class Backdated(TimestampSigner):
         def get_timestamp(self) -> int:
             return int(time.time()) - ttl + seconds
 
-    serializer = URLSafeTimedSerializer(server.settings.secret_key, salt="helpwire.agent",
+    serializer = URLSafeTimedSerializer(server.settings.security.secret_key, salt="helpwire.agent",
                                         signer=Backdated)
     return str(serializer.dumps({"a": agent_id, "v": version}))
 
@@ -59,7 +59,7 @@ async def test_a_renewed_token_keeps_the_socket_open_past_the_old_expiry(
         ok(await console.call("agent_hello", {}))
         await console.wait_for("token_expiring", timeout=5)
         status, body = await post(server, "/api/agent/refresh", old)
-        assert status == 200 and body["expires_in"] == server.settings.agent_token_ttl_seconds
+        assert status == 200 and body["expires_in"] == server.settings.security.agent_token_ttl_seconds
         renewed = ok(await console.call("token_renew", {"token": body["token"]}))
         assert renewed["expires_in"] > 3600
         # past the old deadline the socket still works

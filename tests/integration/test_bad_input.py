@@ -135,7 +135,7 @@ async def test_a_frame_larger_than_the_transport_allows_closes_only_that_connect
 ) -> None:
     shopper = await customer(world.server)
     await press_help(shopper)
-    assert world.server.settings.max_transport_bytes == 2 * 1024 * 1024
+    assert world.server.settings.network.max_transport_bytes == 2 * 1024 * 1024
     await shopper.send("chat_send", {"text": "x" * (3 * 1024 * 1024)})
     await asyncio.wait_for(shopper.disconnected.wait(), 3)
     assert not shopper.sio.connected
@@ -148,7 +148,7 @@ async def test_a_frame_larger_than_the_transport_allows_closes_only_that_connect
 async def test_nesting_past_the_limit_is_refused_as_too_deep(world: World) -> None:
     shopper = await customer(world.server)
     await press_help(shopper)
-    assert world.server.settings.max_json_depth == 8
+    assert world.server.settings.limits.max_json_depth == 8
     # the payload object is level 1, so 7 more levels is 8: deep but allowed (then invalid)
     error = await refused_with_event(shopper, "chat_send", {"text": nested(7)}, "invalid_payload")
     assert error["fields"][0]["field"] == "text"
@@ -168,7 +168,7 @@ async def test_hostile_nesting_does_not_take_the_server_or_other_cases_down(worl
     await press_help(shopper)
     # too deep for any JSON encoder to build, and for Python's decoder to read back
     frame = raw_event("chat_send", deep_json(100_000))
-    assert len(frame) < world.server.settings.max_transport_bytes
+    assert len(frame) < world.server.settings.network.max_transport_bytes
     await shopper.sio.eio.send(frame)
     await shopper.sio.eio.send(frame)
     # Python's decoder gives up on it, yet each frame is still answered with payload_too_deep;
@@ -181,7 +181,7 @@ async def test_hostile_nesting_does_not_take_the_server_or_other_cases_down(worl
 
 
 async def test_a_tampered_or_foreign_case_token_is_refused(world: World) -> None:
-    secret = world.server.settings.secret_key
+    secret = world.server.settings.security.secret_key
     shopper_a = await customer(world.server)
     case_a = await press_help(shopper_a)
     shopper_b = await customer(world.server)

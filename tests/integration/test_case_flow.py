@@ -155,7 +155,7 @@ async def test_a_case_goes_from_help_press_to_feedback_and_is_stored_without_cha
 async def test_with_transcript_retention_the_chat_text_is_stored_in_order(
     server_factory: Any,
 ) -> None:
-    async with server_factory(transcript_retention=True) as server:
+    async with server_factory(storage__transcript_retention=True) as server:
         case_id, _, _ = await run_whole_case(server)
         transcript = await server.services.cases.transcript(case_id)
     assert [(line["sender"], line["text"]) for line in transcript] == CHAT

@@ -118,7 +118,8 @@ async def test_a_closed_kiosk_connection_is_freed_by_reference_counting_alone(
     server_factory: Factory,
 ) -> None:
     # no freezing here, so that a full collection sees everything a closed connection left
-    async with server_factory(gc_freeze_on_start=False, gc_freeze_interval_seconds=0) as server:
+    async with server_factory(runtime__gc_freeze_on_start=False,
+                              runtime__gc_freeze_interval_seconds=0) as server:
         before = per_connection_state(server)
         kiosks_gone = observe_disconnects(server.services.sio.namespace_handlers[KIOSK_NS])
         warm = await connect(server.url, KIOSK_NS, {"kiosk_id": "kassa-warm"})

@@ -17,7 +17,7 @@ async def test_a_finished_case_leaves_memory_one_second_after_the_setting_not_at
     server_factory: Any,
 ) -> None:
     clock = ManualClock()
-    async with server_factory(clock=clock, finished_case_memory_seconds=120) as server:
+    async with server_factory(clock=clock, dispatch__finished_case_memory_seconds=120) as server:
         shopper = await customer(server)
         case_id = (await press_help(shopper))["case_id"]  # nobody online: callback requested
         await shopper.wait_for("technical_error")
@@ -38,6 +38,7 @@ async def test_a_finished_case_leaves_memory_one_second_after_the_setting_not_at
 
 
 def test_finished_case_memory_has_a_floor_of_a_minute() -> None:
-    assert load_settings(finished_case_memory_seconds=60).finished_case_memory_seconds == 60
+    at_the_floor = load_settings(dispatch__finished_case_memory_seconds=60)
+    assert at_the_floor.dispatch.finished_case_memory_seconds == 60
     with pytest.raises(ValidationError, match="finished_case_memory_seconds"):
-        load_settings(finished_case_memory_seconds=59)
+        load_settings(dispatch__finished_case_memory_seconds=59)

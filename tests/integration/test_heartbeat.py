@@ -17,7 +17,8 @@ import aiohttp
 import pytest
 from pydantic import ValidationError
 
-from server.settings import Settings, load_settings
+from server.settings import load_settings
+from server.settings.network import NetworkSettings
 from server.signalling.heartbeat import HeartbeatMonitor, overdue
 
 
@@ -52,21 +53,22 @@ async def test_the_handshake_hands_clients_the_default_idle_ping_interval_and_ti
 ) -> None:
     # the longest interval a socket may wait for a ping; sockets with an open case and agent
     # consoles are pinged every ping_interval_seconds (tests/integration/test_ping_intervals.py)
-    defaults = Settings.model_fields
+    defaults = NetworkSettings()
     async with server_factory() as server, aiohttp.ClientSession() as http:
         ws, handshake = await _open(http, server.url)
         await ws.close()
-    assert handshake["pingInterval"] == int(defaults["idle_ping_interval_seconds"].default * 1000)
+    assert handshake["pingInterval"] == int(defaults.idle_ping_interval_seconds * 1000)
     assert handshake["pingInterval"] == 25000
-    assert handshake["pingTimeout"] == int(defaults["ping_timeout_seconds"].default * 1000) == 3000
+    assert handshake["pingTimeout"] == int(defaults.ping_timeout_seconds * 1000) == 3000
 
 
 async def test_a_client_whose_pong_comes_within_the_timeout_stays_and_one_past_it_is_closed(
     server_factory: Any,
 ) -> None:
     interval, timeout = 1, 0.8
-    async with server_factory(ping_interval_seconds=interval, idle_ping_interval_seconds=interval,
-                              ping_timeout_seconds=timeout) as server, \
+    async with server_factory(network__ping_interval_seconds=interval,
+                              network__idle_ping_interval_seconds=interval,
+                              network__ping_timeout_seconds=timeout) as server, \
             aiohttp.ClientSession() as http:
         (prompt, _), (late, _), (silent, handshake) = [await _open(http, server.url) for _ in range(3)]
         assert (handshake["pingInterval"], handshake["pingTimeout"]) == (1000, 800)
@@ -81,11 +83,12 @@ async def test_a_client_whose_pong_comes_within_the_timeout_stays_and_one_past_i
     assert list(results) == [True, False, False]
 
 
-@pytest.mark.parametrize("name", ["ping_timeout_seconds", "media_inactivity_seconds"])
-def test_liveness_timeouts_must_be_positive(name: str) -> None:
+@pytest.mark.parametrize("key", ["network__ping_timeout_seconds", "media__inactivity_seconds"])
+def test_liveness_timeouts_must_be_positive(key: str) -> None:
+    section, name = key.split("__")
     with pytest.raises(ValidationError, match=name):
-        load_settings(None, **{name: 0})
-    assert getattr(load_settings(None, **{name: 0.1}), name) == 0.1
+        load_settings(None, **{key: 0})
+    assert getattr(getattr(load_settings(None, **{key: 0.1}), section), name) == 0.1
 
 
 def test_the_ping_interval_is_whole_seconds_from_one() -> None:
@@ -93,8 +96,8 @@ def test_the_ping_interval_is_whole_seconds_from_one() -> None:
     # clients would give up on a server that pings on time
     for refused in (0, 1.5):
         with pytest.raises(ValidationError, match="ping_interval_seconds"):
-            load_settings(ping_interval_seconds=refused)
-    assert load_settings(ping_interval_seconds=1).ping_interval_seconds == 1
+            load_settings(network__ping_interval_seconds=refused)
+    assert load_settings(network__ping_interval_seconds=1).network.ping_interval_seconds == 1
 
 
 class FakeSocket:

@@ -80,7 +80,7 @@ async def test_the_token_from_login_opens_the_agent_namespace(server: LiveServer
                                  json={"username": "lisa", "password": "password123"})
     assert status == 200
     assert body["agent"] == {"id": agent_id, "display_name": "Lisa"}
-    assert body["expires_in"] == server.settings.agent_token_ttl_seconds
+    assert body["expires_in"] == server.settings.security.agent_token_ttl_seconds
     console = await connect(server.url, AGENT_NS, {"token": body["token"]})
     hello = ok(await console.call("agent_hello", {}))
     assert hello["agent"]["id"] == agent_id
@@ -93,9 +93,9 @@ class _AnHourAgo(TimestampSigner):
 
 
 async def test_an_expired_or_foreign_agent_token_is_refused(server_factory: Any) -> None:
-    async with server_factory(agent_token_ttl_seconds=60) as server:
+    async with server_factory(security__agent_token_ttl_seconds=60) as server:
         agent_id = await server.create_agent("lisa", "Lisa")
-        secret = server.settings.secret_key
+        secret = server.settings.security.secret_key
         stale = URLSafeTimedSerializer(secret, salt="helpwire.agent", signer=_AnHourAgo)
         error = await refused_connection(server.url, AGENT_NS, {"token": stale.dumps({"a": agent_id})})
         assert error["code"] == "token_expired"

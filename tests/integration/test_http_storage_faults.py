@@ -104,8 +104,8 @@ async def valve() -> AsyncIterator[Valve]:
 async def pg_server(tmp_path: Path, valve: Valve) -> AsyncIterator[LiveServer]:
     through_valve = make_url(POSTGRES_URL).set(host="127.0.0.1", port=valve.port)
     async with live_server(
-        tmp_path, database_url=through_valve.render_as_string(hide_password=False),
-        http_database_timeout_seconds=LIMIT, ingest_api_keys=[INGEST_KEY],
+        tmp_path, storage__database_url=through_valve.render_as_string(hide_password=False),
+        storage__http_database_timeout_seconds=LIMIT, ingest_api_keys=[INGEST_KEY],
     ) as running:
         yield running
 

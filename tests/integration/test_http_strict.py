@@ -35,7 +35,7 @@ async def test_a_body_nested_a_thousand_levels_is_400_payload_too_deep(
     server_factory: Callable[..., AbstractAsyncContextManager[LiveServer]], path: str,
 ) -> None:
     async with server_factory(ingest_api_keys=[KEY]) as server:
-        limit = server.settings.max_json_depth
+        limit = server.settings.limits.max_json_depth
         for depth in (1000, 30_000, limit + 1):
             status, _, body = await post(server, path, data=deep(depth), headers=JSON)
             assert status == 400, (depth, body)
@@ -80,3 +80,21 @@ async def test_purchase_fields_are_not_coerced(
                          "at": None})
         status, _, body = await post(server, "/api/purchases", json=purchase, headers=JSON)
         assert status == 201, body
+
+
+async def test_a_body_of_max_request_bytes_is_read_and_one_byte_more_is_413(
+    server_factory: Callable[..., AbstractAsyncContextManager[LiveServer]],
+) -> None:
+    limit = 2048
+    async with server_factory(network__max_request_bytes=limit) as server:
+        def login_body(size: int) -> str:
+            head, tail = '{"username": "', '", "password": "x"}'
+            return head + "u" * (size - len(head) - len(tail)) + tail
+
+        status, _, at_the_limit = await post(server, "/api/agent/login", data=login_body(limit),
+                                             headers={"Content-Type": "application/json"})
+        assert status != 413, at_the_limit
+        status, _, past = await post(server, "/api/agent/login", data=login_body(limit + 1),
+                                     headers={"Content-Type": "application/json"})
+        assert (status, past["error"]["code"]) == (413, "payload_too_large")
+        assert f"the limit is {limit} bytes (setting network.max_request_bytes)" in past["error"]["message"]

@@ -37,7 +37,7 @@ def cart(lines: int) -> dict[str, Any]:
 
 
 async def test_max_event_bytes(server_factory: Any) -> None:
-    async with server_factory(max_event_bytes=2048, max_chat_chars=5000) as server:
+    async with server_factory(limits__max_event_bytes=2048, limits__max_chat_chars=5000) as server:
         await agent(server, "omar", "Omar", available=False)
         shopper = await customer(server)
         await press_help(shopper)
@@ -45,13 +45,13 @@ async def test_max_event_bytes(server_factory: Any) -> None:
         error = await refused_with_event(shopper, "chat_send", chat_of_size(2049),
                                          "payload_too_large")
         assert error["message"] == (
-            "the payload is 2049 bytes; the limit is 2048 bytes (setting max_event_bytes)"
+            "the payload is 2049 bytes; the limit is 2048 bytes (setting limits.max_event_bytes)"
         )
         ok(await shopper.call("chat_send", chat_of_size(100)))
 
 
 async def test_max_chat_chars_for_customer_and_agent(server: LiveServer) -> None:
-    limit = server.settings.max_chat_chars
+    limit = server.settings.limits.max_chat_chars
     assert limit == 2000
     lisa = await agent(server, "lisa", "Lisa")
     shopper, case_id, _ = await active_case(server, lisa)
@@ -73,7 +73,7 @@ async def test_max_chat_chars_for_customer_and_agent(server: LiveServer) -> None
 
 
 async def test_max_feedback_chars(server: LiveServer) -> None:
-    limit = server.settings.max_feedback_chars
+    limit = server.settings.limits.max_feedback_chars
     assert limit == 500
     lisa = await agent(server, "lisa", "Lisa")
     shopper, case_id, _ = await active_case(server, lisa)
@@ -88,7 +88,7 @@ async def test_max_feedback_chars(server: LiveServer) -> None:
 
 
 async def test_max_cart_lines(server: LiveServer) -> None:
-    limit = server.settings.max_cart_lines
+    limit = server.settings.limits.max_cart_lines
     assert limit == 100
     await agent(server, "omar", "Omar", available=False)
     shopper = await customer(server)
@@ -102,7 +102,7 @@ async def test_max_cart_lines(server: LiveServer) -> None:
 async def test_max_json_depth(server_factory: Any) -> None:
     # at depth 5 a Help press with a cart is exactly at the limit:
     # payload → context → cart → lines → line
-    async with server_factory(max_json_depth=5) as server:
+    async with server_factory(limits__max_json_depth=5) as server:
         await agent(server, "omar", "Omar", available=False)
         shopper = await customer(server)
         too_deep = cart(1)
@@ -114,7 +114,7 @@ async def test_max_json_depth(server_factory: Any) -> None:
 
 
 async def test_max_queue_length(server_factory: Any) -> None:
-    async with server_factory(max_queue_length=1) as server:
+    async with server_factory(dispatch__max_queue_length=1) as server:
         await agent(server, "omar", "Omar", available=False)
         first = await customer(server)
         helped = await press_help(first)

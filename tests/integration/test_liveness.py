@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from server.settings import Settings
+from server.settings.dispatch import DispatchSettings
+from server.settings.network import NetworkSettings
 from tests.support.frozen import peer_process
 from tests.support.live import LiveServer
 
@@ -21,9 +22,10 @@ from .helpers import agent, count, customer, fresh, press_help
 
 #: the shipped defaults of everything that decides how fast a silent customer is noticed
 LIVENESS_DEFAULTS: dict[str, Any] = {
-    name: Settings.model_fields[name].default
-    for name in ("ping_interval_seconds", "ping_timeout_seconds", "customer_grace_seconds",
-                 "tick_seconds")
+    "network__ping_interval_seconds": NetworkSettings().ping_interval_seconds,
+    "network__ping_timeout_seconds": NetworkSettings().ping_timeout_seconds,
+    "dispatch__customer_grace_seconds": DispatchSettings().customer_grace_seconds,
+    "dispatch__tick_seconds": DispatchSettings().tick_seconds,
 }
 #: the brief's bound for a silent chat customer; the defaults' worst case (a ping answered just
 #: before the freeze, then interval + timeout + one heartbeat sweep) is 8.25 s
@@ -42,8 +44,9 @@ def counted(overview: dict[str, Any]) -> list[str]:
 
 
 def test_the_defaults_notice_a_silent_socket_within_ten_seconds_at_worst() -> None:
-    worst = (LIVENESS_DEFAULTS["ping_interval_seconds"] + LIVENESS_DEFAULTS["ping_timeout_seconds"]
-             + LIVENESS_DEFAULTS["tick_seconds"])
+    worst = (LIVENESS_DEFAULTS["network__ping_interval_seconds"]
+             + LIVENESS_DEFAULTS["network__ping_timeout_seconds"]
+             + LIVENESS_DEFAULTS["dispatch__tick_seconds"])
     assert worst <= SILENT_SOCKET_BOUND_SECONDS
 
 
@@ -128,9 +131,9 @@ async def test_a_frozen_waiting_customer_thawed_within_the_grace_resumes_and_kee
             device.thaw()
             resumed = await device.next("resumed", since=seen, timeout=10)
             away_for = time.monotonic() - frozen_at
-            grace = LIVENESS_DEFAULTS["customer_grace_seconds"]
+            grace = LIVENESS_DEFAULTS["dispatch__customer_grace_seconds"]
             print(f"\nthawed after {away_for:.2f} s (grace {grace:.0f} s)")
-            assert away_for < LIVENESS_DEFAULTS["customer_grace_seconds"]
+            assert away_for < LIVENESS_DEFAULTS["dispatch__customer_grace_seconds"]
             assert resumed["case_id"] == ghost
             assert (resumed["case"]["state"], resumed["case"]["position"]) == ("queued", 1)
             assert (await device.next("queue_status", since=seen))["position"] == 1

@@ -122,7 +122,7 @@ async def test_known_and_unknown_usernames_take_the_same_time(server_factory: An
 async def test_password_checks_do_not_stall_the_event_loop(server_factory: Any) -> None:
     """Eight sign-ins at once with the real Argon2 parameters: the loop keeps answering."""
     # a shared test machine may take seconds for eight checks two at a time: no time limit here
-    async with server_factory(security=security(), http_database_timeout_seconds=60) as server:
+    async with server_factory(security=security(), storage__http_database_timeout_seconds=60) as server:
         await server.services.agents.create(
             username="lisa", display_name="Lisa", skills=(), languages=(), max_concurrent=3,
             roles=(), password_hash=await asyncio.to_thread(hash_password, "real-password"))

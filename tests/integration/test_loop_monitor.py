@@ -65,7 +65,7 @@ async def test_the_monitor_follows_real_collections_and_leaves_gc_callbacks_as_i
 
 
 async def test_a_blocked_loop_shows_on_metrics_and_in_the_log(server_factory: Factory) -> None:
-    async with server_factory(loop_stall_warning_seconds=0.05) as server:
+    async with server_factory(runtime__loop_stall_warning_seconds=0.05) as server:
         monitor = server.app[LOOP_MONITOR]
         assert monitor.running
         stalled = asyncio.create_task(monitor.next_stall())

@@ -12,7 +12,7 @@ from .helpers import agent, context, customer, ok, press_help
 async def test_an_unanswered_offer_moves_on_and_the_silent_agent_is_set_away(
     server_factory: Any,
 ) -> None:
-    async with server_factory(offer_timeout_seconds=0.5) as server:
+    async with server_factory(dispatch__offer_timeout_seconds=0.5) as server:
         lisa = await agent(server, "lisa", "Lisa")
         omar = await agent(server, "omar", "Omar")
         shopper = await customer(server)

@@ -28,8 +28,8 @@ from .helpers import agent, context
 SHORT, IDLE, TIMEOUT = 1, 3, 2.0
 #: how late a ping may come on this shared machine (loop and scheduler jitter)
 SLACK = 0.5
-INTERVALS = {"ping_interval_seconds": SHORT, "idle_ping_interval_seconds": IDLE,
-             "ping_timeout_seconds": TIMEOUT}
+INTERVALS = {"network__ping_interval_seconds": SHORT, "network__idle_ping_interval_seconds": IDLE,
+             "network__ping_timeout_seconds": TIMEOUT}
 
 
 class RawSocket:
@@ -175,7 +175,7 @@ async def test_an_agent_console_is_pinged_at_the_short_interval_from_connecting(
 async def test_a_silent_idle_kiosk_is_closed_within_the_idle_interval_and_the_timeout(
     server_factory: Any,
 ) -> None:
-    async with server_factory(**INTERVALS, tick_seconds=0.25) as server, \
+    async with server_factory(**INTERVALS, dispatch__tick_seconds=0.25) as server, \
             raw_socket(server, "/kiosk", {"kiosk_id": "kassa-8"}, answer=False) as (kiosk, _, opened):
         await kiosk.until(lambda: kiosk.closed_at is not None, IDLE + TIMEOUT + 0.25 + 2 * SLACK)
         assert kiosk.closed_at is not None
@@ -188,18 +188,19 @@ async def test_a_silent_idle_kiosk_is_closed_within_the_idle_interval_and_the_ti
 def test_the_idle_ping_interval_may_equal_the_ping_interval_or_exceed_it(
     interval: int, idle: int,
 ) -> None:
-    settings = load_settings(ping_interval_seconds=interval, idle_ping_interval_seconds=idle)
-    assert (settings.ping_interval_seconds, settings.idle_ping_interval_seconds) == (interval, idle)
+    network = load_settings(network__ping_interval_seconds=interval,
+                            network__idle_ping_interval_seconds=idle).network
+    assert (network.ping_interval_seconds, network.idle_ping_interval_seconds) == (interval, idle)
 
 
 def test_an_idle_ping_interval_shorter_than_the_ping_interval_is_refused() -> None:
     with pytest.raises(ValidationError, match="idle_ping_interval_seconds must be at least"):
-        load_settings(ping_interval_seconds=5, idle_ping_interval_seconds=4)
+        load_settings(network__ping_interval_seconds=5, network__idle_ping_interval_seconds=4)
 
 
 def test_the_idle_ping_interval_is_whole_seconds_from_one() -> None:
     for refused in (0, 1.5):
         with pytest.raises(ValidationError, match="idle_ping_interval_seconds"):
-            load_settings(ping_interval_seconds=1, idle_ping_interval_seconds=refused)
-    settings = load_settings(ping_interval_seconds=1, idle_ping_interval_seconds=1)
-    assert settings.idle_ping_interval_seconds == 1
+            load_settings(network__ping_interval_seconds=1, network__idle_ping_interval_seconds=refused)
+    settings = load_settings(network__ping_interval_seconds=1, network__idle_ping_interval_seconds=1)
+    assert settings.network.idle_ping_interval_seconds == 1

@@ -131,3 +131,15 @@ async def test_every_access_path_writes_an_access_row(server: LiveServer) -> Non
         "erase", "export", "case_opened", "age_check_denied", "age_check_approved", "case_opened"]
     for client in (watcher, customer, lisa.client, again.client):
         await client.close()
+
+
+async def test_the_access_log_answers_up_to_its_row_limit_and_refuses_one_more(
+    server_factory: Any,
+) -> None:
+    async with server_factory(limits__max_access_log_rows=3) as server:
+        token = await admin_token(server)
+        status, _ = await get(server, f"{ACCESS_LOG}?limit=3", token)
+        assert status == 200
+        status, body = await get(server, f"{ACCESS_LOG}?limit=4", token)
+        assert (status, body["error"]["code"]) == (400, "invalid_payload")
+        assert "limits.max_access_log_rows" in body["error"]["message"]

@@ -105,7 +105,7 @@ async def test_a_help_flood_from_one_address_leaves_the_queue_to_everyone_else(
     queue_full; with it, the flooder gets 3 cases and the customer a queue position."""
     rate = {"burst": 3, "per_seconds": 60}
     async with server_factory(security=limits(help_per_address=rate),
-                              max_queue_length=6) as server:
+                              dispatch__max_queue_length=6) as server:
         await agent(server, "omar", "Omar", available=False)  # on a break: everyone waits
         flooders = [await from_address(server, "198.51.100.66") for _ in range(12)]
         acks = await asyncio.gather(*(f.call("help_request", {"context": context()})
@@ -133,7 +133,7 @@ async def test_sockets_per_address_at_the_limit_and_one_past(server_factory: Any
 async def test_210_sockets_from_one_client_do_not_fill_the_queue(server_factory: Any) -> None:
     """The issue's flood, with the default limits: 210 sockets from one address, each pressing
     Help, against a queue of 20; a real customer from elsewhere still gets a position."""
-    async with server_factory(security=limits(), max_queue_length=20) as server:
+    async with server_factory(security=limits(), dispatch__max_queue_length=20) as server:
         await agent(server, "omar", "Omar", available=False)  # on a break: everyone waits
         accepted: list[Client] = []
         refusals = 0

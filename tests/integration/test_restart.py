@@ -54,7 +54,7 @@ async def test_an_acknowledged_chat_line_is_already_stored_when_the_ack_arrives(
         sent = ok(await shopper.call("chat_send", {"text": "Kortet nekas", "client_id": "c-1"}))
 
         # read by a second connection, without waiting for any flush
-        repo, database = await _stored(server.settings.resolved_database_url)
+        repo, database = await _stored(server.settings.storage.resolved_database_url)
         try:
             async with database.connect() as conn:
                 lines = (await conn.execute(
@@ -200,7 +200,7 @@ async def test_cases_nobody_comes_back_to_are_ended_by_the_usual_rules_never_lef
             "active", "queued"}  # still within the restart grace
         clock.advance(2)
         await hub.run(engine.tick())
-        repo, database = await _stored(second.settings.resolved_database_url)
+        repo, database = await _stored(second.settings.storage.resolved_database_url)
         try:
             rows = {cid: await repo.get(cid) for cid in (active_id, waiting_id)}
         finally:
@@ -256,7 +256,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
     url = await require_postgres()
     await drop_helpwire_tables(url)
     try:
-        yield {"database_url": url}
+        yield {"storage__database_url": url}
     finally:
         await drop_helpwire_tables(url)
 

@@ -74,7 +74,7 @@ async def test_an_agent_who_reloads_mid_case_gets_the_case_back_and_keeps_it(
 async def test_an_agent_gone_past_the_grace_loses_the_case_to_the_front_of_the_queue(
     server_factory: Any,
 ) -> None:
-    async with server_factory(agent_grace_seconds=0.3) as server:
+    async with server_factory(dispatch__agent_grace_seconds=0.3) as server:
         lisa = await agent(server, "lisa", "Lisa", skills=("payments",), max_concurrent=1)
         # a second payments agent is signed in, on a break for now
         omar = await agent(server, "omar", "Omar", skills=("payments",), max_concurrent=1,
@@ -113,7 +113,7 @@ async def test_an_agent_gone_past_the_grace_loses_the_case_to_the_front_of_the_q
 async def test_an_agent_gone_past_the_grace_with_nobody_to_take_over_becomes_a_callback(
     server_factory: Any,
 ) -> None:
-    async with server_factory(agent_grace_seconds=0.3) as server:
+    async with server_factory(dispatch__agent_grace_seconds=0.3) as server:
         lisa = await agent(server, "lisa", "Lisa")
         shopper, case_id, _ = await active_case(server, lisa)
         await lisa.client.close()
@@ -131,7 +131,7 @@ async def test_an_agent_gone_past_the_grace_with_nobody_to_take_over_becomes_a_c
 async def test_a_waiting_customer_gone_past_the_grace_has_abandoned_the_case(
     server_factory: Any,
 ) -> None:
-    async with server_factory(customer_grace_seconds=0.3) as server:
+    async with server_factory(dispatch__customer_grace_seconds=0.3) as server:
         omar = await agent(server, "omar", "Omar", available=False)
         shopper = await customer(server)
         helped = await press_help(shopper)

@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Any
 
-from server.app import DISCONNECT_TIMEOUT_SECONDS
+from server.settings.network import NetworkSettings
 from server.store import CaseRepository, Database
 
 from .helpers import active_case, agent, chat_round_trip, customer, ok, press_help
@@ -15,7 +15,7 @@ from .helpers import active_case, agent, chat_round_trip, customer, ok, press_he
 async def test_shutdown_disconnects_every_client_promptly_and_writes_every_case(
     server_factory: Any,
 ) -> None:
-    async with server_factory(transcript_retention=True) as server:
+    async with server_factory(storage__transcript_retention=True) as server:
         lisa = await agent(server, "lisa", "Lisa", max_concurrent=1)
         talking, active_id, _ = await active_case(server, lisa)
         await chat_round_trip(talking, lisa, active_id, "last words")
@@ -26,7 +26,7 @@ async def test_shutdown_disconnects_every_client_promptly_and_writes_every_case(
         # a decision taken just before the shutdown, not yet written when it starts
         ok(await leaving.call("cancel", {}))
         clients = [talking, waiting, leaving, lisa.client]
-        url = server.settings.resolved_database_url
+        url = server.settings.storage.resolved_database_url
         shutdown_timeout = 2.0  # what live_server gives the runner
 
         started = time.monotonic()
@@ -81,7 +81,7 @@ async def test_shutdown_does_not_wait_forever_for_engine_io_to_say_goodbye(
         finally:
             released.set()
         elapsed = time.monotonic() - started
-        assert elapsed < DISCONNECT_TIMEOUT_SECONDS + 1.0, f"shutdown took {elapsed:.2f} s"
+        assert elapsed < NetworkSettings().disconnect_seconds + 1.0, f"shutdown took {elapsed:.2f} s"
         # the websockets were closed all the same, so both clients know
         await asyncio.wait_for(asyncio.gather(shopper.disconnected.wait(),
                                               lisa.client.disconnected.wait()), 1)
@@ -90,7 +90,7 @@ async def test_shutdown_does_not_wait_forever_for_engine_io_to_say_goodbye(
 async def test_shutdown_says_server_restarting_to_every_client_before_closing(
     server_factory: Any,
 ) -> None:
-    async with server_factory(restart_retry_after_ms=1700) as server:
+    async with server_factory(network__restart_retry_after_ms=1700) as server:
         lisa = await agent(server, "lisa", "Lisa")
         shopper = await customer(server)
         await press_help(shopper)
@@ -106,7 +106,7 @@ async def test_shutdown_waits_for_the_restart_notice_at_most_restart_notice_seco
     server_factory: Any,
 ) -> None:
     notice_seconds = 0.4
-    async with server_factory(restart_notice_seconds=notice_seconds) as server:
+    async with server_factory(network__restart_notice_seconds=notice_seconds) as server:
         shopper = await customer(server)
         await press_help(shopper)
         released = asyncio.Event()
@@ -123,7 +123,7 @@ async def test_shutdown_waits_for_the_restart_notice_at_most_restart_notice_seco
             released.set()
         elapsed = time.monotonic() - started
         # at the limit it gives up waiting, and closes the socket all the same
-        assert notice_seconds <= elapsed < notice_seconds + DISCONNECT_TIMEOUT_SECONDS + 1.0
+        assert notice_seconds <= elapsed < notice_seconds + NetworkSettings().disconnect_seconds + 1.0
         await asyncio.wait_for(shopper.disconnected.wait(), 1)
 
 
@@ -131,7 +131,7 @@ async def test_shutdown_does_not_wait_for_a_restart_notice_that_was_written(
     server_factory: Any,
 ) -> None:
     notice_seconds = 5.0
-    async with server_factory(restart_notice_seconds=notice_seconds) as server:
+    async with server_factory(network__restart_notice_seconds=notice_seconds) as server:
         shopper = await customer(server)
         await press_help(shopper)
         started = time.monotonic()

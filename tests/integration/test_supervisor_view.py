@@ -73,7 +73,7 @@ async def test_a_wait_past_the_promise_is_pushed_at_the_deadline_without_a_refre
     server_factory: Factory,
 ) -> None:
     # the refresh is 30 s away: only the deadline wake-up can bring the alert within the wait
-    async with server_factory(supervisor_refresh_seconds=30, promise_seconds=1.0) as server:
+    async with server_factory(supervisor_refresh_seconds=30, dispatch__promise_seconds=1.0) as server:
         watcher, _ = await supervisor(server)
         lisa = await agent(server, "lisa", "Lisa", available=False)
         shopper = await customer(server)
@@ -145,7 +145,7 @@ async def test_the_timeline_comes_from_the_stored_history_without_chat_text(
 async def test_the_timeline_carries_the_transcript_only_when_transcripts_are_kept(
     server_factory: Factory,
 ) -> None:
-    async with server_factory(transcript_retention=True) as server:
+    async with server_factory(storage__transcript_retention=True) as server:
         watcher, _ = await supervisor(server)
         lisa = await agent(server, "lisa", "Lisa")
         shopper, case_id, _ = await active_case(server, lisa)

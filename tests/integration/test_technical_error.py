@@ -67,7 +67,7 @@ async def test_a_held_cart_is_dropped_once_the_hold_time_is_over(server_factory:
 async def test_a_callback_is_offered_when_the_promise_is_at_risk_and_can_be_accepted(
     server_factory: Any,
 ) -> None:
-    async with server_factory(promise_seconds=1) as server:
+    async with server_factory(dispatch__promise_seconds=1) as server:
         omar = await agent(server, "omar", "Omar", available=False)
         shopper = await customer(server)
         helped = await press_help(shopper)

@@ -137,7 +137,7 @@ async def test_transfer_refusals_carry_stable_codes(server: LiveServer) -> None:
 async def test_a_note_is_refused_one_character_past_max_note_chars(
     server_factory: Callable[..., AbstractAsyncContextManager[LiveServer]],
 ) -> None:
-    async with server_factory(max_note_chars=20) as server:
+    async with server_factory(limits__max_note_chars=20) as server:
         lisa = await agent(server, "lisa", "Lisa")
         _, case_id, _ = await active_case(server, lisa)
         ok(await lisa.call("note_add", {"case_id": case_id, "text": "x" * 20}))
@@ -192,7 +192,7 @@ async def test_earlier_cases_show_label_outcome_rating_and_times_but_no_text_by_
 async def test_earlier_cases_carry_chat_text_and_wrap_up_notes_under_transcript_retention(
     server_factory: Callable[..., AbstractAsyncContextManager[LiveServer]],
 ) -> None:
-    async with server_factory(transcript_retention=True) as server:
+    async with server_factory(storage__transcript_retention=True) as server:
         earlier, _, _ = await earlier_from_the_same_session(server)
         [item] = earlier["cases"]
         assert [line["text"] for line in item["transcript"]] == ["Var är kvittot?"]

@@ -38,8 +38,8 @@ CART = context(cart={"currency": "SEK", "lines": [
 ]})
 #: fast retries, so that the tests take seconds: 0.05 s, 0.1 s, then 0.2 s between attempts
 FAST_RETRIES: dict[str, Any] = {
-    "pos_webhook_secret": SECRET, "pos_webhook_backoff_seconds": 0.05,
-    "outbox_backoff_cap_seconds": 0.2,
+    "consent__pos_webhook_secret": SECRET, "outbox__backoff_seconds": 0.05,
+    "outbox__backoff_cap_seconds": 0.2,
 }
 
 
@@ -148,7 +148,7 @@ async def test_a_webhook_failing_across_a_restart_reaches_the_pos_exactly_once(
 ) -> None:
     pos = Receiver()
     await pos.start()
-    settings = {**FAST_RETRIES, "pos_webhook_url": pos.url, "pos_webhook_attempts": 30}
+    settings = {**FAST_RETRIES, "consent__pos_webhook_url": pos.url, "outbox__attempts": 30}
     try:
         async with live_server(tmp_path, **settings) as first:
             responder, customer, case_id, result = await approved_age_check(first)
@@ -166,7 +166,7 @@ async def test_a_webhook_failing_across_a_restart_reaches_the_pos_exactly_once(
                               "kind": "pos.item_unlocked", "status": "pending", "attempts": 1}
             await customer.close()
             await responder.client.close()
-        left = await stored_row(first.settings.resolved_database_url, delivery_id)
+        left = await stored_row(first.settings.storage.resolved_database_url, delivery_id)
         assert left.status == "pending" and left.attempts >= refused.attempts
         assert left.claimed_until is None  # the stopped server gave its claim back
 
@@ -198,8 +198,8 @@ async def test_a_webhook_the_pos_never_accepts_is_given_up_logged_counted_and_sh
     await pos.start()
     try:
         with capture_logs() as logs:
-            async with live_server(tmp_path, **FAST_RETRIES, pos_webhook_url=pos.url,
-                                   pos_webhook_attempts=3) as server:
+            async with live_server(tmp_path, **FAST_RETRIES, consent__pos_webhook_url=pos.url,
+                                   outbox__attempts=3) as server:
                 responder, customer, case_id, result = await approved_age_check(server)
                 delivery_id = result["delivery"]["delivery_id"]
                 final = await responder.client.wait_for(
@@ -234,8 +234,8 @@ async def test_the_first_attempt_follows_the_commit_without_waiting_for_a_poll(
     await pos.start()
     try:
         # a poll interval far longer than the test: only the wake-up can deliver in time
-        async with live_server(tmp_path, **FAST_RETRIES, pos_webhook_url=pos.url,
-                               outbox_poll_seconds=3600) as server:
+        async with live_server(tmp_path, **FAST_RETRIES, consent__pos_webhook_url=pos.url,
+                               outbox__poll_seconds=3600) as server:
             responder, customer, case_id, result = await approved_age_check(server)
             delivery_id = result["delivery"]["delivery_id"]
             await pos.wait(lambda: bool(pos.accepted), timeout=3)
@@ -256,7 +256,7 @@ async def test_the_first_attempt_follows_the_commit_without_waiting_for_a_poll(
 def test_the_wait_between_attempts_doubles_up_to_the_cap_and_the_last_attempt_gives_up() -> None:
     worker = OutboxWorker(OutboxRepository(Database("sqlite+aiosqlite:///:memory:")), {},
                           ManualClock(), attempts=6, backoff_seconds=1.0, backoff_cap_seconds=4.0,
-                          poll_seconds=2.0, lease_seconds=60.0)
+                          poll_seconds=2.0, lease_seconds=60.0, stop_seconds=5.0)
     assert [worker.retry_delay(n) for n in range(1, 7)] == [1.0, 2.0, 4.0, 4.0, 4.0, None]
 
 
@@ -266,10 +266,10 @@ async def test_a_row_claimed_by_a_node_that_died_is_delivered_once_its_lease_run
     pos = Receiver(accept=True)
     await pos.start()
     try:
-        async with live_server(tmp_path, **FAST_RETRIES, pos_webhook_url=pos.url,
-                               outbox_poll_seconds=0.2) as server:
+        async with live_server(tmp_path, **FAST_RETRIES, consent__pos_webhook_url=pos.url,
+                               outbox__poll_seconds=0.2) as server:
             # another node queued a row and claimed it for 1 s, then died: nobody woke this one
-            other = Database(server.settings.resolved_database_url)
+            other = Database(server.settings.storage.resolved_database_url)
             await other.start()
             try:
                 repository = OutboxRepository(other)

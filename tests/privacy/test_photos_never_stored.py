@@ -89,11 +89,11 @@ async def test_photos_sent_through_a_live_server_leave_no_copy_on_disk_or_in_the
         assert_clean_jpeg(data)
 
     pieces = [p for data in [*uploads, *received] for p in slices(data)]
-    assert files_holding(server.settings.data_dir, pieces, started) == []
+    assert files_holding(server.settings.storage.data_dir, pieces, started) == []
     assert files_holding(Path(tempfile.gettempdir()), pieces, started) == []
-    assert rows_holding(server.settings.data_dir / "helpwire.sqlite3", pieces) == []
+    assert rows_holding(server.settings.storage.data_dir / "helpwire.sqlite3", pieces) == []
     # the history knows that three photos were sent, and how large they were
-    with sqlite3.connect(server.settings.data_dir / "helpwire.sqlite3") as connection:
+    with sqlite3.connect(server.settings.storage.data_dir / "helpwire.sqlite3") as connection:
         kinds = [row[0] for row in connection.execute(
             "SELECT kind FROM case_events WHERE case_id = ? AND kind = 'photo'", (case_id,))]
     assert kinds == ["photo"] * 3

@@ -44,7 +44,7 @@ async def test_demo_data_fits_the_postgresql_schema(tmp_path: Path, env: dict[st
     """Case ids are 36 characters in the store; SQLite never checks that, PostgreSQL does."""
     url = await require_postgres()
     await drop_helpwire_tables(url)
-    env = {**env, "HELPWIRE_DATABASE_URL": url}
+    env = {**env, "HELPWIRE_STORAGE__DATABASE_URL": url}
     try:
         seeded = helpwire(tmp_path, env, "demo-data", "--days", "2", "--end", "2026-11-21")
         assert seeded.returncode == 0, seeded.stderr

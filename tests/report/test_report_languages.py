@@ -21,8 +21,8 @@ from server.store.analytics import insert_missing
 
 @pytest.fixture
 async def produced(tmp_path: Path) -> AsyncIterator[Produced]:
-    settings = load_settings(data_dir=tmp_path, secret_key="x" * 32)
-    database = Database(settings.resolved_database_url)
+    settings = load_settings(storage__data_dir=tmp_path, security__secret_key="x" * 32)
+    database = Database(settings.storage.resolved_database_url)
     await database.start()
     try:
         data = generate(date(2026, 11, 30), 14, settings.reports.timezone,

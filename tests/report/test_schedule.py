@@ -100,9 +100,9 @@ async def test_scheduled_report_in_the_server_is_written_and_posted(tmp_path: Pa
 async def test_email_message_carries_the_html_and_the_figures(tmp_path: Path) -> None:
     from server.report.run import produce
 
-    settings = load_settings(data_dir=tmp_path, secret_key="x" * 32,
+    settings = load_settings(storage__data_dir=tmp_path, security__secret_key="x" * 32,
                              reports={"email_to": ["drift@example.se"]})
-    database = Database(settings.resolved_database_url)
+    database = Database(settings.storage.resolved_database_url)
     await database.start()
     try:
         produced = await produce(database, settings, iso_week_period("2026-W47", "Europe/Stockholm"),

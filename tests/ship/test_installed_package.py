@@ -42,7 +42,7 @@ async def installed(venv_bin: Path, tmp_path: Path) -> AsyncIterator[tuple[Path,
     bin_dir, work = venv_bin, tmp_path
     env = {k: v for k, v in os.environ.items()
            if not k.startswith("HELPWIRE_") and k not in ("PYTHONPATH", "PORT", "VIRTUAL_ENV")}
-    env["HELPWIRE_DATA_DIR"] = str(work / "data")
+    env["HELPWIRE_STORAGE__DATA_DIR"] = str(work / "data")
     process = await asyncio.create_subprocess_exec(
         str(bin_dir / "helpwire"), "serve", "--port", "0", cwd=work, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)

@@ -10,20 +10,22 @@ from typing import Any
 from server.core.agents import AgentProfile, Presence
 from server.core.clock import ManualClock
 from server.core.context import CaseContext
-from server.core.engine import CaseEngine, EngineConfig
+from server.core.engine import CaseEngine
 from server.core.events import AgentJoined, ChatLine
 from server.core.routing import load_rules
 from server.runtime.hub import Hub
 from server.runtime.persister import Persister
 from server.settings import DEFAULT_RULES
+from server.settings.dispatch import DispatchSettings
 from server.store import Database
 from tests.store.test_persister import _HeldRepository, running
+from tests.support.engine import default_engine_config
 
 
 async def test_a_chat_line_goes_out_before_its_commit_and_the_rest_only_after(
     db: Database, tmp_path: Path
 ) -> None:
-    engine = CaseEngine(EngineConfig(), load_rules(DEFAULT_RULES), ManualClock(1_800_000_000.0))
+    engine = CaseEngine(default_engine_config(), load_rules(DEFAULT_RULES), ManualClock(1_800_000_000.0))
     repo = _HeldRepository(db)
     repo.release.set()  # let the set-up through
     sent: list[list[Any]] = []
@@ -32,7 +34,7 @@ async def test_a_chat_line_goes_out_before_its_commit_and_the_rest_only_after(
         sent.append(list(batch))
 
     async with running(Persister(repo, engine.cases.get)) as persister:
-        hub = Hub(engine, persister, send, tick_seconds=3600)
+        hub = Hub(engine, persister, send, DispatchSettings(tick_seconds=3600))
         await hub.run(engine.agent_connected(AgentProfile("lisa", "Lisa")))
         await hub.run(engine.set_presence("lisa", Presence.AVAILABLE))
         case, outcome = engine.open_case(CaseContext(store="s1"))

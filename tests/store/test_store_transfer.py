@@ -15,15 +15,17 @@ from server.core.agents import AgentProfile, Presence
 from server.core.case import CaseState
 from server.core.clock import ManualClock
 from server.core.context import CaseContext
-from server.core.engine import CaseEngine, EngineConfig
+from server.core.engine import CaseEngine
 from server.core.engine.base import promise_start
 from server.core.routing import load_rules
 from server.runtime.hub import Hub
 from server.runtime.persister import Persister
 from server.settings import DEFAULT_RULES
+from server.settings.dispatch import DispatchSettings
 from server.store import CaseRepository, Database
 from server.store.tables import case_notes
 from tests.store.test_persister import running
+from tests.support.engine import default_engine_config
 
 S = CaseState
 T0 = 1_800_000_000.0
@@ -31,7 +33,7 @@ RULES = load_rules(DEFAULT_RULES)
 
 
 def engine_at(clock: ManualClock, **config: Any) -> CaseEngine:
-    return CaseEngine(EngineConfig(**config), RULES, clock)
+    return CaseEngine(default_engine_config(**config), RULES, clock)
 
 
 def sign_in(engine: CaseEngine, agent_id: str, *skills: str) -> AgentProfile:
@@ -59,7 +61,7 @@ async def test_a_transferred_case_is_rebuilt_first_in_its_new_queue_with_its_not
     engine = engine_at(clock)
     repo = CaseRepository(db)
     async with running(Persister(repo, engine.cases.get)) as persister:
-        hub = Hub(engine, persister, nothing, tick_seconds=3600)
+        hub = Hub(engine, persister, nothing, DispatchSettings(tick_seconds=3600))
         sign_in(engine, "lisa")
         case, out = engine.open_case(CaseContext(store="s1"), kiosk_id="k-1")
         await hub.run(out)
@@ -97,7 +99,7 @@ async def test_notes_go_with_the_case_unless_transcript_retention_keeps_them(db:
         engine = engine_at(clock, transcript_retention=retention)
         repo = CaseRepository(db)
         async with running(Persister(repo, engine.cases.get)) as persister:
-            hub = Hub(engine, persister, nothing, tick_seconds=3600)
+            hub = Hub(engine, persister, nothing, DispatchSettings(tick_seconds=3600))
             sign_in(engine, "lisa")
             case, out = engine.open_case(CaseContext(store="s1"))
             await hub.run(out)
@@ -118,7 +120,7 @@ async def test_the_earlier_cases_of_a_kiosk_or_session_come_newest_first_without
     engine = engine_at(clock)
     repo = CaseRepository(db)
     async with running(Persister(repo, engine.cases.get)) as persister:
-        hub = Hub(engine, persister, nothing, tick_seconds=3600)
+        hub = Hub(engine, persister, nothing, DispatchSettings(tick_seconds=3600))
         sign_in(engine, "lisa")
         ids = []
         for i, (kiosk, session) in enumerate([("k-1", None), (None, "sess-9"), ("k-2", None),

@@ -94,11 +94,11 @@ async def live_server(
     tmp_path: Path, clock: Clock | None = None, **overrides: Any
 ) -> AsyncIterator[LiveServer]:
     values: dict[str, Any] = {
-        "data_dir": tmp_path,
-        "secret_key": "test-secret-key-not-for-production",
-        "port": 0,
-        "log_json": True,
-        "tick_seconds": 0.05,
+        "storage__data_dir": tmp_path,
+        "network__port": 0,
+        "log__json_lines": True,
+        "dispatch__tick_seconds": 0.05,
+        "security__secret_key": "test-secret-key-not-for-production",
         "security": LOOPBACK_SECURITY,  # every client is 127.0.0.1 (tests/support/limits.py)
     }
     values.update(overrides)

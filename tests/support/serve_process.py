@@ -50,9 +50,9 @@ def server_env(data_dir: Path, **settings: str) -> dict[str, str]:
     """An operator's environment: none of our HELPWIRE_* settings leak in."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("HELPWIRE_") and k != "PORT"}
     env["PYTHONPATH"] = str(REPO)
-    env["HELPWIRE_DATA_DIR"] = str(data_dir)
-    env["HELPWIRE_SECRET_KEY"] = "test-secret-key-not-for-production"
-    env["HELPWIRE_LOG_JSON"] = "true"
+    env["HELPWIRE_STORAGE__DATA_DIR"] = str(data_dir)
+    env["HELPWIRE_SECURITY__SECRET_KEY"] = "test-secret-key-not-for-production"
+    env["HELPWIRE_LOG__JSON_LINES"] = "true"
     env.update({f"HELPWIRE_{name.upper()}": value for name, value in settings.items()})
     return env
 

@@ -165,7 +165,7 @@ class ServerProcess:
 
     workdir: Path
     database_url: str
-    #: extra settings for the TOML file, e.g. {"customer_grace_seconds": 60}
+    #: extra settings for the TOML file, by section: {"dispatch": {"customer_grace_seconds": 60}}
     settings: dict[str, Any] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     python: str = sys.executable
@@ -190,20 +190,20 @@ class ServerProcess:
         return self.workdir / f"server-run{run}.{stream}.log"
 
     def _write_config(self) -> None:
-        values: dict[str, Any] = {
-            "host": "127.0.0.1",
-            "port": self.port,
-            "database_url": self.database_url,
-            "data_dir": self.workdir / "data",
-            "secret_key": SECRET_KEY,
-            "log_json": True,
+        values: dict[str, dict[str, Any]] = {
+            "network": {"host": "127.0.0.1", "port": self.port},
+            "storage": {"database_url": self.database_url, "data_dir": self.workdir / "data"},
+            # every client is 127.0.0.1 (tests/support/limits.py)
+            "security": {**LOOPBACK_SECURITY, "secret_key": SECRET_KEY},
+            "log": {"json_lines": True},
             # the standard loop: the harness is about durability, not speed
-            "event_loop": "asyncio",
-            "security": LOOPBACK_SECURITY,  # every client is 127.0.0.1 (tests/support/limits.py)
+            "runtime": {"event_loop": "asyncio"},
         }
-        values.update(self.settings)
+        for section, changes in self.settings.items():
+            values[section] = {**values.get(section, {}), **changes}
         self.workdir.mkdir(parents=True, exist_ok=True)
-        lines = [f"{key} = {_toml_value(value)}" for key, value in values.items()]
+        lines = [f"{section}.{key} = {_toml_value(value)}"
+                 for section, fields in values.items() for key, value in fields.items()]
         self.config_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
     def _environment(self) -> dict[str, str]:

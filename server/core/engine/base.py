@@ -34,24 +34,27 @@ Outcome = DomainEvent | Stored
 
 @dataclass(frozen=True)
 class EngineConfig:
-    promise_seconds: float = 60.0
+    """What the engine is told; no defaults here: they are the settings' (server/settings/engine.py
+    derives this from the [dispatch], [limits] and [storage] sections)."""
+
+    promise_seconds: float
     #: act (overflow or offer a callback) this long before the promise would be broken
-    promise_guard_seconds: float = 10.0
-    offer_timeout_seconds: float = 20.0
-    max_queue_length: int = 200
-    customer_grace_seconds: float = 30.0
-    agent_grace_seconds: float = 10.0
-    cart_hold_seconds: float = 300.0
-    eta_prior_seconds: float = 20.0
-    eta_alpha: float = 0.3
-    labels: tuple[str, ...] = ("betalningsfråga", "produkt saknas", "tekniskt fel")
-    transcript_retention: bool = False
-    feedback_seconds: int = 10
+    promise_guard_seconds: float
+    offer_timeout_seconds: float
+    max_queue_length: int
+    customer_grace_seconds: float
+    agent_grace_seconds: float
+    cart_hold_seconds: float
+    eta_prior_seconds: float
+    eta_alpha: float
+    labels: tuple[str, ...]
+    transcript_retention: bool
+    feedback_seconds: int
     #: a call that failed this close to the chat link's loss failed with it (a frozen device's
     #: media is noticed a few seconds before its socket)
-    call_loss_window_seconds: float = 5.0
+    call_loss_window_seconds: float
     #: longest note (internal, transfer, wrap-up) in characters
-    max_note_chars: int = 1000
+    max_note_chars: int
     #: the automatic greeting said for the agent when they accept, by language ("{name}" is the
     #: agent's display name); None = no greeting (setting auto_greeting)
     greeting: dict[str, str] | None = None
