@@ -5,6 +5,7 @@
 // switch (messages.js). Plain ES module, no build step.
 
 import { io } from "/vendor/socket.io.esm.min.js";
+import { h } from "/static/shared/dom.js";
 import {
   formatDateTime, formatDuration, formatNumber, formatPercent, formatTime, getLanguage, has,
   setLanguage, t,
@@ -15,18 +16,6 @@ const ACK_TIMEOUT_MS = 10000;
 
 const $ = (id) => document.getElementById(id);
 
-/** A tiny element builder: h("td", {class: "x", text: "…"}, child, …). */
-function h(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === "text") node.textContent = value;
-    else if (name === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  node.append(...children);
-  return node;
-}
 
 const view = {
   token: null,
