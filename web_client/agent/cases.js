@@ -10,6 +10,7 @@ export function renderCasesEmpty() {
   const empty = state.cases.size === 0;
   $("#cases-empty").hidden = !empty;
   $("#case-tabs").hidden = empty;
+  $("#case-none").hidden = !empty;
 }
 
 export function upsertCase(data) {

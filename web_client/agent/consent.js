@@ -24,10 +24,11 @@ const TEXT = {
       revoked_by_customer: "Kunden avslutade delningen.", ended_by_agent: "Du avslutade.",
       case_closed: "Ärendet avslutades.", connection_lost: "Anslutningen bröts.",
     },
-    approved: "Åldern godkänd – {sku} är upplåst.",
+    approved: "Åldern godkänd – {name} är upplåst.",
     deniedResult: "Ålderskontrollen nekades – varan förblir låst.",
     reasons: { looks_underage: "Ser ut att vara under 18", no_id_shown: "Ingen legitimation visad", poor_video: "Otydlig bild", other: "Annat" },
     screenLabel: "Kundens kassaskärm",
+    fullscreen: "Helskärm",
     cameraLabel: "Kundens kamera",
     delivery: { delivered: "Skickat till kassan", pending: "Skickas… (försök {n})", given_up: "Inte levererat till kassan" },
   },
@@ -47,10 +48,11 @@ const TEXT = {
       revoked_by_customer: "The customer stopped sharing.", ended_by_agent: "You ended it.",
       case_closed: "The case ended.", connection_lost: "The connection was lost.",
     },
-    approved: "Age approved – {sku} is unlocked.",
+    approved: "Age approved – {name} is unlocked.",
     deniedResult: "Age check denied – the item stays locked.",
     reasons: { looks_underage: "Looks under 18", no_id_shown: "No ID shown", poor_video: "Picture unclear", other: "Other" },
     screenLabel: "Customer's checkout screen",
+    fullscreen: "Full screen",
     cameraLabel: "Customer's camera",
     delivery: { delivered: "Sent to the till", pending: "Sending… (attempt {n})", given_up: "Not delivered to the till" },
   },
@@ -108,6 +110,12 @@ export class ConsentPanel {
     this.render();
   }
 
+  /** The cart line's product name for a SKU (the agent reads names, not SKUs); the SKU if unknown. */
+  productName(sku) {
+    const line = (this.view.data?.context?.cart?.lines ?? []).find((l) => l.sku === sku);
+    return line?.name || sku;
+  }
+
   call() {
     return window.__helpwireMedia?.calls.get(this.view.id) ?? null;
   }
@@ -149,7 +157,7 @@ export class ConsentPanel {
       }
       this.notice = T.ended[payload.reason] ?? payload.reason;
     } else if (event === "age_check_result") {
-      this.notice = payload.outcome === "approved" ? fill(T.approved, { sku: payload.sku }) : T.deniedResult;
+      this.notice = payload.outcome === "approved" ? fill(T.approved, { name: this.productName(payload.sku) }) : T.deniedResult;
       if (payload.delivery) this.delivery = { ...payload.delivery };
     } else if (event === "webhook_status") {
       // the event may overtake the decision's answer: the newest attempt count wins
@@ -194,6 +202,9 @@ export class ConsentPanel {
         "data-seconds": String(Math.max(0, Math.ceil(left))) },
       fill(scope === "screen_share" ? T.screenLive : T.cameraLive, { time: clock(left) })));
       items.push(this.video);
+      items.push(h("button", { type: "button", class: "secondary fullscreen-button", "data-action": "consent-fullscreen",
+        "aria-label": `${T.fullscreen}: ${scope === "screen_share" ? T.screenLabel : T.cameraLabel}`,
+        onclick: () => this.video.requestFullscreen?.().catch(() => {}) }, T.fullscreen));
       const actions = [];
       if (scope === "age_check_video") {
         actions.push(h("button", { type: "button", class: "primary", "data-action": "age-approve", onclick: () => this.decide("approved") }, T.approve));

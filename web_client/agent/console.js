@@ -6,7 +6,7 @@ import { $, h, setText, translateAll } from "/static/shared/dom.js";
 import { getLanguage, setLanguage, t } from "./messages.js";
 // voice and video: the same call code as the Help widget (a classic script; defines HelpwireCall)
 import "/static/widget/helpwire-call.js";
-import { unlockAudio } from "./alerts.js";
+import { renderNotificationControl, renderTitleBadge, unlockAudio } from "./alerts.js";
 import { onTabKeydown, renderCasesEmpty, upsertCase } from "./cases.js";
 import { announce, enumArg, errorArg, literal } from "./i18n.js";
 import { addNote, onOffer, onOfferWithdrawn, removeOffer, renderOffersEmpty, updateOffer } from "./offers.js";
@@ -14,6 +14,7 @@ import { releasePhotos, showPhoto } from "./photos.js";
 import { applyPresence, onPresenceChange, renderPresence } from "./presence.js";
 import { setQueues, tickQueues } from "./queues.js";
 import { clearSession, connect, disconnect, emit, loadSession, setConnection, storeSession } from "./session.js";
+import { installShortcuts } from "./shortcuts.js";
 import { ACK_TIMEOUT_MS, LANGUAGE_KEY, state } from "./state.js";
 
 // ------------------------------------------------------------------ language
@@ -21,7 +22,7 @@ import { ACK_TIMEOUT_MS, LANGUAGE_KEY, state } from "./state.js";
 function applyLanguage(language) {
   setLanguage(language);
   document.documentElement.lang = getLanguage();
-  document.title = t("document.title");
+  renderTitleBadge();
   // visible: the other language's name in that language; heard: "Byt språk till English"
   const other = getLanguage() === "sv" ? "en" : "sv";
   $("#language-toggle").replaceChildren(
@@ -42,6 +43,8 @@ function showLogin(messageKey) {
   disconnect();
   resetConsole();
   $("#console-view").hidden = true;
+  document.body.classList.remove("in-console");
+  $("#shortcuts-open").hidden = true;
   $("#logout").hidden = true;
   $("#signed-in-as").hidden = true;
   $("#connection").hidden = true;
@@ -123,7 +126,10 @@ function startConsole(session) {
   state.session = session;
   $("#login-view").hidden = true;
   $("#console-view").hidden = false;
+  document.body.classList.add("in-console");
+  $("#shortcuts-open").hidden = false;
   $("#logout").hidden = false;
+  renderNotificationControl();
   const signedIn = $("#signed-in-as");
   signedIn.hidden = false;
   setText(signedIn, "header.signedInAs", { name: literal(session.agent?.display_name ?? "") });
@@ -282,7 +288,9 @@ const handlers = {
 function tick() {
   const now = performance.now();
   for (const offer of state.offers.values()) updateOffer(offer, now);
+  for (const view of state.cases.values()) view.tick(now);
   tickQueues(now);
+  renderTitleBadge();
 }
 
 // ------------------------------------------------------------------ start
@@ -300,6 +308,7 @@ function boot() {
     input.addEventListener("change", onPresenceChange);
   }
   $("#case-tabs").addEventListener("keydown", onTabKeydown);
+  installShortcuts();
   document.addEventListener("pointerdown", unlockAudio, { once: true });
   document.addEventListener("visibilitychange", () => {
     const view = state.cases.get(state.selected);

@@ -171,6 +171,7 @@ export class Conversation {
     const before = this.byId.size;
     this.addMessage(message);
     if (this.byId.size === before) return;
+    this.view.noteExcerpt([message]);
     const visible = state.selected === this.id && !document.hidden;
     if (!visible) {
       this.view.markUnread();

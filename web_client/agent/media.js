@@ -51,10 +51,14 @@ export class MediaPanel {
     this.muteButton = button("media.mute", () => this.toggleMute(), { dataset: { action: "mute" }, "aria-pressed": "false" });
     this.cameraButton = button("media.camera", () => this.toggleCamera(), { dataset: { action: "camera" }, "aria-pressed": "false" });
     this.hangupButton = button("media.hangup", () => this.hangUp(), { class: "danger", dataset: { action: "hangup" } });
+    this.stage = h("div", { class: "stage" }, this.remoteVideo, this.selfVideo);
+    this.fullscreenButton = button("media.fullscreen", () => this.stage.requestFullscreen?.().catch(() => {}),
+      { class: "secondary fullscreen-button", dataset: { action: "fullscreen" } });
+    setAttr(this.fullscreenButton, "aria-label", "media.fullscreenLabel", { what: { $t: "media.fullscreenCall" } });
     this.callView = h("div", { class: "call-view", hidden: true },
-      h("div", { class: "stage" }, this.remoteVideo, this.selfVideo),
+      this.stage,
       this.remoteAudio,
-      h("div", { class: "actions call-controls" }, this.muteButton, this.cameraButton, this.hangupButton));
+      h("div", { class: "actions call-controls" }, this.muteButton, this.cameraButton, this.fullscreenButton, this.hangupButton));
 
     this.consent = new ConsentPanel(this);
     this.node = h("section", { class: "media", "aria-labelledby": ids.media, "data-field": "media" },
@@ -112,7 +116,10 @@ export class MediaPanel {
     this.view.panel.dataset.mediaState = mediaState;
     // the hint banner: only while it still makes sense
     const hint = this.media.hint;
-    const hintStill = active && hint && !proposal && (hint.suggest === "voice" ? channel === "chat" : channel !== "video");
+    // gone with the customer, a proposal or the channel it suggested
+    const present = this.view.connection === "connected";
+    const hintStill = active && present && hint && !proposal
+      && (hint.suggest === "voice" ? channel === "chat" : channel !== "video");
     this.mediaHint.hidden = !hintStill;
     if (hintStill) {
       if (hint.suggest === "voice") setText(this.mediaHint, "media.hint.voice", { seconds: hint.after_seconds ?? 60 });
@@ -120,9 +127,9 @@ export class MediaPanel {
     }
     this.requestBox.hidden = !(active && proposal?.by === "customer");
     const waiting = Boolean(proposal);
-    this.proposeVoice.hidden = !active || channel !== "chat";
+    this.proposeVoice.hidden = !active || !present || channel !== "chat";
     this.proposeVoice.disabled = waiting;
-    this.proposeVideo.hidden = !active || channel === "video";
+    this.proposeVideo.hidden = !active || !present || channel === "video";
     this.proposeVideo.disabled = waiting;
     this.downgrade.hidden = !active || channel !== "video";
     for (const node of this.markButtons) node.disabled = !active;
@@ -145,6 +152,7 @@ export class MediaPanel {
     Call.attach(this.remoteAudio, call.remoteAudio);
     const remote = video && call.remoteVideoLive;
     this.remoteVideo.hidden = !remote;
+    this.fullscreenButton.hidden = !remote;
     if (remote) Call.attach(this.remoteVideo, call.remoteVideo);
     const self = video && Boolean(call.videoTrack);
     this.selfVideo.hidden = !self;

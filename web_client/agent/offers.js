@@ -2,9 +2,9 @@
 // Offers live above the case list and stay there while a case is open (docs/protocol.md, "offer").
 
 import { $, h, setAttr, setText } from "/static/shared/dom.js";
-import { chime, unlockAudio } from "./alerts.js";
+import { chime, notifyOffer, renderTitleBadge, unlockAudio } from "./alerts.js";
 import { announce, enumArg, errorArg, field, literal, queueTitle } from "./i18n.js";
-import { formatClock, formatMoney } from "./messages.js";
+import { formatClock, formatMoney, t } from "./messages.js";
 import { emit } from "./session.js";
 import { state } from "./state.js";
 import { transferSummary } from "./transfer.js";
@@ -71,6 +71,10 @@ export function onOffer(payload) {
   renderOffersEmpty();
   updateOffer(offer, now);
   chime();
+  renderTitleBadge();
+  notifyOffer(`offer-${caseId}`, t("notify.offerTitle", { queue: queueTitle(payload.queue) }),
+    t("notify.offerBody", { store, seconds: Math.ceil(Number(payload.expires_in)) }),
+    () => focusOffer(caseId));
   announce("offer.announce", {
     queue: queueTitle(payload.queue), store, total: literal(totalText),
     seconds: Math.ceil(Number(payload.expires_in)),
@@ -94,16 +98,34 @@ export function updateOffer(offer, now) {
   }
 }
 
+/** Bring an offer into view and put focus on its accept button (a notification's click, Alt+O). */
+export function focusOffer(caseId) {
+  const offer = caseId ? state.offers.get(caseId) : state.offers.values().next().value;
+  if (!offer) {
+    $("#offers-title").focus();
+    return false;
+  }
+  offer.card.scrollIntoView({ block: "nearest" });
+  offer.accept.focus();
+  return true;
+}
+
+/** The oldest waiting offer (the one the shortcuts act on). */
+export function oldestOffer() {
+  return [...state.offers.keys()][0] ?? null;
+}
+
 export function removeOffer(caseId, offer = state.offers.get(caseId)) {
   if (!offer) return;
   const hadFocus = offer.card.contains(document.activeElement);
   offer.card.remove();
   state.offers.delete(caseId);
   renderOffersEmpty();
+  renderTitleBadge();
   if (hadFocus) $("#offers-title").focus();
 }
 
-async function acceptOffer(caseId) {
+export async function acceptOffer(caseId) {
   const offer = state.offers.get(caseId);
   if (!offer) return;
   unlockAudio();
@@ -126,7 +148,7 @@ async function acceptOffer(caseId) {
   selectCase(caseId, { focus: "compose" });
 }
 
-async function declineOffer(caseId) {
+export async function declineOffer(caseId) {
   const offer = state.offers.get(caseId);
   if (!offer) return;
   offer.accept.disabled = true;

@@ -69,6 +69,13 @@ export class WrapUp {
     setText(this.closedNote, next === "closed" ? "case.closedNote" : `case.state.${next}`);
   }
 
+  /** The customer has left: ending the conversation is the next step, so it says so and stands out. */
+  offerWrapUp(offer) {
+    setText(this.endButton, offer ? "case.wrapUpNow" : "case.end");
+    this.endButton.classList.toggle("primary", offer);
+    this.endButton.classList.toggle("secondary", !offer);
+  }
+
   /** Where focus goes when the focused control disappeared with a state change. */
   focusAfter(next) {
     if (next === "wrap_up") this.labelSelect.focus();
