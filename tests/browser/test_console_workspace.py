@@ -78,6 +78,16 @@ async def assert_in_viewport(page: Page, selector: str) -> None:
     assert box["x"] >= 0 and box["x"] + box["width"] <= viewport["width"], (box, viewport)
 
 
+async def available_agent(server: LiveServer, open_console: OpenConsole,
+                          max_concurrent: int = 1) -> AgentConsole:
+    """Lisa, signed in and Available, in a console of her own."""
+    await server.create_agent("lisa", "Lisa", max_concurrent=max_concurrent)
+    console = await open_console(server)
+    await console.sign_in("lisa")
+    await console.set_presence("Tillgänglig")
+    return console
+
+
 async def busy_case(console: AgentConsole, customer: Customer, store: str, first: str) -> str:
     """A case accepted and with a long conversation, so its panel has more than fits."""
     case_id = await customer.ask_for_help(general_context(store))
@@ -95,12 +105,9 @@ async def busy_case(console: AgentConsole, customer: Customer, store: str, first
 async def test_at_both_sizes_the_page_never_scrolls_and_an_offer_during_a_case_is_in_view_and_focusable(
     server: LiveServer, open_console: OpenConsole, customers: Customers, artifacts: Path
 ) -> None:
-    await server.create_agent("lisa", "Lisa", max_concurrent=2)
-    console = await open_console(server)
+    console = await available_agent(server, open_console, max_concurrent=2)
     page = console.page
     await page.set_viewport_size({"width": 1280, "height": 800})
-    await console.sign_in("lisa")
-    await console.set_presence("Tillgänglig")
     await assert_page_fits(page)
 
     anna = await customers(server)
@@ -232,11 +239,8 @@ async def test_the_permission_is_asked_from_a_button_that_explains_why(
 async def test_the_shortcuts_are_listed_in_a_help_overlay_opened_with_the_question_mark(
     server: LiveServer, open_console: OpenConsole, customers: Customers
 ) -> None:
-    await server.create_agent("lisa", "Lisa", max_concurrent=3)
-    console = await open_console(server)
+    console = await available_agent(server, open_console, max_concurrent=3)
     page = console.page
-    await console.sign_in("lisa")
-    await console.set_presence("Tillgänglig")
     await page.locator("#presence-title").focus()
     await page.keyboard.press("?")
     dialog = page.get_by_role("dialog", name="Kortkommandon")
@@ -279,10 +283,7 @@ async def test_the_shortcuts_are_listed_in_a_help_overlay_opened_with_the_questi
 async def test_two_cases_from_the_same_store_and_queue_are_told_apart_in_their_tabs(
     server: LiveServer, open_console: OpenConsole, customers: Customers
 ) -> None:
-    await server.create_agent("lisa", "Lisa", max_concurrent=2)
-    console = await open_console(server)
-    await console.sign_in("lisa")
-    await console.set_presence("Tillgänglig")
+    console = await available_agent(server, open_console, max_concurrent=2)
     anna = await customers(server)
     case_a = await anna.ask_for_help(general_context("s1"))
     await console.accept(case_a)
@@ -324,10 +325,7 @@ async def test_a_customer_who_leaves_is_shown_at_once_and_wrap_up_is_offered(
     tmp_path: Path, open_console: OpenConsole, customers: Customers
 ) -> None:
     async with live_server(tmp_path, customer_grace_seconds=1, voice_hint_after_seconds=1) as server:
-        await server.create_agent("lisa", "Lisa")
-        console = await open_console(server)
-        await console.sign_in("lisa")
-        await console.set_presence("Tillgänglig")
+        console = await available_agent(server, open_console)
         customer = await customers(server)
         case_id = await customer.ask_for_help(general_context("s1"))
         panel = await console.accept(case_id)
@@ -362,11 +360,8 @@ async def test_the_workspace_has_no_serious_accessibility_violations_in_both_lan
     server: LiveServer, open_console: OpenConsole, customers: Customers, axe_source: str,
     artifacts: Path
 ) -> None:
-    await server.create_agent("lisa", "Lisa", max_concurrent=2)
-    console = await open_console(server)
+    console = await available_agent(server, open_console, max_concurrent=2)
     page = console.page
-    await console.sign_in("lisa")
-    await console.set_presence("Tillgänglig")
     anna = await customers(server)
     case_a = await anna.ask_for_help({**general_context("s1"), "cart": {"lines": [
         {"sku": "kaffe-450", "name": "Kaffe 450 g", "quantity": 1, "unit_price": 59.9}]}})
