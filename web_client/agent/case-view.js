@@ -233,7 +233,8 @@ export class CaseView {
     this.panel.dataset.state = next;
     const active = next === "active";
     this.renderStateLine();
-    const hadFocus = this.panel.contains(document.activeElement) ? document.activeElement : null;
+    const hadFocus = /** @type {HTMLButtonElement | null} */ (
+      this.panel.contains(document.activeElement) ? document.activeElement : null);
     this.chat.setActive(active);
     this.wrapup.setState(next);
     // the conversation is over (or the case went back to the queue): no call outlives it

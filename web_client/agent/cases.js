@@ -34,6 +34,11 @@ export function upsertCase(data) {
   return view;
 }
 
+/**
+ * Show one case's panel; focus "tab" or "compose" moves focus there too.
+ * @param {string} caseId
+ * @param {{focus?: "tab" | "compose"}} [options]
+ */
 export function selectCase(caseId, { focus } = {}) {
   if (!state.cases.has(caseId)) return;
   state.selected = caseId;

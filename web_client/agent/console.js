@@ -72,7 +72,7 @@ async function onLoginSubmit(event) {
   submit.disabled = true;
   setText(submit, "login.busy");
   let response;
-  let body = null;
+  let body;
   try {
     response = await fetch("/api/agent/login", {
       method: "POST",

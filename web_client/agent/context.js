@@ -14,6 +14,7 @@ export class ContextPanel {
   /** data: the case's view (case_assigned); queueArg: its queue's translatable title. */
   render(data, queueArg) {
     const ctx = data.context ?? {};
+    /** @type {Array<[string, string, object]>} */
     const rows = [
       ["store", "field.store", { v: literal(data.store) }],
       ["position", "field.position", { v: enumArg("position", ctx.position) }],

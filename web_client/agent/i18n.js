@@ -30,7 +30,14 @@ export function queueTitle(name, title) {
   return literal(name);
 }
 
-/** A definition list row whose value is a translatable text: dt + dd[data-field]. */
+/**
+ * A definition list row whose value is a translatable text: dt + dd[data-field].
+ * @param {string} name
+ * @param {string} labelKey
+ * @param {string} valueKey
+ * @param {object} [valueArgs]
+ * @param {{wide?: boolean}} [options]
+ */
 export function field(name, labelKey, valueKey, valueArgs, { wide = false } = {}) {
   return h("div", { class: wide ? "field field-wide" : "field" },
     h("dt", { i18n: labelKey }),

@@ -15,7 +15,7 @@ export function applyPresence(presence, reason) {
 
 export function renderPresence() {
   const presence = state.presence;
-  for (const input of document.querySelectorAll('input[name="presence"]')) {
+  for (const input of document.querySelectorAll(/** @type {'input'} */ ('input[name="presence"]'))) {
     input.checked = input.value === presence;
     input.closest(".presence-option").classList.toggle("is-current", input.value === presence);
   }

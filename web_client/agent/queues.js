@@ -68,7 +68,7 @@ function waitingItem(entry) {
 export function tickQueues(now) {
   if (!state.queues) return;
   const elapsed = (now - state.queuesReceivedAt) / 1000;
-  for (const node of document.querySelectorAll("#queues [data-tick-base]")) {
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("#queues [data-tick-base]"))) {
     if (node.dataset.ticking !== "1") continue;
     const seconds = Math.floor(Number(node.dataset.tickBase) + elapsed);
     if (String(seconds) === node.dataset.shown) continue;

@@ -38,7 +38,7 @@ export function clearSession() {
  */
 async function refreshToken(socket) {
   if (state.socket !== socket || !state.session) return;
-  let body = null;
+  let body;
   try {
     const response = await fetch("/api/agent/refresh", {
       method: "POST",

@@ -14,6 +14,7 @@ import {
 const LANGUAGE_KEY = "helpwire.supervisor.language";
 const ACK_TIMEOUT_MS = 10000;
 
+/** @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 
 
@@ -32,7 +33,9 @@ const view = {
 // ------------------------------------------------------------------ language
 
 function translateStatic() {
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-i18n]"))) {
+    node.textContent = t(node.dataset.i18n);
+  }
   document.title = titleWithBadge();
   const other = getLanguage() === "sv" ? "en" : "sv";
   $("language-toggle").replaceChildren(
