@@ -27,6 +27,8 @@ run: install
 
 lint: install
 	$(PY) -m ruff check server consent tests media_tests bench
+	npx --no-install eslint
+	npx --no-install tsc -p tsconfig.json
 
 typecheck: install
 	$(PY) -m mypy

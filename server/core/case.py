@@ -31,6 +31,14 @@ class CaseState(enum.StrEnum):
 
 S = CaseState
 
+#: characters of the case id shown as its short number (uuid4: 16^6 values, unique enough in a day)
+NUMBER_CHARS = 6
+
+
+def short_number(case_id: str) -> str:
+    """The case's short number, said aloud and shown on tabs and boards ("#3F2A9C")."""
+    return case_id.replace("-", "")[:NUMBER_CHARS].upper()
+
 #: The whole machine in one place. Anything not listed here is refused.
 TRANSITIONS: dict[CaseState, frozenset[CaseState]] = {
     S.CREATED: frozenset({S.QUEUED, S.ABANDONED, S.CALLBACK_REQUESTED}),

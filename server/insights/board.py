@@ -14,19 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..core.case import Case, CaseState
+from ..core.case import Case, CaseState, short_number
 from ..core.engine.base import promise_start
 
 if TYPE_CHECKING:
     from ..core.engine import CaseEngine
-
-#: characters of the case id shown as its short number (uuid4: 16^6 values, unique enough in a day)
-NUMBER_CHARS = 6
-
-
-def short_number(case_id: str) -> str:
-    return case_id.replace("-", "")[:NUMBER_CHARS].upper()
-
 
 @dataclass(frozen=True)
 class Board:

@@ -228,8 +228,9 @@ async def test_the_customer_asks_the_agent_approves_over_live_video_and_the_item
 
     # the agent approves: the kiosk shows the item unlocked, the camera stops
     await panel.locator("[data-action=age-approve]").click()
-    await expect(panel.locator(".consent-notice")).to_have_text(f"Åldern godkänd – {SKU} är upplåst.",
-                                                                timeout=TIMEOUT_MS)
+    # the approval names the product, not the SKU
+    await expect(panel.locator(".consent-notice")).to_have_text(
+        "Åldern godkänd – Starköl 7,5 % 50 cl är upplåst.", timeout=TIMEOUT_MS)
     await expect(panel.locator("video.consent-video")).to_have_count(0)
     # the till heard of it: the outbox delivered the webhook and the agent is told
     await expect(panel.locator("[data-field=webhook-status]")).to_have_text(

@@ -316,8 +316,8 @@ async def test_two_cases_at_once_live_in_separate_tabs_with_separate_chats(
     panel_b = await console.accept(case_b)
 
     await expect(console.page.get_by_role("tab")).to_have_count(2)
-    await expect(console.tab(case_a)).to_have_text(re.compile(r"^s1 · Support"))
-    await expect(console.tab(case_b)).to_have_text(re.compile(r"^s2 · Support"))
+    await expect(console.tab(case_a).locator(".tab-title")).to_have_text("s1 · Support")
+    await expect(console.tab(case_b).locator(".tab-title")).to_have_text("s2 · Support")
     await expect(panel_b).to_be_visible()
     await expect(panel_a).to_be_hidden()
 

@@ -483,3 +483,31 @@ def test_a_customer_who_only_lost_the_chat_link_is_marked_dropped_without_a_call
 
     assert case.state is S.ACTIVE and case.customer_dropped
     assert to_customer(effects, "technical_error") == []
+
+
+# --- what the agent sees of a case ------------------------------------------------------------
+
+
+def test_the_agents_case_view_carries_the_short_number_the_wait_and_the_talk_time(desk: Desk) -> None:
+    desk.agent("lisa")
+    case, _ = desk.press()
+    desk.clock.advance(12)
+    (assigned,) = to_agent(desk.engine.accept("lisa", case.id), "case_assigned")
+    view = assigned.payload
+
+    assert view["number"] == case.id.replace("-", "")[:6].upper()
+    assert view["waited_seconds"] == 12
+    assert view["active_seconds"] == 0
+    desk.clock.advance(30)
+    later = desk.engine.agent_view(case.id)
+    assert later["waited_seconds"] == 12  # the wait stopped at the answer
+    assert later["active_seconds"] == 30
+
+
+def test_a_waiting_case_has_no_talk_time_and_its_wait_runs_on(desk: Desk) -> None:
+    case, _ = desk.press()
+    desk.clock.advance(7)
+    view = desk.engine.agent_view(case.id)
+
+    assert view["waited_seconds"] == 7
+    assert view["active_seconds"] is None

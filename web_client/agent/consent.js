@@ -4,6 +4,7 @@
 // the server ends it at the deadline and says so (consent_ended). An approved check's webhook to
 // the till (POS) is delivered from the server's outbox: its status follows webhook_status.
 
+import { h } from "/static/shared/dom.js";
 import { getLanguage } from "./messages.js";
 
 const TEXT = {
@@ -23,10 +24,11 @@ const TEXT = {
       revoked_by_customer: "Kunden avslutade delningen.", ended_by_agent: "Du avslutade.",
       case_closed: "Ärendet avslutades.", connection_lost: "Anslutningen bröts.",
     },
-    approved: "Åldern godkänd – {sku} är upplåst.",
+    approved: "Åldern godkänd – {name} är upplåst.",
     deniedResult: "Ålderskontrollen nekades – varan förblir låst.",
     reasons: { looks_underage: "Ser ut att vara under 18", no_id_shown: "Ingen legitimation visad", poor_video: "Otydlig bild", other: "Annat" },
     screenLabel: "Kundens kassaskärm",
+    fullscreen: "Helskärm",
     cameraLabel: "Kundens kamera",
     delivery: { delivered: "Skickat till kassan", pending: "Skickas… (försök {n})", given_up: "Inte levererat till kassan" },
   },
@@ -46,10 +48,11 @@ const TEXT = {
       revoked_by_customer: "The customer stopped sharing.", ended_by_agent: "You ended it.",
       case_closed: "The case ended.", connection_lost: "The connection was lost.",
     },
-    approved: "Age approved – {sku} is unlocked.",
+    approved: "Age approved – {name} is unlocked.",
     deniedResult: "Age check denied – the item stays locked.",
     reasons: { looks_underage: "Looks under 18", no_id_shown: "No ID shown", poor_video: "Picture unclear", other: "Other" },
     screenLabel: "Customer's checkout screen",
+    fullscreen: "Full screen",
     cameraLabel: "Customer's camera",
     delivery: { delivered: "Sent to the till", pending: "Sending… (attempt {n})", given_up: "Not delivered to the till" },
   },
@@ -62,18 +65,6 @@ const clock = (seconds) => {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
 };
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : value);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 export class ConsentPanel {
   constructor(view) {
@@ -81,11 +72,11 @@ export class ConsentPanel {
     this.grants = new Map(); // scope → {grant_id, state, deadline, sku}
     this.notice = "";
     this.delivery = null; // {delivery_id, status, attempts} of the approved check's POS webhook
-    this.video = el("video", { class: "consent-video", autoplay: true, playsinline: true, muted: true });
+    this.video = h("video", { class: "consent-video", autoplay: true, playsinline: true, muted: true });
     this.video.muted = true;
-    this.body = el("div", { class: "consent-body" });
-    this.node = el("section", { class: "consent", "data-field": "consent" },
-      el("h4", { class: "consent-title" }), this.body);
+    this.body = h("div", { class: "consent-body" });
+    this.node = h("section", { class: "consent", "data-field": "consent" },
+      h("h4", { class: "consent-title" }), this.body);
     this.timer = null;
   }
 
@@ -117,6 +108,12 @@ export class ConsentPanel {
     const ack = await this.emit("age_check_decision", payload);
     if (!ack?.ok) this.notice = ack?.error?.message ?? "error";
     this.render();
+  }
+
+  /** The cart line's product name for a SKU (the agent reads names, not SKUs); the SKU if unknown. */
+  productName(sku) {
+    const line = (this.view.data?.context?.cart?.lines ?? []).find((l) => l.sku === sku);
+    return line?.name || sku;
   }
 
   call() {
@@ -160,7 +157,7 @@ export class ConsentPanel {
       }
       this.notice = T.ended[payload.reason] ?? payload.reason;
     } else if (event === "age_check_result") {
-      this.notice = payload.outcome === "approved" ? fill(T.approved, { sku: payload.sku }) : T.deniedResult;
+      this.notice = payload.outcome === "approved" ? fill(T.approved, { name: this.productName(payload.sku) }) : T.deniedResult;
       if (payload.delivery) this.delivery = { ...payload.delivery };
     } else if (event === "webhook_status") {
       // the event may overtake the decision's answer: the newest attempt count wins
@@ -180,18 +177,18 @@ export class ConsentPanel {
     const screen = this.grants.get("screen_share");
     const age = this.grants.get("age_check_video");
     if (this.active && !screen && (data.channel === "kiosk")) {
-      items.push(el("button", { type: "button", class: "secondary", "data-action": "request-screen",
+      items.push(h("button", { type: "button", class: "secondary", "data-action": "request-screen",
         onclick: () => this.request("screen_share") }, T.requestScreen));
     }
     if (this.active && !age) {
       for (const line of data.context?.cart?.lines ?? []) {
         if (!line.age_restricted) continue;
-        items.push(el("button", { type: "button", class: "secondary", "data-action": "propose-age-check", "data-sku": line.sku,
+        items.push(h("button", { type: "button", class: "secondary", "data-action": "propose-age-check", "data-sku": line.sku,
           onclick: () => this.request("age_check_video", line.sku) }, fill(T.proposeAge, { name: line.name })));
       }
     }
     const waiting = [screen, age].some((g) => g?.state === "requested");
-    if (waiting) items.push(el("p", { class: "consent-waiting", role: "status", text: T.waiting }));
+    if (waiting) items.push(h("p", { class: "consent-waiting", role: "status", text: T.waiting }));
     const live = screen?.state === "granted" ? ["screen_share", screen] : age?.state === "granted" ? ["age_check_video", age] : null;
     if (live) {
       const [scope, grant] = live;
@@ -201,27 +198,30 @@ export class ConsentPanel {
       if (stream && this.video.paused) this.video.play().catch(() => {});
       this.video.dataset.scope = scope;
       this.video.setAttribute("aria-label", scope === "screen_share" ? T.screenLabel : T.cameraLabel);
-      items.push(el("p", { class: "consent-remaining", role: "timer", "data-field": "consent-remaining",
+      items.push(h("p", { class: "consent-remaining", role: "timer", "data-field": "consent-remaining",
         "data-seconds": String(Math.max(0, Math.ceil(left))) },
       fill(scope === "screen_share" ? T.screenLive : T.cameraLive, { time: clock(left) })));
       items.push(this.video);
+      items.push(h("button", { type: "button", class: "secondary fullscreen-button", "data-action": "consent-fullscreen",
+        "aria-label": `${T.fullscreen}: ${scope === "screen_share" ? T.screenLabel : T.cameraLabel}`,
+        onclick: () => this.video.requestFullscreen?.().catch(() => {}) }, T.fullscreen));
       const actions = [];
       if (scope === "age_check_video") {
-        actions.push(el("button", { type: "button", class: "primary", "data-action": "age-approve", onclick: () => this.decide("approved") }, T.approve));
-        const select = el("select", { name: "reason", "aria-label": T.reason },
-          ...Object.entries(T.reasons).map(([value, label]) => el("option", { value }, label)));
-        actions.push(select, el("button", { type: "button", class: "danger", "data-action": "age-deny", onclick: () => this.decide("denied") }, T.deny));
+        actions.push(h("button", { type: "button", class: "primary", "data-action": "age-approve", onclick: () => this.decide("approved") }, T.approve));
+        const select = h("select", { name: "reason", "aria-label": T.reason },
+          ...Object.entries(T.reasons).map(([value, label]) => h("option", { value }, label)));
+        actions.push(select, h("button", { type: "button", class: "danger", "data-action": "age-deny", onclick: () => this.decide("denied") }, T.deny));
       } else {
-        actions.push(el("button", { type: "button", class: "danger", "data-action": "consent-end", onclick: () => this.end(scope) }, T.end));
+        actions.push(h("button", { type: "button", class: "danger", "data-action": "consent-end", onclick: () => this.end(scope) }, T.end));
       }
-      items.push(el("div", { class: "actions" }, ...actions));
+      items.push(h("div", { class: "actions" }, ...actions));
     } else if (this.video.srcObject) {
       this.video.srcObject = null;
     }
-    if (this.notice) items.push(el("p", { class: "consent-notice hint", role: "status", text: this.notice }));
+    if (this.notice) items.push(h("p", { class: "consent-notice hint", role: "status", text: this.notice }));
     if (this.delivery) {
       const { status, attempts } = this.delivery;
-      items.push(el("p", { class: `consent-delivery delivery-${status}`, role: "status", "data-field": "webhook-status",
+      items.push(h("p", { class: `consent-delivery delivery-${status}`, role: "status", "data-field": "webhook-status",
         "data-status": status, "data-attempts": String(attempts) },
       fill(T.delivery[status] ?? status, { n: String(attempts + 1) })));
     }

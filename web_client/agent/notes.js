@@ -4,20 +4,9 @@
 // wrap-up notes only when the server keeps transcripts. Strings: messages.js ("notes.*",
 // "earlier.*").
 
+import { h } from "/static/shared/dom.js";
 import { formatClock, t } from "./messages.js";
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 const dateTime = (epoch) => {
   if (!epoch) return "–";
@@ -33,24 +22,24 @@ export class NotesPanel {
     this.error = "";
     const id = view.id;
     this.ids = { title: `notes-title-${id}`, input: `note-input-${id}` };
-    this.list = el("ul", { class: "note-list", "data-field": "notes" });
-    this.input = el("textarea", { id: this.ids.input, name: "note", rows: "2" });
-    this.form = el("form", { class: "note-form", novalidate: true },
-      el("label", { for: this.ids.input, class: "note-label" }), this.input,
-      el("button", { type: "submit", class: "secondary", "data-action": "note-add" }),
-      el("p", { class: "form-error", role: "alert" }));
+    this.list = h("ul", { class: "note-list", "data-field": "notes" });
+    this.input = h("textarea", { id: this.ids.input, name: "note", rows: "2" });
+    this.form = h("form", { class: "note-form", novalidate: true },
+      h("label", { for: this.ids.input, class: "note-label" }), this.input,
+      h("button", { type: "submit", class: "secondary", "data-action": "note-add" }),
+      h("p", { class: "form-error", role: "alert" }));
     this.form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.addNote();
     });
-    this.node = el("section", { class: "notes-panel", "data-field": "notes_panel", "aria-labelledby": this.ids.title },
-      el("h4", { id: this.ids.title, class: "notes-title" }),
-      el("p", { class: "hint notes-hint" }), this.list, this.form);
+    this.node = h("section", { class: "notes-panel", "data-field": "notes_panel", "aria-labelledby": this.ids.title },
+      h("h4", { id: this.ids.title, class: "notes-title" }),
+      h("p", { class: "hint notes-hint" }), this.list, this.form);
     this.earlier = new EarlierCases(view, emit);
-    this.wrapInput = el("textarea", { id: `wrap-note-${id}`, name: "wrap_note", rows: "2" });
-    this.wrapHint = el("p", { class: "hint" });
-    this.wrapField = el("div", { class: "wrap-field wrap-note" },
-      el("label", { for: `wrap-note-${id}`, class: "wrap-note-label" }), this.wrapInput, this.wrapHint);
+    this.wrapInput = h("textarea", { id: `wrap-note-${id}`, name: "wrap_note", rows: "2" });
+    this.wrapHint = h("p", { class: "hint" });
+    this.wrapField = h("div", { class: "wrap-field wrap-note" },
+      h("label", { for: `wrap-note-${id}`, class: "wrap-note-label" }), this.wrapInput, this.wrapHint);
   }
 
   update(data) {
@@ -93,12 +82,12 @@ export class NotesPanel {
     this.form.querySelector("button").textContent = t("notes.add");
     this.form.querySelector(".form-error").textContent = this.error;
     this.form.hidden = !["active", "wrap_up"].includes(this.view.state);
-    this.list.replaceChildren(...[...this.notes.values()].map((note) => el("li", {
+    this.list.replaceChildren(...[...this.notes.values()].map((note) => h("li", {
       class: "note-entry", "data-kind": note.kind },
-    el("span", { class: "note-meta", text: t("notes.by", {
+    h("span", { class: "note-meta", text: t("notes.by", {
       kind: t(`notes.kind.${note.kind}`), name: note.agent_name ?? "–", time: formatClock(note.at) }) }),
-    el("span", { class: "note-text", text: note.text }))));
-    if (this.notes.size === 0) this.list.append(el("li", { class: "empty", text: t("notes.empty") }));
+    h("span", { class: "note-text", text: note.text }))));
+    if (this.notes.size === 0) this.list.append(h("li", { class: "empty", text: t("notes.empty") }));
     this.wrapField.querySelector(".wrap-note-label").textContent = t("wrapup.note");
     this.wrapHint.textContent = t(this.view.transcriptRetention ? "wrapup.noteKept" : "wrapup.noteNotKept");
     this.earlier.render();
@@ -113,12 +102,12 @@ export class EarlierCases {
     this.error = "";
     const id = view.id;
     this.titleId = `earlier-title-${id}`;
-    this.button = el("button", { type: "button", class: "secondary", "data-action": "earlier-show",
+    this.button = h("button", { type: "button", class: "secondary", "data-action": "earlier-show",
       onclick: () => this.load() });
-    this.list = el("ol", { class: "earlier-list", "data-field": "earlier_cases" });
-    this.node = el("section", { class: "earlier", "aria-labelledby": this.titleId },
-      el("h4", { id: this.titleId, class: "earlier-title" }), this.button, this.list,
-      el("p", { class: "form-error", role: "alert" }));
+    this.list = h("ol", { class: "earlier-list", "data-field": "earlier_cases" });
+    this.node = h("section", { class: "earlier", "aria-labelledby": this.titleId },
+      h("h4", { id: this.titleId, class: "earlier-title" }), this.button, this.list,
+      h("p", { class: "form-error", role: "alert" }));
   }
 
   async load() {
@@ -143,30 +132,30 @@ export class EarlierCases {
     const items = this.loaded.cases.map((item) => {
       const outcome = item.resolved === true ? "earlier.resolved"
         : item.resolved === false ? "earlier.unresolved" : "earlier.open";
-      const entry = el("li", { class: "earlier-item", "data-case-id": item.case_id },
-        el("p", { class: "earlier-head", text: t("earlier.item", {
+      const entry = h("li", { class: "earlier-item", "data-case-id": item.case_id },
+        h("p", { class: "earlier-head", text: t("earlier.item", {
           date: dateTime(item.created_at), label: item.label ?? t("earlier.noLabel"),
           outcome: t(outcome) }) }),
-        el("p", { class: "earlier-meta", text: [
+        h("p", { class: "earlier-meta", text: [
           item.rating ? t("earlier.rating", { rating: item.rating }) : t("earlier.noRating"),
           t(`earlier.same.${item.same}`),
           item.agent_name ? t("earlier.agent", { name: item.agent_name }) : null,
           item.closed_at ? t("earlier.closedAt", { time: dateTime(item.closed_at) }) : null,
         ].filter(Boolean).join(" · ") }));
       if (item.transcript) {
-        const lines = el("ul", { class: "earlier-transcript" });
+        const lines = h("ul", { class: "earlier-transcript" });
         for (const line of item.transcript) {
-          lines.append(el("li", { text: `${t(`earlier.sender.${line.sender}`)}: ${line.text}` }));
+          lines.append(h("li", { text: `${t(`earlier.sender.${line.sender}`)}: ${line.text}` }));
         }
-        for (const note of item.notes ?? []) lines.append(el("li", { text: t("earlier.wrapNote", { note: note.text }) }));
+        for (const note of item.notes ?? []) lines.append(h("li", { text: t("earlier.wrapNote", { note: note.text }) }));
         entry.append(lines);
       }
       return entry;
     });
-    if (items.length === 0) items.push(el("li", { class: "empty", text: t("earlier.empty") }));
+    if (items.length === 0) items.push(h("li", { class: "empty", text: t("earlier.empty") }));
     this.list.replaceChildren(...items);
     if (!this.loaded.transcript_retention) {
-      this.list.append(el("li", { class: "hint", text: t("earlier.noText") }));
+      this.list.append(h("li", { class: "hint", text: t("earlier.noText") }));
     }
   }
 }

@@ -3,31 +3,20 @@
 // is told who takes over (or that they are put through), never the note. The receiver sees the
 // note in the offer card and in the case. Strings are in messages.js ("transfer.*").
 
+import { h } from "/static/shared/dom.js";
 import { t } from "./messages.js";
 
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    if (name === "class") node.className = value;
-    else if (name === "text") node.textContent = value;
-    else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 const title = (value) => ({ $l: value });
 
 /** The part of an offer card (or of a case) that says who handed the case on, with the note. */
 export function transferSummary(transfer) {
   if (!transfer) return null;
-  const box = el("div", { class: "transfer-summary note", "data-field": "transfer" });
-  box.append(el("p", { class: "transfer-from",
+  const box = h("div", { class: "transfer-summary note", "data-field": "transfer" });
+  box.append(h("p", { class: "transfer-from",
     text: t("transfer.from", { name: transfer.from_agent_name ?? "–" }) }));
   if (transfer.note) {
-    box.append(el("p", { class: "transfer-note", "data-field": "transfer_note",
+    box.append(h("p", { class: "transfer-note", "data-field": "transfer_note",
       text: t("transfer.noteShown", { note: transfer.note }) }));
   }
   return box;
@@ -44,12 +33,12 @@ export class TransferPanel {
     this.done = null; // {name} or {queue} once handed on
     const id = view.id;
     this.ids = { title: `transfer-title-${id}`, target: `transfer-target-${id}`, note: `transfer-note-${id}` };
-    this.toggle = el("button", { type: "button", class: "secondary", "data-action": "transfer-open",
+    this.toggle = h("button", { type: "button", class: "secondary", "data-action": "transfer-open",
       onclick: () => this.show() });
-    this.body = el("div", { class: "transfer-body" });
-    this.node = el("section", { class: "transfer", "data-field": "transfer_panel", "aria-labelledby": this.ids.title },
-      el("h4", { id: this.ids.title, class: "transfer-title" }), this.toggle, this.body);
-    this.received = el("div", { class: "transfer-received" });
+    this.body = h("div", { class: "transfer-body" });
+    this.node = h("section", { class: "transfer", "data-field": "transfer_panel", "aria-labelledby": this.ids.title },
+      h("h4", { id: this.ids.title, class: "transfer-title" }), this.toggle, this.body);
+    this.received = h("div", { class: "transfer-received" });
   }
 
   /** The case's view arrived (accept, reconnect): show whom it came from, with the note. */
@@ -107,38 +96,38 @@ export class TransferPanel {
     if (summary) this.received.append(summary);
     this.body.replaceChildren(this.received);
     if (!active || !this.open) {
-      if (this.error) this.body.append(el("p", { class: "form-error", role: "alert", text: this.error }));
+      if (this.error) this.body.append(h("p", { class: "form-error", role: "alert", text: this.error }));
       return;
     }
-    const select = el("select", { id: this.ids.target, name: "target" },
-      el("option", { value: "", text: t("transfer.choose") }));
+    const select = h("select", { id: this.ids.target, name: "target" },
+      h("option", { value: "", text: t("transfer.choose") }));
     const agents = this.targets?.agents ?? [];
-    const colleagues = el("optgroup", { label: t("transfer.toAgent") });
+    const colleagues = h("optgroup", { label: t("transfer.toAgent") });
     for (const agent of agents) {
       const presence = t(`presence.${agent.presence}`);
-      colleagues.append(el("option", {
+      colleagues.append(h("option", {
         value: `agent:${agent.id}`, disabled: !agent.available,
         text: agent.available ? agent.display_name
           : t("transfer.unavailable", { name: agent.display_name, presence }),
       }));
     }
-    if (agents.length === 0) colleagues.append(el("option", { disabled: true, text: t("transfer.noColleagues") }));
-    const queues = el("optgroup", { label: t("transfer.toQueue") });
+    if (agents.length === 0) colleagues.append(h("option", { disabled: true, text: t("transfer.noColleagues") }));
+    const queues = h("optgroup", { label: t("transfer.toQueue") });
     for (const queue of this.targets?.queues ?? []) {
-      queues.append(el("option", { value: `queue:${queue.name}`, disabled: queue.agents_serving === 0,
+      queues.append(h("option", { value: `queue:${queue.name}`, disabled: queue.agents_serving === 0,
         text: t("transfer.queueOption", { queue: title(queue.title), count: queue.agents_serving }) }));
     }
     select.append(colleagues, queues);
-    const note = el("textarea", { id: this.ids.note, name: "note", rows: "2",
+    const note = h("textarea", { id: this.ids.note, name: "note", rows: "2",
       maxlength: String(this.view.maxNoteChars ?? 1000) });
-    const form = el("form", { class: "transfer-form", novalidate: true },
-      el("label", { for: this.ids.target, text: t("transfer.target") }), select,
-      el("label", { for: this.ids.note, text: t("transfer.note") }), note,
-      el("p", { class: "hint", text: t("transfer.noteHint") }),
-      el("div", { class: "actions" },
-        el("button", { type: "submit", class: "primary", "data-action": "transfer-submit", text: t("transfer.submit") }),
-        el("button", { type: "button", class: "secondary", text: t("transfer.cancel"), onclick: () => this.hide() })),
-      this.error ? el("p", { class: "form-error", role: "alert", text: this.error }) : null);
+    const form = h("form", { class: "transfer-form", novalidate: true },
+      h("label", { for: this.ids.target, text: t("transfer.target") }), select,
+      h("label", { for: this.ids.note, text: t("transfer.note") }), note,
+      h("p", { class: "hint", text: t("transfer.noteHint") }),
+      h("div", { class: "actions" },
+        h("button", { type: "submit", class: "primary", "data-action": "transfer-submit", text: t("transfer.submit") }),
+        h("button", { type: "button", class: "secondary", text: t("transfer.cancel"), onclick: () => this.hide() })),
+      this.error ? h("p", { class: "form-error", role: "alert", text: this.error }) : null);
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit(form);

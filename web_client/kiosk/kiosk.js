@@ -6,6 +6,8 @@
  * one is locked, and "Verifiera ålder via video" opens a case routed as an age check
  * (Helpwire.verifyAge). An approval unlocks the item; a denial removes it from the purchase.
  */
+import { h } from "/static/shared/dom.js";
+
 (function () {
   "use strict";
 
@@ -100,18 +102,6 @@
     }),
   };
 
-  function h(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name === "class") node.className = value;
-      else if (name === "text") node.textContent = value;
-      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? "" : value);
-    }
-    for (const child of children) if (child !== null && child !== undefined) node.append(child);
-    return node;
-  }
 
   function set(step) {
     if (step === "payment" && lockedItems().length) return; // never past a locked item

@@ -3,6 +3,8 @@
  * all on one page. The state lives in sessionStorage, so neither the Help overlay nor a reload
  * loses the cart. It tells the Help widget where the customer is through window.Shop.
  */
+import { h } from "/static/shared/dom.js";
+
 (function () {
   "use strict";
 
@@ -149,18 +151,6 @@
 
   // ------------------------------------------------------------------ rendering
 
-  function h(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name === "class") node.className = value;
-      else if (name === "text") node.textContent = value;
-      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? "" : value);
-    }
-    for (const child of children) if (child !== null && child !== undefined) node.append(child);
-    return node;
-  }
 
   function go(step) {
     state.step = step;

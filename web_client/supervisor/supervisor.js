@@ -5,6 +5,7 @@
 // switch (messages.js). Plain ES module, no build step.
 
 import { io } from "/vendor/socket.io.esm.min.js";
+import { h } from "/static/shared/dom.js";
 import {
   formatDateTime, formatDuration, formatNumber, formatPercent, formatTime, getLanguage, has,
   setLanguage, t,
@@ -13,20 +14,9 @@ import {
 const LANGUAGE_KEY = "helpwire.supervisor.language";
 const ACK_TIMEOUT_MS = 10000;
 
+/** @type {(id: string) => any} */
 const $ = (id) => document.getElementById(id);
 
-/** A tiny element builder: h("td", {class: "x", text: "…"}, child, …). */
-function h(tag, props = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [name, value] of Object.entries(props)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (name === "text") node.textContent = value;
-    else if (name === "dataset") Object.assign(node.dataset, value);
-    else node.setAttribute(name, value === true ? "" : String(value));
-  }
-  node.append(...children);
-  return node;
-}
 
 const view = {
   token: null,
@@ -43,7 +33,9 @@ const view = {
 // ------------------------------------------------------------------ language
 
 function translateStatic() {
-  for (const node of document.querySelectorAll("[data-i18n]")) node.textContent = t(node.dataset.i18n);
+  for (const node of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-i18n]"))) {
+    node.textContent = t(node.dataset.i18n);
+  }
   document.title = titleWithBadge();
   const other = getLanguage() === "sv" ? "en" : "sv";
   $("language-toggle").replaceChildren(

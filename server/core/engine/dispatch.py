@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..agents import AgentProfile, AgentStatus, Presence
-from ..case import Case
+from ..case import Case, short_number
 from ..errors import OfferNotFound
 from ..events import (
     AgentJoined,
@@ -19,7 +19,7 @@ from ..events import (
 )
 from ..history import photos_sent
 from ..state import Offer, QueueEntry
-from .base import EngineBase, Outcome, S, summary
+from .base import EngineBase, Outcome, S, promise_start, summary
 
 
 class Dispatch(EngineBase):
@@ -212,8 +212,18 @@ class Dispatch(EngineBase):
     def agent_view(self, case_id: str) -> dict[str, Any]:
         case = self.case(case_id)
         queue = self.rules.queues[case.queue]
+        now = self.clock.now()
+        waited_from = promise_start(case) or case.created_at
+        answered_at = case.entered(S.ACTIVE)
         return {
             "case_id": case.id,
+            #: the short number the agent tells customers apart by (and says to a supervisor)
+            "number": short_number(case.id),
+            #: the wait from the promise's start to the answer (or until now if not answered)
+            "waited_seconds": round(max(0.0, (answered_at or now) - waited_from), 1),
+            #: talk time so far, while the case is active
+            "active_seconds": round(max(0.0, now - answered_at), 1)
+            if case.state is S.ACTIVE and answered_at is not None else None,
             "state": case.state.value,
             "queue": case.queue,
             "queue_title": {"sv": queue.title_sv, "en": queue.title_en},
