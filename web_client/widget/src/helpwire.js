@@ -68,8 +68,10 @@ import M from "./messages.js";
   const oneOf = (value, allowed) => (allowed.includes(value) ? value : null);
   const channel = () => oneOf(read(config.channel), CHANNELS) || "web";
   const store = () => String(read(config.store) || "default").slice(0, 64);
-  const language = () =>
-    M.language(read(config.language) || document.documentElement.lang || navigator.language);
+  // the customer's own choice in the panel wins over the page's language (kept for the tab's life)
+  const LANGUAGE_KEY = "helpwire:language";
+  const language = () => M.language(storage.get(LANGUAGE_KEY)
+    || read(config.language) || document.documentElement.lang || navigator.language);
   const page = () => String(read(config.page) || location.pathname).slice(0, 200);
   const loggedIn = () => Boolean(read(config.loggedIn));
   const hostContext = () => read(config.context) || {};
@@ -448,6 +450,9 @@ import M from "./messages.js";
     el.composer = h("form", { class: "hw-composer", onsubmit: onSubmit },
       el.photoButton, el.photoInput, el.inputLabel, el.input, el.send);
     el.privacy = h("p", { class: "hw-privacy" });
+    el.languageButton = h("button", {
+      type: "button", class: "hw-btn hw-btn-secondary hw-language", "data-action": "language", onclick: switchLanguage,
+    });
     // polite announcements for screen readers (the countdown itself would be read every second)
     el.announcer = h("div", { class: "hw-sr", role: "status", "aria-live": "polite" });
 
@@ -458,7 +463,7 @@ import M from "./messages.js";
     },
     h("div", { class: "hw-head" }, el.title, el.endButton, el.minimiseButton),
     h("div", { class: "hw-body" }, el.status, el.consent, el.actions, el.media, el.feedback, el.logRegion, el.typing),
-    el.composer, el.privacy, el.announcer);
+    el.composer, h("div", { class: "hw-foot" }, el.privacy, el.languageButton), el.announcer);
     el.backdrop = h("div", {
       class: "hw-backdrop", hidden: true,
       // a click beside the panel minimises, like Escape; the case keeps running
@@ -518,7 +523,19 @@ import M from "./messages.js";
     el.photoButton.setAttribute("aria-label", t("photoButton"));
     el.photoButton.title = t("photoButton");
     el.privacy.textContent = t("privacy");
+    el.languageButton.textContent = t("switchLanguage");
+    el.languageButton.lang = lang === "sv" ? "en" : "sv";
     el.logRegion.setAttribute("aria-label", t("messagesLabel"));
+  }
+
+  /** The panel's language switch: Swedish ⇄ English, for this panel and the next press. */
+  function switchLanguage() {
+    storage.set(LANGUAGE_KEY, language() === "sv" ? "en" : "sv");
+    el.feedback.replaceChildren(); // drawn once per wrap-up: draw it again in the new language
+    renderTexts();
+    render();
+    announce(t("dialogTitle"));
+    el.languageButton.focus();
   }
 
   function renderLauncher() {

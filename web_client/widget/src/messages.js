@@ -35,6 +35,8 @@ const sv = {
   end: "Avsluta",
   close: "Stäng",
   privacy: "Vi använder video/röst bara för att hjälpa i stunden.", // seed
+  // the panel's language switch: named in the language it switches to (its lang attribute says so)
+  switchLanguage: "In English",
 
   connecting: "Kopplar upp dig till support…",
   // seed: "Kopplar upp dig till support… 20 s kvar" and "Du är nummer 1 i kön"
@@ -162,6 +164,7 @@ const en = {
   end: "End",
   close: "Close",
   privacy: "We only use video/voice to help you right now.",
+  switchLanguage: "På svenska",
 
   connecting: "Connecting you to support…",
   countdown: "Connecting you to support… {seconds} s left",
