@@ -1253,7 +1253,7 @@ import M from "./messages.js";
     return socket;
   }
 
-  /** Screen share and age-check prompts (helpwire-consent.js), on this same socket. */
+  /** Screen share and age-check prompts (the consent chunk), on this same socket. */
   function attachConsent(sock) {
     loadChunk("consent")
       .then((chunk) => chunk.attach({
