@@ -264,3 +264,33 @@ async def test_a_hostile_shop_page_with_its_own_io_and_css_that_unsets_everythin
                 assert watch.console_errors() == []
             finally:
                 await page.context.close()
+
+
+#: a browser without constructed stylesheets (Safari before 16.4)
+NO_CONSTRUCTED_SHEETS = """
+delete ShadowRoot.prototype.adoptedStyleSheets;
+delete Document.prototype.adoptedStyleSheets;
+"""
+
+
+async def test_a_browser_without_constructed_stylesheets_gets_the_widget_styled_all_the_same(
+    browser: Browser, server_factory: Factory,
+) -> None:
+    server_url: list[str] = []
+    async with shop_site(lambda: documented_shop_page(server_url[0])) as shop, \
+            server_factory(cors_allowed_origins=[shop]) as server:
+        server_url.append(server.url)
+        async with signed_in_agent(server, presence="available"):
+            context = await browser.new_context(viewport={"width": 1280, "height": 800})
+            try:
+                await context.add_init_script(NO_CONSTRUCTED_SHEETS)
+                page = await context.new_page()
+                await page.goto(shop + "/")
+                button = page.locator(HELP_BUTTON)
+                await expect(button).to_be_visible()
+                assert not await page.evaluate("'adoptedStyleSheets' in document")
+                style = await button.evaluate(
+                    "(b) => [getComputedStyle(b).backgroundColor, b.getBoundingClientRect().height]")
+                assert style[0] == "rgb(11, 79, 156)" and style[1] >= 44, style
+            finally:
+                await context.close()

@@ -49,7 +49,13 @@ const clock = (seconds) => {
 let sheet = null;
 function adoptStyle(node) {
   const where = node.getRootNode();
-  if (!("adoptedStyleSheets" in where)) return;
+  if (!("adoptedStyleSheets" in where)) {
+    // a browser without constructed stylesheets (Safari before 16.4): a <style> beside the prompts
+    if (!node.parentNode.querySelector(":scope > style[data-helpwire-consent]")) {
+      node.before(h("style", { "data-helpwire-consent": "", text: CSS }));
+    }
+    return;
+  }
   if (!sheet) {
     sheet = new CSSStyleSheet();
     sheet.replaceSync(CSS);

@@ -481,9 +481,14 @@ import M from "./messages.js";
 
   /**
    * The widget's CSS as a constructed stylesheet: no <style> element and no inline style, so a
-   * strict Content-Security-Policy (style-src without 'unsafe-inline') shows it styled.
+   * strict Content-Security-Policy (style-src without 'unsafe-inline') shows it styled. A browser
+   * without constructed stylesheets (Safari before 16.4) gets a <style> inside the shadow root.
    */
   function adoptStyle(root) {
+    if (!("adoptedStyleSheets" in root)) {
+      root.append(h("style", { text: CSS }));
+      return;
+    }
     const sheet = new CSSStyleSheet();
     sheet.replaceSync(CSS);
     root.adoptedStyleSheets = [sheet];
