@@ -6,11 +6,13 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8080
 CONFIG ?=
+WIDGET_BUNDLE := web_client/widget/helpwire.js
 
-.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay bench-churn fuzz bench-logins bench-dispatch-state bench-upgrade
+.PHONY: run test install widget lint typecheck unit browser clean bench-signalling bench-relay bench-churn fuzz bench-logins bench-dispatch-state bench-upgrade
 
-# the package build copies the vendored browser libraries from node_modules, so npm goes first
-$(VENV)/.installed: pyproject.toml setup.py node_modules/.installed
+# the package build copies the vendored browser libraries from node_modules and the widget's
+# bundle, so npm and the bundle go first
+$(VENV)/.installed: pyproject.toml setup.py node_modules/.installed $(WIDGET_BUNDLE)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'
@@ -20,7 +22,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: $(VENV)/.installed node_modules/.installed
+# the Help widget: ES modules in web_client/widget/src, one minified bundle (plus lazy chunks)
+# beside them, built with esbuild (docs/widget.md, "The bundle")
+$(WIDGET_BUNDLE): $(wildcard web_client/widget/src/*) web_client/widget/build.mjs node_modules/.installed
+	node web_client/widget/build.mjs
+
+widget: $(WIDGET_BUNDLE)
+
+install: $(VENV)/.installed node_modules/.installed $(WIDGET_BUNDLE)
 
 run: install
 	$(PY) -m server $(if $(CONFIG),--config $(CONFIG)) serve --port $(PORT) --demo

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
+from tests.support import widget_bundle
 from tests.support.live import LiveServer, live_server
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _widget_bundle_built() -> None:
+    """Every served page embeds the built widget: rebuild it if its sources changed since."""
+    widget_bundle.ensure_built()
 
 
 @pytest.fixture

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
+#: the widget's files: a shop's page on another origin imports its chunks as ES modules, which a
+#: browser fetches in CORS mode (public code, no credentials; the API checks the origin itself)
+WIDGET_FILES = "/static/widget/"
+
 #: pages whose framing would let another site overlay them (clickjacking a signed-in agent)
 UNFRAMEABLE = ("/agent", "/supervisor", "/admin")
 
@@ -31,6 +35,8 @@ async def security_headers(request: web.Request, response: web.StreamResponse) -
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    if request.path.startswith(WIDGET_FILES):
+        headers.setdefault("Access-Control-Allow-Origin", "*")
     if _unframeable(request.path):
         headers.setdefault("Content-Security-Policy", CSP_UNFRAMEABLE)
         headers.setdefault("X-Frame-Options", "DENY")

@@ -14,6 +14,7 @@ import pytest
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.support.live import LiveServer, live_server
+from tests.support.widget import WIDGET_ROOT_JS
 
 TIMEOUT_MS = 20_000
 SEED = "Support kan tillfälligt se kassaskärmen i 5 min. Godkänn?"
@@ -116,7 +117,8 @@ async def test_one_tap_shares_the_kiosk_screen_with_a_countdown_and_stop_sharing
     assert await video.evaluate("(v) => v.videoWidth") > 0
     # the countdown runs on both sides
     await kiosk.wait_for_function(
-        "(first) => Number(document.querySelector('.hwc-countdown').dataset.seconds) < first",
+        "(first) => Number((document.querySelector('.hwc-countdown') ?? "
+        f"{WIDGET_ROOT_JS}.querySelector('.hwc-countdown')).dataset.seconds) < first",
         arg=first, polling=100, timeout=5000)
     assert int(await remaining.get_attribute("data-seconds") or 0) < 300
 

@@ -20,6 +20,7 @@ from tests.support.widget import (
     DESKTOP,
     DIALOG,
     HELP_BUTTON,
+    HIT_TESTABLE_JS,
     MOBILE,
     STATUS,
     case_id_of,
@@ -29,12 +30,6 @@ from tests.support.widget import (
 from tests.support.write_audit import watching_writes
 
 PHOTO_BUTTON = f"{DIALOG} button[data-action=photo]"
-#: the element at the centre of the node is the node itself (or inside it): a tap reaches it
-HIT_TESTABLE = """(node) => {
-  const box = node.getBoundingClientRect();
-  const hit = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
-  return hit !== null && (hit === node || node.contains(hit));
-}"""
 
 
 async def signed_in_console(browser: Browser, server: LiveServer, errors: list[str]) -> Page:
@@ -109,7 +104,7 @@ async def test_a_photo_from_the_widget_reaches_the_console_without_exif_and_no_f
     await shop.screenshot(path=artifacts / f"widget-photo-sent-{viewport['width']}.png")
     # the panel with a photo in it: no serious accessibility violation, the button reachable
     assert await serious_axe_violations(shop, axe_source) == []
-    assert await shop.locator(PHOTO_BUTTON).evaluate(HIT_TESTABLE), "the photo button is covered"
+    assert await shop.locator(PHOTO_BUTTON).evaluate(HIT_TESTABLE_JS), "the photo button is covered"
     await console.screenshot(path=artifacts / f"console-photo-shown-{viewport['width']}.png")
 
     # a HEIC from an iPhone is refused with words that say what to do

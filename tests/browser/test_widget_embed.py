@@ -43,10 +43,11 @@ def documented_shop_page(server_url: str) -> str:
 
 
 @asynccontextmanager
-async def shop_site(html: Callable[[], str]) -> AsyncIterator[str]:
+async def shop_site(html: Callable[[], str],
+                    headers: Callable[[], dict[str, str]] = dict) -> AsyncIterator[str]:
     """A tiny static web server for the shop's own page; yields its origin."""
     async def index(request: web.Request) -> web.Response:
-        return web.Response(text=html(), content_type="text/html")
+        return web.Response(text=html(), content_type="text/html", headers=headers())
 
     async def no_icon(request: web.Request) -> web.Response:
         return web.Response(status=204)
@@ -186,3 +187,110 @@ async def test_the_servers_own_shop_page_still_works_with_a_shop_origin_listed(
             assert await case_id_of(page)
         finally:
             await page.context.close()
+
+
+def hostile_shop_page(server_url: str) -> str:
+    """A shop page that fights the widget: CSS that unsets and hides everything, and a
+    `window.io` of its own (another "version", which throws if anyone calls it)."""
+    return f"""<!doctype html>
+<html lang="sv">
+<head>
+  <meta charset="utf-8">
+  <title>Fientliga butiken</title>
+  <style>
+    * {{ all: unset !important; }}
+    button {{ display: none !important; }}
+    div, p, aside, section, textarea, form, ol, li {{ display: none; }}
+    body * {{ font-size: 4px; color: #fff; background: #fff; }}
+  </style>
+  <script>
+    window.io = function () {{ throw new Error("the shop's own io was called"); }};
+    window.io.version = "2.3.0";
+    window.HelpwireConfig = {{ store: "fientliga", channel: "web" }};
+    window.__globalsBefore = Object.keys(window);
+  </script>
+  <script src="{server_url}/static/widget/helpwire.js" defer></script>
+</head>
+<body><h1>Fientliga butiken</h1><button type="button">Shop's own button</button></body>
+</html>"""
+
+
+def strict_shop_csp(server_url: str) -> dict[str, str]:
+    """The shop allows Helpwire for scripts and connections only: nothing for Helpwire's styles."""
+    ws = server_url.replace("http://", "ws://", 1)
+    return {"Content-Security-Policy":
+            f"default-src 'none'; script-src 'unsafe-inline' {server_url}; style-src 'unsafe-inline'; "
+            f"connect-src {server_url} {ws}; img-src data: blob:"}
+
+
+async def test_a_hostile_shop_page_with_its_own_io_and_css_that_unsets_everything_still_chats(
+    browser: Browser, server_factory: Factory,
+) -> None:
+    server_url: list[str] = []
+    async with shop_site(lambda: hostile_shop_page(server_url[0]),
+                         lambda: strict_shop_csp(server_url[0])) as shop, \
+            server_factory(cors_allowed_origins=[shop]) as server:
+        server_url.append(server.url)
+        async with signed_in_agent(server, presence="available") as agent:
+            page, watch = await shop_page(browser, shop + "/")
+            try:
+                button = page.locator(HELP_BUTTON)
+                await expect(button).to_be_visible()
+                # the widget's own styles hold: a large button, readable text, fixed on screen
+                style = await button.evaluate(
+                    "(b) => { const s = getComputedStyle(b); return [s.display, s.position, "
+                    "parseFloat(s.fontSize), b.getBoundingClientRect().height]; }")
+                assert style[0] != "none" and style[2] >= 16 and style[3] >= 44, style
+                await expect(page.locator(PROMISE)).to_have_text(SV_PROMISE)
+                await button.click()
+                case_id = await case_id_of(page)
+                await agent.accept_offer()
+                await agent.say(case_id, "Hej! Hur kan jag hjälpa?")
+                agent_line = page.locator(f"{DIALOG} .hw-msg-agent p")
+                await expect(agent_line).to_have_text("Hej! Hur kan jag hjälpa?")
+                box = page.get_by_role("textbox", name="Ditt meddelande")
+                await box.fill("Syns knapparna?")
+                await page.get_by_role("button", name="Skicka", exact=True).click()
+                said = await agent.client.wait_for(
+                    "chat_message", lambda d: d["sender"] == "customer" and d["case_id"] == case_id)
+                assert said["text"] == "Syns knapparna?"
+                # the page's io is untouched and never called; the widget added one global
+                assert await page.evaluate("window.io.version") == "2.3.0"
+                added = await page.evaluate(
+                    "Object.keys(window).filter("
+                    "(k) => !window.__globalsBefore.includes(k) && k !== '__globalsBefore')")
+                assert added == ["Helpwire"], added
+                assert watch.errors == []
+                assert watch.console_errors() == []
+            finally:
+                await page.context.close()
+
+
+#: a browser without constructed stylesheets (Safari before 16.4)
+NO_CONSTRUCTED_SHEETS = """
+delete ShadowRoot.prototype.adoptedStyleSheets;
+delete Document.prototype.adoptedStyleSheets;
+"""
+
+
+async def test_a_browser_without_constructed_stylesheets_gets_the_widget_styled_all_the_same(
+    browser: Browser, server_factory: Factory,
+) -> None:
+    server_url: list[str] = []
+    async with shop_site(lambda: documented_shop_page(server_url[0])) as shop, \
+            server_factory(cors_allowed_origins=[shop]) as server:
+        server_url.append(server.url)
+        async with signed_in_agent(server, presence="available"):
+            context = await browser.new_context(viewport={"width": 1280, "height": 800})
+            try:
+                await context.add_init_script(NO_CONSTRUCTED_SHEETS)
+                page = await context.new_page()
+                await page.goto(shop + "/")
+                button = page.locator(HELP_BUTTON)
+                await expect(button).to_be_visible()
+                assert not await page.evaluate("'adoptedStyleSheets' in document")
+                style = await button.evaluate(
+                    "(b) => [getComputedStyle(b).backgroundColor, b.getBoundingClientRect().height]")
+                assert style[0] == "rgb(11, 79, 156)" and style[1] >= 44, style
+            finally:
+                await context.close()

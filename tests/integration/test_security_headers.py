@@ -46,3 +46,22 @@ async def test_the_console_and_supervisor_view_cannot_be_framed_by_old_browsers(
                 assert response.headers["X-Frame-Options"] == "DENY"
         async with http.get(server.url + "/") as response:
             assert "X-Frame-Options" not in response.headers
+
+
+@pytest.mark.parametrize("path", ["/static/widget/helpwire.js", "/static/widget/chunks/socket.js",
+                                  "/static/widget/chunks/call.js"])
+async def test_the_widgets_files_may_be_imported_from_any_shop_origin(server: LiveServer, path: str) -> None:
+    """Its chunks are ES modules, fetched in CORS mode by a shop's page on another origin."""
+    headers = {"Origin": "https://shop.example.se"}
+    async with aiohttp.ClientSession() as http, http.get(server.url + path, headers=headers) as response:
+        assert response.status == 200
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+        assert "Access-Control-Allow-Credentials" not in response.headers
+
+
+async def test_other_static_files_carry_no_cors_header(server: LiveServer) -> None:
+    headers = {"Origin": "https://shop.example.se"}
+    async with aiohttp.ClientSession() as http, \
+            http.get(server.url + "/static/shop/shop.js", headers=headers) as response:
+        assert response.status == 200
+        assert "Access-Control-Allow-Origin" not in response.headers

@@ -15,8 +15,29 @@ from tests.support.live import Client, LiveServer, connect
 DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 MOBILE: ViewportSize = {"width": 390, "height": 844}
 
-#: the widget's own elements (it renders no test ids: these are its real class names)
+#: the widget's own elements (it renders no test ids: these are its real class names). They live
+#: in the widget's open shadow root: Playwright's CSS selectors pierce it; page scripts use the
+#: JS helpers below
 ROOT = "[data-helpwire]"
+HOST = "[data-helpwire-host]"
+#: (JS) the root the widget's elements are queried in: its shadow root, else the document
+WIDGET_ROOT_JS = "(document.querySelector('[data-helpwire-host]')?.shadowRoot ?? document)"
+#: (JS) the focused element, inside the widget's shadow root when focus is there
+DEEP_ACTIVE_JS = """(() => {
+  let active = document.activeElement;
+  while (active && active.shadowRoot && active.shadowRoot.activeElement) {
+    active = active.shadowRoot.activeElement;
+  }
+  return active;
+})()"""
+#: an element handle's node is what a tap at its centre reaches (nothing lies over it), looked up
+#: in its own tree (document or the widget's shadow root: the page itself only sees the host)
+HIT_TESTABLE_JS = """(node) => {
+  const box = node.getBoundingClientRect();
+  if (box.width === 0 || box.height === 0) return false;
+  const hit = node.getRootNode().elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+  return hit !== null && (hit === node || node.contains(hit));
+}"""
 DIALOG = "#helpwire-dialog"
 STATUS = "#helpwire-dialog .hw-status-main"
 POSITION = "#helpwire-dialog .hw-status-sub"
@@ -114,7 +135,7 @@ async def tab_to(page: Page, selector: str, presses: int = 80) -> None:
     """Move keyboard focus with Tab only until the element matching `selector` has it."""
     for _ in range(presses):
         await page.keyboard.press("Tab")
-        if await page.evaluate("(s) => document.activeElement?.matches(s) ?? false", selector):
+        if await page.evaluate(f"(s) => {DEEP_ACTIVE_JS}?.matches(s) ?? false", selector):
             return
     raise AssertionError(f"{presses} presses of Tab never reached {selector}")
 
@@ -130,7 +151,8 @@ async def countdown_below(page: Page, seconds: int) -> None:
     """Wait until the live countdown shows fewer seconds than `seconds`."""
     await page.wait_for_function(
         """([selector, seconds]) => {
-             const match = document.querySelector(selector)?.textContent.match(/(\\d+) s (kvar|left)/);
+             const root = """ + WIDGET_ROOT_JS + """;
+             const match = root.querySelector(selector)?.textContent.match(/(\\d+) s (kvar|left)/);
              return match !== null && match !== undefined && Number(match[1]) < seconds;
            }""",
         arg=[STATUS, seconds],
@@ -168,7 +190,7 @@ CONTRAST_JS = """(el) => {
 #: the focus indicator as the browser draws it now
 FOCUS_RING_JS = """(el) => {
   const style = getComputedStyle(el);
-  return {focused: document.activeElement === el, focusVisible: el.matches(':focus-visible'),
+  return {focused: el.getRootNode().activeElement === el, focusVisible: el.matches(':focus-visible'),
           outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth),
           outlineColor: style.outlineColor, boxShadow: style.boxShadow};
 }"""

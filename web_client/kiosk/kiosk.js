@@ -201,7 +201,7 @@ import { h } from "/static/shared/dom.js";
     actions.replaceChildren(...buttons);
   }
 
-  // an approved video age check (helpwire-consent.js) unlocks the item on this screen
+  // an approved video age check (the widget's consent chunk) unlocks the item on this screen
   window.addEventListener("helpwire:item_unlocked", (event) => {
     if (!state.unlocked.includes(event.detail.sku)) state.unlocked.push(event.detail.sku);
     message = lockedItems().length ? "" : TEXT.unlockedNotice;

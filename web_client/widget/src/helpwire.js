@@ -1,5 +1,5 @@
 /*
- * Helpwire Help widget: a visible "💬 Hjälp" button, answered by a person within 60 s.
+ * Helpwire Help widget: a visible "Hjälp" button, answered by a person within 60 s.
  *
  * Embed with one script tag (docs/widget.md):
  *
@@ -19,11 +19,17 @@
  * browser can tell by itself: network type, battery, offline mode, device, a session id.
  * window.Helpwire.update() re-checks the display rules (call it when the page or login changes).
  *
- * A classic script, not a module: it works on any shop domain without CORS headers on static
- * files, and loads its style, its message catalogue and (only when needed) socket.io itself.
+ * The source of the one bundle web_client/widget/build.mjs writes (esbuild): a classic script,
+ * so it works on any shop domain as one tag. Its CSS and texts are inside; it draws itself in a
+ * shadow root of its own host element, and its one global is Helpwire. Its own socket.io
+ * client, calls, consent prompts and photos are ES module chunks beside it, imported on demand.
  */
+import { h } from "./dom.js";
+import CSS from "./helpwire.css";
+import { icon, ratingFace } from "./icons.js";
+import M from "./messages.js";
+
 (function () {
-  "use strict";
 
   if (window.Helpwire) return; // included twice: the first one stays in charge
 
@@ -47,7 +53,6 @@
   const ACK_TIMEOUT_MS = 10000;
   const TYPING_IDLE_MS = 2500;
 
-  let M = null; // the message catalogue (messages.js), loaded at start
   let t = null; // translator for the current language
 
   // ------------------------------------------------------------------ configuration
@@ -63,8 +68,10 @@
   const oneOf = (value, allowed) => (allowed.includes(value) ? value : null);
   const channel = () => oneOf(read(config.channel), CHANNELS) || "web";
   const store = () => String(read(config.store) || "default").slice(0, 64);
-  const language = () =>
-    M.language(read(config.language) || document.documentElement.lang || navigator.language);
+  // the customer's own choice in the panel wins over the page's language (kept for the tab's life)
+  const LANGUAGE_KEY = "helpwire:language";
+  const language = () => M.language(storage.get(LANGUAGE_KEY)
+    || read(config.language) || document.documentElement.lang || navigator.language);
   const page = () => String(read(config.page) || location.pathname).slice(0, 200);
   const loggedIn = () => Boolean(read(config.loggedIn));
   const hostContext = () => read(config.context) || {};
@@ -342,49 +349,22 @@
 
   // ------------------------------------------------------------------ loading
 
-  function loadScript(src, ready) {
-    if (ready()) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = src;
-      script.async = true;
-      script.onload = () => resolve();
-      script.onerror = () => reject(new Error(`Helpwire could not load ${src}`));
-      document.head.appendChild(script);
-    });
+  /**
+   * A lazy part of the widget (call, consent, photo): an ES module chunk beside this script,
+   * fetched the first time it is needed. A failed load may be retried later.
+   */
+  const chunks = {};
+  function loadChunk(name) {
+    chunks[name] = chunks[name] || import(new URL(`chunks/${name}.js`, SCRIPT_URL).href)
+      .catch((error) => { chunks[name] = null; throw error; });
+    return chunks[name];
   }
-
-  function loadStyle(href) {
-    return new Promise((resolve) => {
-      const link = document.createElement("link");
-      link.rel = "stylesheet";
-      link.href = href;
-      link.onload = () => resolve();
-      link.onerror = () => resolve(); // unstyled beats invisible
-      document.head.appendChild(link);
-    });
-  }
-
-  // socket.io is ~50 kB: it is fetched only when a case starts or resumes
-  const loadIo = () => loadScript(`${SERVER}/vendor/socket.io.min.js`, () => Boolean(window.io));
 
   // ------------------------------------------------------------------ photos
 
   // a photo for the agent (a receipt, a broken item, a screen): cleaned on the server, shown only
   // to the agent, never saved (docs/photos.md). The sending code loads on the first photo.
-  let photoLoading = null;
-
   function buildPhoto() {
-    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("width", "22");
-    svg.setAttribute("height", "22");
-    svg.setAttribute("aria-hidden", "true");
-    svg.setAttribute("focusable", "false");
-    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
-    path.setAttribute("fill", "currentColor");
-    path.setAttribute("d", "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 5a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm0 2a3 3 0 1 0 0 6 3 3 0 0 0 0-6z");
-    svg.append(path);
     // a kiosk or phone opens its camera; a desktop browser offers its files
     el.photoInput = h("input", {
       type: "file", class: "hw-sr", tabindex: "-1", "aria-hidden": "true",
@@ -394,23 +374,22 @@
     el.photoButton = h("button", {
       type: "button", class: "hw-btn hw-btn-secondary hw-photo-button", "data-action": "photo",
       hidden: true, onclick: () => el.photoInput.click(),
-    }, svg);
+    }, icon("camera"));
   }
 
   async function onPhotoChosen() {
     const file = el.photoInput.files && el.photoInput.files[0];
     el.photoInput.value = ""; // the same photo may be chosen again
     if (!file || !S.token) return;
-    photoLoading = photoLoading || loadScript(new URL("helpwire-photo.js", SCRIPT_URL).href,
-      () => Boolean(window.HelpwirePhoto)).catch((error) => { photoLoading = null; throw error; });
+    let photo;
     try {
-      await photoLoading;
+      photo = await loadChunk("photo");
     } catch (error) {
       S.notice = t("photoErrors").failed;
       render();
       return;
     }
-    window.HelpwirePhoto.send({
+    photo.send({
       file, url: `${SERVER}/api/photos`, token: S.token, log: el.log, h, t,
       announce, shown: () => { el.logRegion.hidden = false; },
     });
@@ -428,26 +407,15 @@
 
   const el = {};
 
-  function h(tag, attrs, ...children) {
-    const node = document.createElement(tag);
-    for (const [name, value] of Object.entries(attrs || {})) {
-      if (value === null || value === undefined || value === false) continue;
-      if (name === "class") node.className = value;
-      else if (name === "text") node.textContent = value;
-      else if (name.startsWith("on")) node.addEventListener(name.slice(2), value);
-      else node.setAttribute(name, value === true ? "" : value);
-    }
-    for (const child of children) if (child) node.append(child);
-    return node;
-  }
-
   function build() {
     el.root = h("aside", { class: "hw-root", "data-helpwire": "", "data-mode": "loading" });
     if (read(config.size) === "large" || channel() === "kiosk") el.root.classList.add("hw-large");
 
     el.button = h("button", {
       type: "button", class: "hw-button", "aria-haspopup": "dialog", onclick: onLauncherPress,
-    }, h("span", { class: "hw-icon", "aria-hidden": "true", text: "💬" }), " ",
+      // reaching for the button fetches the connection's code, so the press itself waits less
+      onpointerenter: prefetchSocket, onpointerdown: prefetchSocket, onfocus: prefetchSocket,
+    }, h("span", { class: "hw-icon", "aria-hidden": "true" }, icon("chat")),
     el.buttonText = h("span", { class: "hw-button-text" }));
     el.promise = h("p", { class: "hw-promise", id: "helpwire-promise", "aria-live": "polite" });
     el.launcher = h("div", { class: "hw-launcher", hidden: true }, el.button, el.promise);
@@ -482,6 +450,9 @@
     el.composer = h("form", { class: "hw-composer", onsubmit: onSubmit },
       el.photoButton, el.photoInput, el.inputLabel, el.input, el.send);
     el.privacy = h("p", { class: "hw-privacy" });
+    el.languageButton = h("button", {
+      type: "button", class: "hw-btn hw-btn-secondary hw-language", "data-action": "language", onclick: switchLanguage,
+    });
     // polite announcements for screen readers (the countdown itself would be read every second)
     el.announcer = h("div", { class: "hw-sr", role: "status", "aria-live": "polite" });
 
@@ -492,7 +463,7 @@
     },
     h("div", { class: "hw-head" }, el.title, el.endButton, el.minimiseButton),
     h("div", { class: "hw-body" }, el.status, el.consent, el.actions, el.media, el.feedback, el.logRegion, el.typing),
-    el.composer, el.privacy, el.announcer);
+    el.composer, h("div", { class: "hw-foot" }, el.privacy, el.languageButton), el.announcer);
     el.backdrop = h("div", {
       class: "hw-backdrop", hidden: true,
       // a click beside the panel minimises, like Escape; the case keeps running
@@ -500,7 +471,38 @@
     }, el.dialog);
 
     el.root.append(el.launcher, el.backdrop);
-    document.body.appendChild(el.root);
+    // the widget lives in its own shadow root: the shop's CSS cannot reach in, ours cannot leak
+    el.host = h("helpwire-widget", { "data-helpwire-host": "" });
+    el.shadow = el.host.attachShadow({ mode: "open" });
+    adoptStyle(el.shadow);
+    el.shadow.append(el.root);
+    document.body.appendChild(el.host);
+  }
+
+  /**
+   * The widget's CSS as a constructed stylesheet: no <style> element and no inline style, so a
+   * strict Content-Security-Policy (style-src without 'unsafe-inline') shows it styled. A browser
+   * without constructed stylesheets (Safari before 16.4) gets a <style> inside the shadow root.
+   */
+  function adoptStyle(root) {
+    if (!("adoptedStyleSheets" in root)) {
+      root.append(h("style", { text: CSS }));
+      return;
+    }
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(CSS);
+    root.adoptedStyleSheets = [sheet];
+  }
+
+  function prefetchSocket() {
+    loadChunk("socket").catch(() => { /* the press will try again and say so */ });
+  }
+
+  /** The focused element, looking inside the widget's shadow root (the page sees only the host). */
+  function deepActive() {
+    let active = document.activeElement;
+    while (active && active.shadowRoot && active.shadowRoot.activeElement) active = active.shadowRoot.activeElement;
+    return active;
   }
 
   function announce(text) {
@@ -526,7 +528,19 @@
     el.photoButton.setAttribute("aria-label", t("photoButton"));
     el.photoButton.title = t("photoButton");
     el.privacy.textContent = t("privacy");
+    el.languageButton.textContent = t("switchLanguage");
+    el.languageButton.lang = lang === "sv" ? "en" : "sv";
     el.logRegion.setAttribute("aria-label", t("messagesLabel"));
+  }
+
+  /** The panel's language switch: Swedish ⇄ English, for this panel and the next press. */
+  function switchLanguage() {
+    storage.set(LANGUAGE_KEY, language() === "sv" ? "en" : "sv");
+    el.feedback.replaceChildren(); // drawn once per wrap-up: draw it again in the new language
+    renderTexts();
+    render();
+    announce(t("dialogTitle"));
+    el.languageButton.focus();
   }
 
   function renderLauncher() {
@@ -734,13 +748,13 @@
   // ------------------------------------------------------------------ voice and video
 
   let call = null;          // the HelpwireCall of the open case's call, if any
-  let callLoading = null;
+  let calls = null;         // the call chunk's HelpwireCall, once loaded
 
-  const loadCall = () => {
-    callLoading = callLoading || loadScript(new URL("helpwire-call.js", SCRIPT_URL).href,
-      () => Boolean(window.HelpwireCall)).catch((error) => { callLoading = null; throw error; });
-    return callLoading;
-  };
+  const loadCall = () => loadChunk("call").then((chunk) => {
+    calls = chunk.HelpwireCall;
+    return calls;
+  });
+  const openCall = (caseId) => (calls ? calls.open(caseId) : null);
   const callLive = () => ["negotiating", "connected"].includes(S.media.state) && S.media.channel !== "chat";
 
   function buildMedia() {
@@ -798,7 +812,7 @@
     }
     if (el.mediaPrompt.dataset.signature !== signature) {
       el.mediaPrompt.dataset.signature = signature;
-      const hadFocus = el.mediaPrompt.contains(document.activeElement);
+      const hadFocus = el.mediaPrompt.contains(deepActive());
       el.mediaPrompt.replaceChildren(...items);
       el.mediaPrompt.classList.toggle("hw-media-ask", signature.startsWith("proposal"));
       if (hadFocus) (el.mediaPrompt.querySelector("button") || el.input || el.title).focus();
@@ -813,10 +827,10 @@
     el.call.hidden = !showing;
     el.media.hidden = el.mediaPrompt.hidden && el.mediaNotice.hidden && el.call.hidden;
     if (!showing) {
-      if (window.HelpwireCall) {
-        window.HelpwireCall.detach(el.remoteAudio);
-        window.HelpwireCall.detach(el.remoteVideo);
-        window.HelpwireCall.detach(el.selfVideo);
+      if (calls) {
+        calls.detach(el.remoteAudio);
+        calls.detach(el.remoteVideo);
+        calls.detach(el.selfVideo);
       }
       return;
     }
@@ -833,15 +847,15 @@
     else line = t("callConnecting");
     if (S.media.remoteMuted && !call.error) line = `${line} ${t("remoteMuted", { name })}`;
     setText(el.callState, line);
-    window.HelpwireCall.attach(el.remoteAudio, call.remoteAudio);
+    calls.attach(el.remoteAudio, call.remoteAudio);
     const remoteVideo = video && call.remoteVideoLive;
     el.remoteVideo.hidden = !remoteVideo;
     el.remoteVideo.setAttribute("aria-label", t("remoteVideoLabel", { name }));
-    if (remoteVideo) window.HelpwireCall.attach(el.remoteVideo, call.remoteVideo);
+    if (remoteVideo) calls.attach(el.remoteVideo, call.remoteVideo);
     const self = video && Boolean(call.videoTrack);
     el.selfVideo.hidden = !self;
     el.selfVideo.setAttribute("aria-label", t("selfViewLabel"));
-    if (self) window.HelpwireCall.attach(el.selfVideo, call.localStream);
+    if (self) calls.attach(el.selfVideo, call.localStream);
     el.muteButton.textContent = t("callMute");
     el.muteButton.setAttribute("aria-pressed", String(call.muted));
     el.cameraButton.textContent = t("callCamera");
@@ -893,7 +907,7 @@
     // the call may have ended (or the case changed) while the script loaded
     if (!callLive() || S.media.channel !== channel || !S.caseId) return;
     if (!call) {
-      call = window.HelpwireCall.create({
+      call = calls.create({
         caseId: S.caseId,
         iceServers: S.iceServers,
         emit,
@@ -1003,13 +1017,13 @@
       return;
     }
     const names = t("ratings");
-    const ratings = h("div", { class: "hw-ratings" }, ...M.RATING_EMOJI.map((emoji, index) =>
+    const ratings = h("div", { class: "hw-ratings" }, ...[1, 2, 3, 4, 5].map((rating, index) =>
       h("button", {
         type: "button", class: "hw-rating", "data-rating": String(index + 1),
         "aria-pressed": "false",
         "aria-label": t("ratingLabel", { rating: index + 1, text: names[index] }),
         onclick: () => { S.rating = index + 1; renderFeedback(); },
-      }, emoji)));
+      }, ratingFace(rating))));
     const text = h("textarea", { id: "helpwire-feedback-text", rows: "2", maxlength: "500" });
     const send = button(t("sendFeedback"), sendFeedback, "primary",
       { "data-action": "send-feedback", disabled: true });
@@ -1198,9 +1212,11 @@
 
   async function ensureSocket() {
     if (socket) return socket;
-    await loadIo();
+    const { io } = await loadChunk("socket");
+    if (socket) return socket; // another caller connected while the chunk loaded
     const kiosk = channel() === "kiosk";
-    socket = window.io(`${SERVER}${kiosk ? "/kiosk" : "/customer"}`, {
+    // the bundled client, never the page's window.io (a shop may have another version)
+    socket = io(`${SERVER}${kiosk ? "/kiosk" : "/customer"}`, {
       transports: ["websocket"],
       auth: kiosk ? { kiosk_id: String(read(config.kioskId) || "") } : undefined,
     });
@@ -1242,11 +1258,11 @@
     return socket;
   }
 
-  /** Screen share and age-check prompts (helpwire-consent.js), on this same socket. */
+  /** Screen share and age-check prompts (the consent chunk), on this same socket. */
   function attachConsent(sock) {
-    loadScript(new URL("helpwire-consent.js", SCRIPT_URL).href, () => Boolean(window.HelpwireConsent))
-      .then(() => window.HelpwireConsent.attach({
-        socket: sock, emit, loadCall,
+    loadChunk("consent")
+      .then((chunk) => chunk.attach({
+        socket: sock, emit, loadCall, openCall,
         caseId: () => S.caseId,
         iceServers: () => S.iceServers,
         active: () => ["joining", "active"].includes(S.phase), // the agent has the case
@@ -1554,8 +1570,8 @@
 
   function openDialog() {
     if (S.open) return;
-    returnFocus = document.activeElement && document.activeElement !== document.body
-      ? document.activeElement : el.button;
+    const active = deepActive();
+    returnFocus = active && active !== document.body && active !== el.host ? active : el.button;
     S.open = true;
     if (S.caseId) storage.set(`${KEY()}:open`, "1");
     el.backdrop.hidden = false;
@@ -1586,7 +1602,7 @@
     storage.remove(`${KEY()}:open`);
     el.backdrop.hidden = true;
     render();
-    const target = returnFocus && document.contains(returnFocus) && returnFocus.offsetParent !== null
+    const target = returnFocus && returnFocus.isConnected && returnFocus.offsetParent !== null
       ? returnFocus : el.button;
     target.focus();
   }
@@ -1609,11 +1625,11 @@
     if (!items.length) return;
     const first = items[0];
     const last = items[items.length - 1];
-    const onEdge = [first, el.title, el.dialog].includes(document.activeElement);
+    const onEdge = [first, el.title, el.dialog].includes(deepActive());
     if (event.shiftKey && onEdge) {
       event.preventDefault();
       last.focus();
-    } else if (!event.shiftKey && document.activeElement === last) {
+    } else if (!event.shiftKey && deepActive() === last) {
       event.preventDefault();
       first.focus();
     }
@@ -1688,12 +1704,7 @@
   async function start() {
     // asked alongside the style and texts, so the first drawn button is already the right one
     const variantReady = resolveVariant();
-    await Promise.all([
-      variantReady,
-      loadStyle(new URL("helpwire.css", SCRIPT_URL).href),
-      loadScript(new URL("messages.js", SCRIPT_URL).href, () => Boolean(window.HelpwireMessages)),
-    ]);
-    M = window.HelpwireMessages;
+    await variantReady;
     build();
     renderTexts();
     render();
@@ -1731,7 +1742,7 @@
     S.ageCheckSku = String(sku);
     if (S.phase !== "idle") {
       openDialog();
-      if (window.HelpwireConsent) window.HelpwireConsent.render();
+      if (chunks.consent) chunks.consent.then((chunk) => chunk.render(), () => {});
       return;
     }
     await onLauncherPress();
