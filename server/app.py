@@ -10,7 +10,7 @@ from typing import Any, Protocol
 import socketio
 from aiohttp import WSCloseCode, web
 
-from .cluster.wiring import shared_dispatch_state
+from .cluster.wiring import feed_follower, shared_dispatch_state
 from .core.clock import Clock, SystemClock
 from .core.engine import CaseEngine, EngineConfig
 from .core.routing import RuleSet, load_rules
@@ -138,17 +138,21 @@ def create_app(
             log.info("server_stopped")
 
     async def shared_state(app: web.Application) -> AsyncIterator[None]:
-        """The dispatch state shared through Redis, when configured: reachable and rebuilt from
-        this node's own cases (restored next) before anything runs; closed last."""
-        shared = app[SERVICES].shared_dispatch
-        if shared is None:
+        """The dispatch state shared through Redis, when configured: reachable, this node's
+        previous run forgotten and the other nodes' state loaded before anything runs (its own
+        cases are restored next), the change feed followed from then on; closed last."""
+        shared, feed = app[SERVICES].shared_dispatch, app[SERVICES].feed
+        if shared is None or feed is None:
             yield
             return
         try:
             await shared.start()
-            log.info("dispatch_state_shared", key_prefix=settings.cluster.key_prefix)
+            feed.start()
+            log.info("dispatch_state_shared", key_prefix=settings.cluster.key_prefix,
+                     node_id=shared.node_id)
             yield
         finally:
+            await feed.stop()
             await shared.close()
 
     async def resumed(app: web.Application) -> AsyncIterator[None]:
@@ -270,6 +274,7 @@ def _wire(
         guard=Guard(settings.security, clock or SystemClock()),
         pings=pings,
         shared_dispatch=shared,
+        feed=feed_follower(settings.cluster, shared) if shared is not None else None,
         photos=photos,
     )
     sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))

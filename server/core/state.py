@@ -245,3 +245,24 @@ class MemoryDispatchState:
         if status is not None and set_away:
             status = self._put(replace(status, presence=Presence.AWAY))
         return Expiry(offer, status, set_away)
+
+    # ------------------------------------------------------------------ the shared truth
+
+    def adopt_agent(self, agent_id: str, status: AgentStatus | None) -> None:
+        """Take the shared state's value as it is (None: gone). No precondition: the shared
+        state checked it when the command ran (on this node or another)."""
+        if status is None:
+            self._agents.pop(agent_id, None)
+        else:
+            self._agents[agent_id] = status
+
+    def adopt_entry(self, case_id: str, entry: QueueEntry | None) -> None:
+        self.dequeue(case_id)
+        if entry is not None:
+            self.enqueue(entry)
+
+    def adopt_offer(self, case_id: str, offer: Offer | None) -> None:
+        self._take(case_id)
+        if offer is not None:
+            self._offers[case_id] = offer
+            self._agent_offers[offer.agent_id] = case_id

@@ -39,7 +39,7 @@ class Hub:
         tick_seconds: float,
         housekeeping_seconds: float = 30.0,
         finished_case_memory_seconds: float = 3600.0,
-        shared_state: Callable[[], Awaitable[None]] | None = None,
+        shared_state: Callable[[], Awaitable[object]] | None = None,
     ) -> None:
         self.engine = engine
         self.persister = persister

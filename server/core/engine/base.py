@@ -92,6 +92,10 @@ class EngineBase(ABC):
         self.eta = EwmaEstimator(config.eta_prior_seconds, config.eta_alpha)
         self._announced: dict[str, Announced] = {}
         self._memo: dict[str, Waiting] = {}
+        #: agents connected to this node: the only ones it can tell of an offer. With a shared
+        #: dispatch state the view also holds other nodes' agents and cases; this node acts
+        #: only on the cases it hosts (``self.cases``) and rings only the agents it reaches
+        self.agents_here: set[str] = set()
         self._overview: object = None
         self._out: list[Outcome] = []
 
