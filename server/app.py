@@ -250,6 +250,9 @@ def _wire(
     hub = Hub(engine, persister, emitter.send, settings.tick_seconds,
               finished_case_memory_seconds=settings.finished_case_memory_seconds,
               shared_state=shared.flush if shared is not None else None)
+    if shared is not None:
+        # other nodes' changes came in: offers that no longer hold end, free agents are rung
+        shared.changed.append(lambda: hub.run(engine.reconsider()))
     outbox = build_outbox(settings, database, hub)
     cases.delivery_listeners.append(outbox.wake)  # a committed row is attempted at once
     media = MediaSessions(settings, engine, hub)

@@ -32,7 +32,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from ..core.agents import AgentProfile, AgentStatus, Presence
-from ..core.state import Expiry, MemoryDispatchState, Offer, QueueEntry
+from ..core.state import Expiry, MemoryDispatchState, Offer, Overruled, QueueEntry
 from ..logs import get_logger
 from .port import Applied, Effect
 from .redis_dispatch import FeedEntry, RedisDispatchState, Snapshot
@@ -57,15 +57,6 @@ class Command:
     result: Any
     #: the values its effect carries
     keys: tuple[Key, ...] = ()
-
-
-@dataclass(frozen=True)
-class Conflict:
-    """A command whose shared result differed from the local one: the view now holds the
-    shared truth, and the engine decides again from there."""
-
-    command: Command
-    shared: Any
 
 
 def touched(name: str, args: tuple[Any, ...], local: MemoryDispatchState) -> list[Key]:
@@ -319,12 +310,14 @@ class WriteThroughDispatchState:
     async def close(self) -> None:
         await self.shared.close()
 
-    async def flush(self) -> list[Conflict]:
+    async def flush(self) -> list[Overruled]:
         """Apply every journalled command to the shared state, in order (the hub awaits this),
         and return those whose shared result differed from the local one."""
-        if not self._journal or (not self.available and self._monotonic() < self._retry_at):
+        if not self._journal and not self._lock.locked():
             return []
-        conflicts: list[Conflict] = []
+        if not self.available and self._monotonic() < self._retry_at:
+            return []
+        conflicts: list[Overruled] = []
         async with self._lock:
             while self._journal:
                 command = self._journal[0]
@@ -349,16 +342,38 @@ class WriteThroughDispatchState:
                 conflict = self._compare(command, applied)
                 if conflict is not None:
                     conflicts.append(conflict)
+                    await self._read_rest(command, applied)
         return conflicts
 
-    def _compare(self, command: Command, applied: Applied) -> Conflict | None:
+    def _compare(self, command: Command, applied: Applied) -> Overruled | None:
         if applied.effect is not None:
             self._take(applied.effect, applied.revision)
         if applied.result == command.result:
             return None
         self.conflicts += 1
         log.warning("dispatch_state_conflict", command=command.name)
-        return Conflict(command, applied.result)
+        return Overruled(command.name, command.args, command.result, applied.result)
+
+    async def _read_rest(self, command: Command, applied: Applied) -> None:
+        """After a conflict, the values the command touched that its effect did not carry
+        (a refused command's script does not know them all): read from the shared state."""
+        effect = applied.effect
+        if effect is None:
+            return
+        carried: dict[str, set[str]] = {"a": set(effect.agents), "e": set(effect.entries),
+                                        "o": set(effect.offers)}
+        missing = [k for k in command.keys if k[1] not in carried[k[0]]]
+        if not missing:
+            return
+        try:
+            read = Effect(
+                agents={k: await self.shared.agent(k) for t, k in missing if t == "a"},
+                entries={k: await self.shared.entry(k) for t, k in missing if t == "e"},
+                offers={k: await self.shared.offer_for_case(k) for t, k in missing if t == "o"},
+            )
+        except (RedisError, OSError):
+            return  # the feed brings them once Redis answers
+        self._take(read, applied.revision)
 
     async def _lost_state(self) -> None:
         log.warning("dispatch_state_lost", revision=self.revision)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from .agents import AgentProfile, AgentStatus, Presence
 
@@ -50,6 +50,18 @@ class Expiry:
     offer: Offer
     agent: AgentStatus | None
     set_away: bool
+
+
+@dataclass(frozen=True)
+class Overruled:
+    """A command this node decided on its view whose shared result differed (another node
+    changed the shared state in between): the view already holds the shared truth, and the
+    engine decides again from there (``CaseEngine.overruled``)."""
+
+    command: str
+    args: tuple[Any, ...]
+    local: Any
+    shared: Any
 
 
 class DispatchReads(Protocol):

@@ -110,7 +110,7 @@ async def test_a_node_takes_the_shared_result_of_a_command_another_node_beat(
     assert b.offer(Offer("c2", "lisa", T, T + 20)) is not None
     await a.flush()
     conflicts = await b.flush()
-    assert [(c.command.name, c.shared) for c in conflicts] == [("offer", None)]
+    assert [(c.command, c.shared) for c in conflicts] == [("offer", None)]
     assert b.offer_for_case("c2") is None  # the view holds the shared truth, not its guess
     assert [e.case_id for e in b.waiting("general")] == ["c1", "c2"]
 

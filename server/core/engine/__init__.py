@@ -15,6 +15,7 @@ from .base import EngineBase, EngineConfig, Outcome, S
 from .conversation import Conversation
 from .dispatch import Dispatch
 from .erasure import Erasure
+from .overruling import Overruling
 from .participants import Participants
 from .promise import PromiseKeeping
 from .queueing import Queueing
@@ -25,7 +26,7 @@ __all__ = ["CaseEngine", "EngineConfig", "Outcome"]
 
 
 class CaseEngine(Queueing, Dispatch, PromiseKeeping, Participants, Conversation, Transfer,
-                 Restoring, Erasure, EngineBase):
+                 Restoring, Erasure, Overruling, EngineBase):
     def tick(self) -> list[Outcome]:
         """Apply every timer that has run out: offers, grace periods, the 60-second promise."""
         now = self.clock.now()

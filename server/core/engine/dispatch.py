@@ -144,8 +144,9 @@ class Dispatch(EngineBase):
             transfer=self.transfer_of(case),
         )
 
-    def _dispatch(self) -> None:
-        """Offer every waiting case, best first, to the longest-idle agent who can take it."""
+    def _dispatch(self, not_now: frozenset[str] | set[str] = frozenset()) -> None:
+        """Offer every waiting case, best first, to the longest-idle agent who can take it
+        (except ``not_now``: agents the shared state just refused an offer or accept for)."""
         now = self.clock.now()
         def reserved_first(entry: QueueEntry) -> tuple[bool, tuple[int, int, float]]:
             # a case transferred to a named colleague goes to them before anything else does
@@ -156,7 +157,7 @@ class Dispatch(EngineBase):
             (e for q in list(self.state.queue_names()) for e in self.state.waiting(q)),
             key=reserved_first,
         )
-        busy = {o.agent_id for o in self.state.offers()}
+        busy = {o.agent_id for o in self.state.offers()} | set(not_now)
         for entry in entries:
             case = self.cases.get(entry.case_id)
             if case is None or case.state is not S.QUEUED:
