@@ -127,6 +127,31 @@ local function forget_agent(id)
   redis.call('SREM', P .. 'agents', id)
   return ringing
 end
+-- every value a node (by id) wrote last goes; what went is added to agents and cases
+local function forget(gone, agents, cases)
+  for _, id in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
+    if redis.call('HGET', P .. 'agent:' .. id, 'node') == gone then
+      local ringing = forget_agent(id)
+      if ringing then table.insert(cases, ringing) end
+      table.insert(agents, id)
+    end
+  end
+  for _, queue in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
+    for _, case in ipairs(redis.call('SMEMBERS', P .. 'queue:' .. queue)) do
+      if redis.call('HGET', P .. 'entry:' .. case, 'node') == gone then
+        dequeue(case)
+        take_offer(case)
+        table.insert(cases, case)
+      end
+    end
+  end
+  for _, case in ipairs(redis.call('SMEMBERS', P .. 'offers')) do
+    if redis.call('HGET', P .. 'offer:' .. case, 'node') == gone then
+      take_offer(case)
+      table.insert(cases, case)
+    end
+  end
+end
 """
 
 #: command name -> body (after the prelude)
@@ -258,10 +283,12 @@ return done('expire', {offer, away, agent_reply(o[1])}, {o[1]}, {case})
     # after the state was lost (a Redis restart): the node writes back what it holds itself;
     # A[1] is JSON {agents: [[id, profile, max, presence, online, idle_since, lost_at,
     # grace_until, [cases]]], entries: [[case, queue, priority, front, enqueued_at]],
-    # offers: [[case, agent, offered_at, expires_at]]}
+    # offers: [[case, agent, offered_at, expires_at]]}; A[2] '1': first forget what this node
+    # wrote before (a node whose journal overflowed writes its whole view instead)
     "seed": r"""
 local own = cjson.decode(A[1])
 local agents, cases = {}, {}
+if A[2] == '1' then forget(NODE, agents, cases) end
 for _, v in ipairs(own.agents) do
   local id, a = v[1], P .. 'agent:' .. v[1]
   redis.call('DEL', a, P .. 'cases:' .. id)
@@ -284,30 +311,8 @@ return done('seed', {#agents + #cases}, agents, cases)
 """,
     # a node starting again: what its previous run (the same node id) held goes
     "forget_node": r"""
-local gone = A[1]
 local agents, cases = {}, {}
-for _, id in ipairs(redis.call('SMEMBERS', P .. 'agents')) do
-  if redis.call('HGET', P .. 'agent:' .. id, 'node') == gone then
-    local ringing = forget_agent(id)
-    if ringing then table.insert(cases, ringing) end
-    table.insert(agents, id)
-  end
-end
-for _, queue in ipairs(redis.call('SMEMBERS', P .. 'queues')) do
-  for _, case in ipairs(redis.call('SMEMBERS', P .. 'queue:' .. queue)) do
-    if redis.call('HGET', P .. 'entry:' .. case, 'node') == gone then
-      dequeue(case)
-      take_offer(case)
-      table.insert(cases, case)
-    end
-  end
-end
-for _, case in ipairs(redis.call('SMEMBERS', P .. 'offers')) do
-  if redis.call('HGET', P .. 'offer:' .. case, 'node') == gone then
-    take_offer(case)
-    table.insert(cases, case)
-  end
-end
+forget(A[1], agents, cases)
 return done('forget_node', {#agents + #cases}, agents, cases)
 """,
 }

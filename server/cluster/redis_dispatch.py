@@ -278,9 +278,10 @@ class RedisDispatchState:
         await self.redis.aclose()
 
     async def seed(self, agents: Sequence[AgentStatus], entries: Sequence[QueueEntry],
-                   offers: Sequence[Offer]) -> int:
+                   offers: Sequence[Offer], replace: bool = False) -> int:
         """Write these values as they are (no precondition): a node putting back what it holds
-        itself after the shared state was lost. Returns how many values were written."""
+        itself after the shared state was lost; with ``replace``, what this node wrote before
+        goes first (in the same step). Returns how many values were written or removed."""
         own = {
             "agents": [[a.profile.id, encode_profile(a.profile), str(a.profile.max_concurrent),
                         a.presence.value, "1" if a.online else "0", _num(a.idle_since),
@@ -292,7 +293,8 @@ class RedisDispatchState:
             "offers": [[o.case_id, o.agent_id, _num(o.offered_at), _num(o.expires_at)]
                        for o in offers],
         }
-        return int((await self._command("seed", json.dumps(own, ensure_ascii=False)))[0])
+        return int((await self._command("seed", json.dumps(own, ensure_ascii=False),
+                                        "1" if replace else "0"))[0])
 
     async def forget_node(self, node_id: str) -> int:
         """Delete the values a node (by id) wrote last: what its previous run left behind."""

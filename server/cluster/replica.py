@@ -82,6 +82,7 @@ class WriteThroughDispatchState:
     """A ``core.state.DispatchState`` whose commands are journalled for the shared state."""
 
     def __init__(self, shared: RedisDispatchState, retry_seconds: float = 1.0,
+                 max_journal: int = 10_000,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self.shared = shared
         self.node_id = shared.node_id
@@ -92,6 +93,15 @@ class WriteThroughDispatchState:
         self._retry_at = 0.0
         self.local = MemoryDispatchState()
         self._journal: deque[Command] = deque()
+        #: how many commands the journal keeps while Redis cannot be reached; one more and it
+        #: is dropped: the view is then the record, written back whole once Redis answers
+        #: (``_resync``), and what needs the shared state is refused until then
+        self.max_journal = max_journal
+        self._resync = False
+        #: set while the shared state has (or is given, in order) all this node decided;
+        #: cleared when the journal overflows, set again once the view was written back
+        self.whole = asyncio.Event()
+        self.whole.set()
         #: command ids are the node id, this run (a restarted node counts from 1 again) and a
         #: sequence number
         self._run_id = uuid.uuid4().hex[:12]
@@ -149,10 +159,17 @@ class WriteThroughDispatchState:
     def _run(self, name: str, command: Callable[..., Any], *args: Any) -> Any:
         keys = touched(name, args, self.local)
         result = command(*args)
-        self._sequence += 1
-        self._journal.append(Command(f"{self.node_id}:{self._run_id}:{self._sequence}", name, args, result,
-                                     tuple(keys)))
-        self._pending.update(keys)
+        if not self._resync:
+            self._sequence += 1
+            self._journal.append(Command(f"{self.node_id}:{self._run_id}:{self._sequence}",
+                                         name, args, result, tuple(keys)))
+            self._pending.update(keys)
+            if not self.available and len(self._journal) > self.max_journal:
+                log.warning("dispatch_journal_full", max_journal=self.max_journal)
+                self._journal.clear()
+                self._pending.clear()
+                self._resync = True
+                self.whole.clear()
         if name in ("connect_agent", "restore_agent"):
             self._own_agents.add(args[0].id)
         if name == "enqueue":
@@ -270,6 +287,19 @@ class WriteThroughDispatchState:
     async def _reseed(self) -> None:
         """The shared state was lost (Redis restarted or was emptied): write back what this node
         holds itself, then take what every other node wrote back."""
+        agents, entries, offers = self._own_values()
+        # what the journal held is in the view already: the seed carries it
+        self._journal.clear()
+        self._pending.clear()
+        written = await self.shared.seed(agents, entries, offers, replace=self._resync)
+        self._resync = False
+        self.whole.set()
+        self.reseeds += 1
+        log.warning("dispatch_state_reseeded", values=written)
+        await self._reload()
+
+    def _own_values(self) -> tuple[list[AgentStatus], list[QueueEntry], list[Offer]]:
+        """What this node holds itself: its agents, and the entries and offers of its cases."""
         own_cases = {c for c in self._own_cases
                      if self.local.entry(c) is not None or self.local.offer_for_case(c) is not None}
         self._own_cases = own_cases | {c for a in self._own_agents
@@ -278,13 +308,7 @@ class WriteThroughDispatchState:
         entries = sorted((e for c in own_cases if (e := self.local.entry(c)) is not None),
                          key=lambda e: e.order)
         offers = [o for c in sorted(own_cases) if (o := self.local.offer_for_case(c)) is not None]
-        # what the journal held is in the view already: the seed carries it
-        self._journal.clear()
-        self._pending.clear()
-        written = await self.shared.seed(agents, entries, offers)
-        self.reseeds += 1
-        log.warning("dispatch_state_reseeded", values=written)
-        await self._reload()
+        return agents, entries, offers
 
     # ------------------------------------------------------------------ the write-through
 
@@ -292,6 +316,22 @@ class WriteThroughDispatchState:
     def pending(self) -> int:
         """Commands the shared state has not been given yet."""
         return len(self._journal)
+
+    def refusal(self) -> str | None:
+        """Why what needs the shared state (a new case, a transfer) is refused now, or None:
+        ``cluster_unavailable`` once the journal overflowed while Redis could not be reached."""
+        return "cluster_unavailable" if self._resync else None
+
+    async def _write_view_back(self) -> None:
+        """Redis answers again after the journal overflowed: this node's values, as its view
+        holds them, replace what it had written before (one step), then the view reloads."""
+        agents, entries, offers = self._own_values()
+        written = await self.shared.seed(agents, entries, offers, replace=True)
+        self._resync = False
+        self.available = True
+        log.info("dispatch_state_resynced", values=written)
+        await self._reload()
+        self.whole.set()
 
     async def start(self) -> None:
         """At start-up, before the live cases are restored into it: what this node's previous
@@ -313,12 +353,18 @@ class WriteThroughDispatchState:
     async def flush(self) -> list[Overruled]:
         """Apply every journalled command to the shared state, in order (the hub awaits this),
         and return those whose shared result differed from the local one."""
-        if not self._journal and not self._lock.locked():
+        if not self._journal and not self._lock.locked() and not self._resync:
             return []
         if not self.available and self._monotonic() < self._retry_at:
             return []
         conflicts: list[Overruled] = []
         async with self._lock:
+            if self._resync:
+                try:
+                    await self._write_view_back()
+                except (RedisError, OSError):
+                    self._retry_at = self._monotonic() + self._retry_seconds
+                return conflicts
             while self._journal:
                 command = self._journal[0]
                 try:
@@ -384,8 +430,8 @@ class WriteThroughDispatchState:
     async def follow(self, entries: Sequence[FeedEntry]) -> None:
         """Take other nodes' changes, in revision order; a gap (the feed was trimmed past our
         position) reloads the whole state, a new epoch (the state was lost) re-seeds it."""
-        if not entries:
-            return
+        if not entries or self._resync:
+            return  # overflowed: the write-back reloads everything
         async with self._lock:
             for entry in entries:
                 if entry.epoch != self.epoch:
@@ -408,7 +454,7 @@ class WriteThroughDispatchState:
     async def check_epoch(self) -> None:
         """While the feed is quiet: has the shared state been lost (Redis emptied, restarted)?"""
         epoch = await self.shared.epoch()
-        if epoch != self.epoch:
+        if epoch != self.epoch and not self._resync:
             async with self._lock:
                 await self._lost_state()
             for listener in self.changed:

@@ -25,7 +25,8 @@ def shared_dispatch_state(settings: ClusterSettings) -> WriteThroughDispatchStat
     state = RedisDispatchState(client, settings.key_prefix, node_id=settings.resolved_node_id,
                                applied_ttl_seconds=settings.applied_ttl_seconds,
                                feed_max_entries=settings.feed_max_entries)
-    return WriteThroughDispatchState(state, retry_seconds=settings.retry_seconds)
+    return WriteThroughDispatchState(state, retry_seconds=settings.retry_seconds,
+                                     max_journal=settings.max_journal)
 
 
 def feed_follower(settings: ClusterSettings, node: WriteThroughDispatchState) -> FeedFollower:

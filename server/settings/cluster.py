@@ -38,6 +38,12 @@ class ClusterSettings(BaseModel):
     #: reply) answers the first result instead of applying the command again
     applied_ttl_seconds: int = Field(300, ge=10, le=86_400)
 
+    #: how many dispatch commands a node keeps while Redis cannot be reached; one more and
+    #: it drops them (its view is the record, written back whole when Redis answers) and
+    #: refuses what needs the shared state (a new Help press, a transfer) with
+    #: cluster_unavailable until then; the cases it hosts go on being served
+    max_journal: int = Field(10_000, ge=1, le=1_000_000)
+
     @property
     def resolved_node_id(self) -> str:
         return self.node_id or socket.gethostname()

@@ -162,3 +162,42 @@ async def test_redis_keeps_a_command_id_for_applied_ttl_seconds(
         assert 41 <= await client.ttl(state.prefix + "done:node-a:run:1") <= 42
     finally:
         await client.aclose()
+
+
+async def test_the_journal_keeps_max_journal_commands_and_one_more_makes_the_view_the_record(
+        redis_url: str, prefix: str, other_node: RedisDispatchState) -> None:
+    target = urlparse(redis_url)
+    async with TcpProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        client = Redis(host="127.0.0.1", port=proxy.port, decode_responses=True,
+                       socket_timeout=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+        clock = [0.0]
+        node = WriteThroughDispatchState(RedisDispatchState(client, prefix, node_id="node-a"),
+                                         retry_seconds=1.0, max_journal=3,
+                                         monotonic=lambda: clock[0])
+        try:
+            await node.start()
+            node.connect_agent(AgentProfile("a1", "Lisa"), T)
+            node.enqueue(QueueEntry("gone", "general", 0, False, T))
+            await node.flush()
+            await proxy.cut()
+            node.set_presence("a1", Presence.AVAILABLE, T)
+            await node.flush()
+            assert not node.available
+            node.dequeue("gone")
+            node.enqueue(QueueEntry("c1", "general", 0, False, T))
+            assert (node.pending, node.refusal(), node.whole.is_set()) == (3, None, True)
+            node.offer(Offer("c1", "a1", T, T + 20))  # one past: dropped, the view is the record
+            assert (node.pending, node.refusal(), node.whole.is_set()) == (
+                0, "cluster_unavailable", False)
+            node.enqueue(QueueEntry("c2", "general", 0, False, T + 1))  # still served locally
+            assert node.pending == 0
+            await proxy.restore()
+            clock[0] = 1.0
+            await node.flush()
+            assert (node.refusal(), node.available, node.whole.is_set()) == (None, True, True)
+            # the shared state holds the view: what was dequeued meanwhile is gone too
+            assert [e.case_id for e in await other_node.waiting("general")] == ["c1", "c2"]
+            assert await other_node.offer_for_case("c1") == Offer("c1", "a1", T, T + 20)
+            assert await other_node.agent("a1") == node.agent("a1")
+        finally:
+            await node.close()
