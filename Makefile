@@ -7,7 +7,7 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8080
 CONFIG ?=
 
-.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay bench-churn fuzz bench-logins bench-dispatch-state
+.PHONY: run test install lint typecheck unit browser clean bench-signalling bench-relay bench-churn fuzz bench-logins bench-dispatch-state bench-feed-lag
 
 # the package build copies the vendored browser libraries from node_modules, so npm goes first
 $(VENV)/.installed: pyproject.toml setup.py node_modules/.installed
@@ -69,6 +69,10 @@ bench-logins: install
 # dispatch-state commands/s and p99, in memory vs Redis (needs Redis at 127.0.0.1:6379)
 bench-dispatch-state: install
 	flock /tmp/helpwire-bench.lock $(PY) -m bench.dispatch_state $(BENCH_ARGS)
+
+# how long a change on one node takes to reach another node's view (the change feed)
+bench-feed-lag: install
+	flock /tmp/helpwire-bench.lock $(PY) -m bench.feed_lag $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var test-artifacts .pytest_cache .mypy_cache
