@@ -6,33 +6,20 @@ again it writes its view back and takes new cases again."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from urllib.parse import urlparse
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
 
 from server.cluster.redis_dispatch import RedisDispatchState
 from tests.integration.helpers import agent, chat_round_trip, customer, press_help, refused
 from tests.integration.helpers import context as help_context
 from tests.support.live import LiveServer
-from tests.support.redis import delete_prefix, unique_prefix
 from tests.support.tcp_proxy import TcpProxy
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-async def shared(redis_url: str) -> AsyncIterator[RedisDispatchState]:
-    prefix = unique_prefix("outage")
-    client = Redis.from_url(redis_url, decode_responses=True)
-    try:
-        yield RedisDispatchState(client, prefix)
-    finally:
-        await client.aclose()
-        await delete_prefix(redis_url, prefix)
 
 
 async def health(server: LiveServer) -> tuple[int, dict[str, object]]:

@@ -4,13 +4,12 @@ before the participants hear of it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import aiohttp
 import pytest
-from redis.asyncio import Redis
 
 from server.cluster.redis_dispatch import RedisDispatchState
 from server.cluster.replica import SharedStateUnavailable, WriteThroughDispatchState
@@ -19,21 +18,9 @@ from server.core.state import QueueEntry
 from tests.integration.helpers import agent, agent_session, chat_round_trip, customer, ok, press_help
 from tests.integration.test_case_flow import run_whole_case
 from tests.support.live import LiveServer
-from tests.support.redis import delete_prefix, unique_prefix
+from tests.support.redis import unique_prefix
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-async def shared(redis_url: str) -> AsyncIterator[RedisDispatchState]:
-    """A second client on a fresh prefix: what every other node would read."""
-    prefix = unique_prefix("server")
-    client = Redis.from_url(redis_url, decode_responses=True)
-    try:
-        yield RedisDispatchState(client, prefix)
-    finally:
-        await client.aclose()
-        await delete_prefix(redis_url, prefix)
 
 
 def prefix_of(state: RedisDispatchState) -> str:

@@ -7,30 +7,17 @@ twice, no case lost, and every client's story is coherent."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from server.cluster.redis_dispatch import RedisDispatchState
 from tests.integration.helpers import agent, agent_session, customer, ok, press_help
 from tests.support.live import LiveServer
-from tests.support.redis import delete_prefix, unique_prefix
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-async def shared(redis_url: str) -> AsyncIterator[RedisDispatchState]:
-    prefix = unique_prefix("two-servers")
-    client = Redis.from_url(redis_url, decode_responses=True)
-    try:
-        yield RedisDispatchState(client, prefix)
-    finally:
-        await client.aclose()
-        await delete_prefix(redis_url, prefix)
 
 
 async def test_two_nodes_pressed_at_once_ring_a_shared_agent_once_and_the_other_when_she_is_free(
