@@ -8,7 +8,7 @@ PORT   ?= 8080
 CONFIG ?=
 WIDGET_BUNDLE := web_client/widget/helpwire.js
 
-.PHONY: run test install widget lint typecheck unit browser clean bench-signalling bench-relay bench-churn fuzz bench-logins bench-dispatch-state bench-upgrade
+.PHONY: run test install widget lint typecheck unit browser clean bench-signalling bench-relay bench-churn fuzz bench-logins bench-dispatch-state bench-upgrade bench-feed-lag
 
 # the package build copies the vendored browser libraries from node_modules and the widget's
 # bundle, so npm and the bundle go first
@@ -85,6 +85,10 @@ bench-dispatch-state: install
 # headless Chromium on both sides, direct and through coturn (docs/performance.md "Upgrade latency")
 bench-upgrade: install
 	flock /tmp/helpwire-bench.lock $(PY) -m bench.upgrade $(BENCH_ARGS)
+
+# how long a change on one node takes to reach another node's view (the change feed)
+bench-feed-lag: install
+	flock /tmp/helpwire-bench.lock $(PY) -m bench.feed_lag $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var test-artifacts .pytest_cache .mypy_cache

@@ -13,7 +13,7 @@ from aiohttp import WSCloseCode, web
 from .admin.live import LiveConfig
 from .admin.service import AdminService
 from .admin.watch import AdminWatcher
-from .cluster.wiring import shared_dispatch_state
+from .cluster.wiring import feed_follower, shared_dispatch_state
 from .core.clock import Clock, SystemClock
 from .core.engine import CaseEngine
 from .core.routing import RuleSet, load_rules
@@ -147,17 +147,21 @@ def create_app(
         yield
 
     async def shared_state(app: web.Application) -> AsyncIterator[None]:
-        """The dispatch state shared through Redis, when configured: reachable and rebuilt from
-        this node's own cases (restored next) before anything runs; closed last."""
-        shared = app[SERVICES].shared_dispatch
-        if shared is None:
+        """The dispatch state shared through Redis, when configured: reachable, this node's
+        previous run forgotten and the other nodes' state loaded before anything runs (its own
+        cases are restored next), the change feed followed from then on; closed last."""
+        shared, feed = app[SERVICES].shared_dispatch, app[SERVICES].feed
+        if shared is None or feed is None:
             yield
             return
         try:
             await shared.start()
-            log.info("dispatch_state_shared", key_prefix=settings.cluster.key_prefix)
+            feed.start()
+            log.info("dispatch_state_shared", key_prefix=settings.cluster.key_prefix,
+                     node_id=shared.node_id)
             yield
         finally:
+            await feed.stop()
             await shared.close()
 
     async def resumed(app: web.Application) -> AsyncIterator[None]:
@@ -257,6 +261,9 @@ def _wire(
     emitter = SocketEmitter(sio, lambda case_id: _channel(engine, case_id))
     hub = Hub(engine, persister, emitter.send, settings.dispatch,
               shared_state=shared.flush if shared is not None else None)
+    if shared is not None:
+        # other nodes' changes came in: offers that no longer hold end, free agents are rung
+        shared.changed.append(lambda: hub.run(engine.reconsider()))
     outbox = build_outbox(settings.outbox, settings.consent.pos_webhook_secret, settings.reports,
                           database, hub)
     cases.delivery_listeners.append(outbox.wake)  # a committed row is attempted at once
@@ -285,6 +292,7 @@ def _wire(
         guard=Guard(settings.security, clock or SystemClock()),
         pings=pings,
         shared_dispatch=shared,
+        feed=feed_follower(settings.cluster, shared) if shared is not None else None,
         photos=photos,
         live=live,
         admin=AdminService(settings, database, agents, engine, hub, sio, live),

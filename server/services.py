@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import socketio
 
+from .cluster.feed import FeedFollower
 from .cluster.replica import WriteThroughDispatchState
 from .core.engine import CaseEngine
 from .runtime.hub import Hub
@@ -62,5 +63,7 @@ class Services:
     admin: AdminService
     #: the node's view of the dispatch state shared through Redis ([cluster] redis_url), if any
     shared_dispatch: WriteThroughDispatchState | None = None
+    #: the task that feeds the other nodes' changes into that view
+    feed: FeedFollower | None = None
     #: told the code of every error answered to a Socket.IO client (the metrics count them)
     error_observers: list[Callable[[str], None]] = field(default_factory=list)

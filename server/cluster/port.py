@@ -3,14 +3,43 @@
 The same commands and reads as ``core.state.DispatchState``, awaited. ``AsyncMemoryDispatchState``
 is the in-memory reference behind this port, so one contract suite runs against every
 implementation (tests/cluster/test_dispatch_contract.py).
+
+``apply`` runs a command by name under an id (the node id and a sequence number): a repeat of an
+id within ``applied_ttl_seconds`` answers the first result and changes nothing, so a command
+retried after its reply was lost with the connection is applied once.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from ..core.agents import AgentProfile, AgentStatus, Presence
 from ..core.state import Expiry, MemoryDispatchState, Offer, QueueEntry
+
+
+@dataclass(frozen=True)
+class Effect:
+    """The values a command touched, as they are after it (None: gone): what a node's view
+    takes from the shared state, for its own commands and, through the feed, for others'."""
+
+    agents: dict[str, AgentStatus | None] = field(default_factory=dict)
+    entries: dict[str, QueueEntry | None] = field(default_factory=dict)
+    offers: dict[str, Offer | None] = field(default_factory=dict)
+    #: the shared state's epoch when the command ran (a new one: the state had been lost)
+    epoch: str = ""
+
+
+@dataclass(frozen=True)
+class Applied:
+    """A command's result, the revision it was applied at and its effect (None: not known)."""
+
+    result: Any
+    revision: int
+    effect: Effect | None
 
 
 class AsyncDispatchState(Protocol):
@@ -40,6 +69,7 @@ class AsyncDispatchState(Protocol):
     async def decline(self, case_id: str, agent_id: str) -> Offer | None: ...
     async def withdraw(self, case_id: str) -> Offer | None: ...
     async def expire(self, case_id: str, now: float) -> Expiry | None: ...
+    async def apply(self, name: str, args: tuple[Any, ...], command_id: str = "") -> Applied: ...
     # the whole state
     async def reset(self) -> None: ...
     async def close(self) -> None: ...
@@ -48,8 +78,26 @@ class AsyncDispatchState(Protocol):
 class AsyncMemoryDispatchState:
     """The in-memory implementation behind the asynchronous port (one process only)."""
 
-    def __init__(self, state: MemoryDispatchState | None = None) -> None:
+    def __init__(self, state: MemoryDispatchState | None = None, applied_ttl_seconds: float = 300,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.state = state if state is not None else MemoryDispatchState()
+        self._ttl = applied_ttl_seconds
+        self._monotonic = monotonic
+        #: command id -> (when it is forgotten, what it answered), oldest first
+        self._applied: OrderedDict[str, tuple[float, Applied]] = OrderedDict()
+        self._revision = 0
+
+    async def apply(self, name: str, args: tuple[Any, ...], command_id: str = "") -> Applied:
+        now = self._monotonic()
+        while self._applied and next(iter(self._applied.values()))[0] <= now:
+            self._applied.popitem(last=False)
+        if command_id and command_id in self._applied:
+            return self._applied[command_id][1]
+        self._revision += 1
+        applied = Applied(await getattr(self, name)(*args), self._revision, None)
+        if command_id:
+            self._applied[command_id] = (now + self._ttl, applied)
+        return applied
 
     async def entry(self, case_id: str) -> QueueEntry | None:
         return self.state.entry(case_id)
@@ -118,6 +166,7 @@ class AsyncMemoryDispatchState:
 
     async def reset(self) -> None:
         self.state = MemoryDispatchState()
+        self._applied.clear()
 
     async def close(self) -> None:
         pass

@@ -7,6 +7,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from ..settings.cluster import ClusterSettings
+from .feed import FeedFollower
 from .redis_dispatch import RedisDispatchState
 from .replica import WriteThroughDispatchState
 
@@ -21,5 +22,14 @@ def shared_dispatch_state(settings: ClusterSettings) -> WriteThroughDispatchStat
                             socket_connect_timeout=settings.redis_timeout_seconds,
                             # no silent re-sends: the journal retries, in order, itself
                             retry=Retry(NoBackoff(), 0))
-    return WriteThroughDispatchState(RedisDispatchState(client, settings.key_prefix),
-                                     retry_seconds=settings.retry_seconds)
+    state = RedisDispatchState(client, settings.key_prefix, node_id=settings.resolved_node_id,
+                               applied_ttl_seconds=settings.applied_ttl_seconds,
+                               feed_max_entries=settings.feed_max_entries)
+    return WriteThroughDispatchState(state, retry_seconds=settings.retry_seconds,
+                                     max_journal=settings.max_journal)
+
+
+def feed_follower(settings: ClusterSettings, node: WriteThroughDispatchState) -> FeedFollower:
+    """The task that keeps the node's view up to date with every other node's changes."""
+    block = min(settings.feed_block_seconds, settings.redis_timeout_seconds / 2)
+    return FeedFollower(node, block, settings.retry_seconds)

@@ -77,6 +77,19 @@ class StorageUnavailable(HelpwireError):
         self.reason = reason
 
 
+class ClusterUnavailable(HelpwireError):
+    """The state the nodes share cannot be reached for long: this node serves the cases it
+    holds, but takes no new case (nor transfer) until it can; try again shortly."""
+
+    code = "cluster_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the state this server shares with the others cannot be reached right now; the"
+            " conversations already under way go on, new requests can be made again shortly"
+        )
+
+
 class TransferTargetUnavailable(HelpwireError):
     """The colleague named is not available to take the case now (signed out, busy, away, at
     capacity, already ringing, lacking the skill or language), or nobody else serves the queue."""

@@ -110,6 +110,9 @@ class Queued(_Transition):
         if self.reason == "agent_lost":
             case.agent_id = case.agent_name = None
             case.front_of_queue = True
+        elif self.reason == "accept_overruled":
+            # the shared state refused the accept (another node took the offer back first)
+            case.agent_id = case.agent_name = None
         if self.reason is not None and self.reason != "agent_lost":
             # an offer that lapsed (or a restart) ends a transfer's reservation for its colleague
             case.transfer_to = None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from .agents import AgentProfile, AgentStatus, Presence
 
@@ -50,6 +50,18 @@ class Expiry:
     offer: Offer
     agent: AgentStatus | None
     set_away: bool
+
+
+@dataclass(frozen=True)
+class Overruled:
+    """A command this node decided on its view whose shared result differed (another node
+    changed the shared state in between): the view already holds the shared truth, and the
+    engine decides again from there (``CaseEngine.overruled``)."""
+
+    command: str
+    args: tuple[Any, ...]
+    local: Any
+    shared: Any
 
 
 class DispatchReads(Protocol):
@@ -248,3 +260,24 @@ class MemoryDispatchState:
         if status is not None and set_away:
             status = self._put(replace(status, presence=Presence.AWAY))
         return Expiry(offer, status, set_away)
+
+    # ------------------------------------------------------------------ the shared truth
+
+    def adopt_agent(self, agent_id: str, status: AgentStatus | None) -> None:
+        """Take the shared state's value as it is (None: gone). No precondition: the shared
+        state checked it when the command ran (on this node or another)."""
+        if status is None:
+            self._agents.pop(agent_id, None)
+        else:
+            self._agents[agent_id] = status
+
+    def adopt_entry(self, case_id: str, entry: QueueEntry | None) -> None:
+        self.dequeue(case_id)
+        if entry is not None:
+            self.enqueue(entry)
+
+    def adopt_offer(self, case_id: str, offer: Offer | None) -> None:
+        self._take(case_id)
+        if offer is not None:
+            self._offers[case_id] = offer
+            self._agent_offers[offer.agent_id] = case_id

@@ -16,8 +16,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from ..core.consent_events import ConsentEvent
 from ..core.effects import STORED_TYPES, ForgetCase, Stored
 from ..core.engine import CaseEngine
+from ..core.errors import HelpwireError
 from ..core.events import SENT_BEFORE_COMMIT, DomainEvent
 from ..core.media_events import MediaEvent
+from ..core.state import Overruled
 from ..logs import get_logger
 from ..settings.dispatch import DispatchSettings
 from .persister import Persister
@@ -29,6 +31,12 @@ log = get_logger("helpwire.hub")
 Outgoing = DomainEvent | MediaEvent | ConsentEvent | Stored
 #: sends a batch's messages to the participants (server/signalling/emitter.py)
 Sender = Callable[[Sequence[Outgoing]], Awaitable[None]]
+#: writes the engine's dispatch commands through to the shared state; returns those it refused
+WriteThrough = Callable[[], Awaitable[Sequence[Overruled]]]
+
+#: how many times in one batch the engine decides again after the shared state overruled it
+#: (each time other nodes were first again); after that the cases wait for the next tick
+MAX_REDECISIONS = 3
 
 
 class Hub:
@@ -38,7 +46,7 @@ class Hub:
         persister: Persister,
         send: Sender,
         timing: DispatchSettings,
-        shared_state: Callable[[], Awaitable[None]] | None = None,
+        shared_state: WriteThrough | None = None,
     ) -> None:
         self.engine = engine
         self.persister = persister
@@ -56,8 +64,9 @@ class Hub:
 
     async def run(self, outgoing: Iterable[Outgoing]) -> None:
         batch = list(outgoing)
+        refusal: HelpwireError | None = None
         if self._shared_state is not None:
-            await self._shared_state()
+            batch, refusal = await self._write_through(batch)
         early = [item for item in batch if isinstance(item, SENT_BEFORE_COMMIT)]
         if early:
             await self._send(early)
@@ -68,6 +77,26 @@ class Hub:
                 log.info("case_finished", case_id=item.case_id)
         for observer in self.observers:
             await observer(batch)
+        if refusal is not None:
+            raise refusal  # the caller's own command lost to another node's (an accept)
+
+    async def _write_through(self, batch: list[Outgoing]) -> tuple[list[Outgoing],
+                                                                    HelpwireError | None]:
+        """The batch's dispatch commands in the shared state first; what it refused is taken
+        back (its events dropped) and decided again, whose commands are written through too."""
+        assert self._shared_state is not None
+        refusal: HelpwireError | None = None
+        for round_ in range(MAX_REDECISIONS + 1):
+            refused = await self._shared_state()
+            if refused:
+                batch = [*batch, *self.engine.overruled(refused,
+                                                        decide_again=round_ < MAX_REDECISIONS)]
+            # also what a write-through of another batch took back from this one
+            batch, lost = self.engine.unsaid(batch)
+            refusal = refusal or lost
+            if not refused:
+                break
+        return batch, refusal
 
     async def store(self, outgoing: Iterable[Outgoing]) -> None:
         """Wait until the writes among ``outgoing`` are committed (raises if one is refused)."""

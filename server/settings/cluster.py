@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from pydantic import BaseModel, Field
 
 
@@ -21,3 +23,27 @@ class ClusterSettings(BaseModel):
     #: while Redis cannot be reached, how often a node tries again to write its pending
     #: dispatch commands through (in between it serves its own cases without waiting)
     retry_seconds: float = Field(1.0, gt=0, le=60)
+    #: this node's name in the shared state (what it writes is stamped with it, so its next
+    #: start forgets what its previous run left); empty (the default): the host name. Every
+    #: node of one installation needs its own (set it when two run on one host)
+    node_id: str = Field("", max_length=64, pattern=r"^[A-Za-z0-9_.-]*$")
+    #: the change feed's length (a Redis stream, trimmed approximately): a node that fell
+    #: further behind than this reloads the whole state instead of replaying the feed
+    feed_max_entries: int = Field(10_000, ge=100, le=1_000_000)
+    #: how long one read of the feed waits for a change; while it is quiet, the node checks
+    #: this often whether Redis lost its state (at most half of redis_timeout_seconds is used,
+    #: so a quiet feed never counts as a failed command)
+    feed_block_seconds: float = Field(1.0, gt=0, le=30)
+    #: how long Redis remembers a command's id and reply: a retry within it (after a lost
+    #: reply) answers the first result instead of applying the command again
+    applied_ttl_seconds: int = Field(300, ge=10, le=86_400)
+
+    #: how many dispatch commands a node keeps while Redis cannot be reached; one more and
+    #: it drops them (its view is the record, written back whole when Redis answers) and
+    #: refuses what needs the shared state (a new Help press, a transfer) with
+    #: cluster_unavailable until then; the cases it hosts go on being served
+    max_journal: int = Field(10_000, ge=1, le=1_000_000)
+
+    @property
+    def resolved_node_id(self) -> str:
+        return self.node_id or socket.gethostname()

@@ -43,7 +43,7 @@ class AgentNamespace(AgentTransferMixin, AgentMediaMixin, RoleNamespace):
         "case_close": Route(CaseClose, "case_close", writes=True),
         "queues_get": Route(Empty, "queues_get"),
         "token_renew": Route(TokenRenew, "token_renew"),
-        "case_transfer": Route(CaseTransfer, "case_transfer", writes=True),
+        "case_transfer": Route(CaseTransfer, "case_transfer", writes=True, shared=True),
         "transfer_targets": Route(CaseRef, "transfer_targets"),
         "note_add": Route(NoteAdd, "note_add", writes=True),
         "earlier_cases": Route(CaseRef, "earlier_cases"),

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import socketio
 from pydantic import ValidationError
 
-from ..core.errors import HelpwireError, StorageUnavailable
+from ..core.errors import ClusterUnavailable, HelpwireError, StorageUnavailable
 from ..logs import get_logger
 from .errors import InvalidPayload, PayloadTooDeep, UnknownEvent, error_payload
 from .limits import check_limits, field_name
@@ -40,6 +40,9 @@ class Route:
     #: starts a change that must be stored: refused with storage_unavailable, nothing applied,
     #: while the store cannot be written (every event's acknowledgement waits for its writes)
     writes: bool = False
+    #: needs the dispatch state shared between nodes (a new case, a transfer): refused with
+    #: cluster_unavailable, nothing applied, while a node cannot reach it for long
+    shared: bool = False
 
 
 Handler = Callable[[str, Any], Awaitable[dict[str, Any] | None]]
@@ -109,6 +112,9 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                 refusal = self.services.persister.writable()
                 if refusal is not None:
                     raise StorageUnavailable(refusal)
+            shared = self.services.shared_dispatch
+            if route.shared and shared is not None and shared.refusal() is not None:
+                raise ClusterUnavailable()
             handler: Handler = getattr(self, route.handler)
             result = await handler(sid, payload)
             return {"ok": True, **(result or {})}

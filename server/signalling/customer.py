@@ -27,7 +27,7 @@ from .schemas import (
 
 class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
     routes = {
-        "help_request": Route(HelpRequest, "help_request", writes=True),
+        "help_request": Route(HelpRequest, "help_request", writes=True, shared=True),
         "resume": Route(Resume, "resume"),
         "chat_send": Route(ChatSend, "chat_send", writes=True),
         "typing": Route(Typing, "typing"),

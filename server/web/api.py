@@ -41,6 +41,9 @@ async def healthz(request: web.Request) -> web.Response:
     refusal = persister.writable()
     if refusal is not None:
         reasons.append(refusal)
+    shared = services.shared_dispatch
+    if shared is not None and shared.refusal() is not None:
+        reasons.append("cluster_unavailable")
     if not reasons:
         return web.json_response({"status": "ok"})
     return web.json_response(
@@ -63,6 +66,8 @@ _HEALTH_TEXT = {
     "write_timeout": "writes to the database time out; they are being retried",
     "disk_full": "the database's disk is full; free space, writes are being retried",
     "too_many_pending_writes": "too many writes wait to be stored; new case changes are refused",
+    "cluster_unavailable": "the Redis of the shared dispatch state was unreachable for longer than"
+                           " [cluster] max_journal commands; new cases are refused until it answers",
 }
 
 

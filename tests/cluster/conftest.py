@@ -30,3 +30,15 @@ async def state(request: pytest.FixtureRequest) -> AsyncIterator[AsyncDispatchSt
     finally:
         await client.aclose()
         await delete_prefix(url, prefix)
+
+
+@pytest.fixture
+async def shared(redis_url: str) -> AsyncIterator[RedisDispatchState]:
+    """A client of its own on a fresh prefix: what every node of the test reads and writes."""
+    prefix = unique_prefix("shared")
+    client = Redis.from_url(redis_url, decode_responses=True)
+    try:
+        yield RedisDispatchState(client, prefix)
+    finally:
+        await client.aclose()
+        await delete_prefix(redis_url, prefix)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from pydantic import ValidationError
 
@@ -40,3 +42,37 @@ def test_cluster_waits_of_60_seconds_are_accepted_and_more_refused(name: str) ->
         load_settings(cluster={name: 60.001})
     with pytest.raises(ValidationError, match=name):
         load_settings(cluster={name: 0})
+
+
+def test_the_feed_and_command_id_settings_have_their_documented_defaults() -> None:
+    cluster = load_settings().cluster
+    assert (cluster.node_id, cluster.feed_max_entries, cluster.feed_block_seconds,
+            cluster.applied_ttl_seconds) == ("", 10_000, 1.0, 300)
+    assert cluster.resolved_node_id == socket.gethostname()
+    assert load_settings(cluster={"node_id": "butik-1.a"}).cluster.resolved_node_id == "butik-1.a"
+
+
+@pytest.mark.parametrize(("name", "low", "high", "step"), [
+    ("feed_max_entries", 100, 1_000_000, 1),
+    ("applied_ttl_seconds", 10, 86_400, 1),
+])
+def test_feed_length_and_id_memory_are_accepted_at_their_limits_and_refused_one_past(
+        name: str, low: int, high: int, step: int) -> None:
+    assert getattr(load_settings(cluster={name: low}).cluster, name) == low
+    assert getattr(load_settings(cluster={name: high}).cluster, name) == high
+    for refused in (low - step, high + step):
+        with pytest.raises(ValidationError, match=name):
+            load_settings(cluster={name: refused})
+
+
+def test_a_feed_read_of_30_seconds_is_accepted_and_more_refused() -> None:
+    assert load_settings(cluster={"feed_block_seconds": 30}).cluster.feed_block_seconds == 30
+    with pytest.raises(ValidationError, match="feed_block_seconds"):
+        load_settings(cluster={"feed_block_seconds": 30.001})
+
+
+def test_a_node_id_of_64_characters_is_accepted_and_65_or_a_colon_refused() -> None:
+    assert load_settings(cluster={"node_id": "n" * 64}).cluster.node_id == "n" * 64
+    for refused in ("n" * 65, "node:1"):
+        with pytest.raises(ValidationError, match="node_id"):
+            load_settings(cluster={"node_id": refused})

@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from server.cluster.port import AsyncDispatchState
+from server.cluster.port import AsyncDispatchState, AsyncMemoryDispatchState
 from server.core.agents import AgentProfile, Presence
 from server.core.state import Offer, QueueEntry
 
@@ -320,3 +320,42 @@ async def test_reset_forgets_everything(state: AsyncDispatchState) -> None:
     await state.offer(Offer("c1", "a1", T, T + 20))
     await state.reset()
     assert (await state.agents(), await state.offers(), await state.waiting("general")) == ([], [], [])
+
+
+# ---------------------------------------------------------------------- idempotent commands
+
+
+async def test_a_command_repeated_under_its_id_is_applied_once_and_answers_the_first_result(
+        state: AsyncDispatchState) -> None:
+    await ready_agent(state)
+    await state.enqueue(entry("c1"))
+    assert await state.offer(Offer("c1", "a1", T, T + 20)) is not None
+    first = await state.apply("accept", ("c1", "a1", T + 1), "node-a:run:7")
+    again = await state.apply("accept", ("c1", "a1", T + 1), "node-a:run:7")
+    assert first.result is not None and first.result.cases == frozenset({"c1"})
+    assert (again.result, again.revision) == (first.result, first.revision)
+    # the same command under a new id is a new command: refused, the offer is gone
+    assert (await state.apply("accept", ("c1", "a1", T + 1), "node-a:run:8")).result is None
+    status = await state.agent("a1")
+    assert status is not None and status.cases == frozenset({"c1"})
+
+
+async def test_commands_under_different_ids_are_each_applied(state: AsyncDispatchState) -> None:
+    await state.apply("enqueue", (entry("c1", at=T),), "n:1")
+    await state.apply("enqueue", (entry("c1", queue="kassa", at=T + 1),), "n:2")
+    assert await state.entry("c1") == entry("c1", queue="kassa", at=T + 1)
+    assert await state.waiting("general") == []
+
+
+async def test_in_memory_a_command_id_is_forgotten_after_applied_ttl_seconds() -> None:
+    clock = [0.0]
+    state = AsyncMemoryDispatchState(applied_ttl_seconds=300, monotonic=lambda: clock[0])
+    await state.apply("enqueue", (entry("c1"),), "n:1")
+    assert (await state.apply("dequeue", ("c1",), "n:2")).result == entry("c1")
+    await state.apply("enqueue", (entry("c1"),), "n:3")
+    clock[0] = 299.999  # remembered: answered, not applied
+    assert (await state.apply("dequeue", ("c1",), "n:2")).result == entry("c1")
+    assert await state.entry("c1") == entry("c1")
+    clock[0] = 300.0  # forgotten: a new command
+    assert (await state.apply("dequeue", ("c1",), "n:2")).result == entry("c1")
+    assert await state.entry("c1") is None

@@ -6,6 +6,7 @@ counted as a conflict."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import urlparse
 
 import pytest
@@ -13,6 +14,7 @@ from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from server.cluster.port import Applied
 from server.cluster.redis_dispatch import RedisDispatchState
 from server.cluster.replica import WriteThroughDispatchState
 from server.core.agents import AgentProfile, Presence
@@ -109,3 +111,93 @@ async def test_a_command_another_node_beat_is_counted_as_a_conflict(
         assert await other_node.offer_for_case("c1") == Offer("c1", "a2", T, T + 20)
     finally:
         await node.close()
+
+
+class LosesAReply(RedisDispatchState):
+    """Redis applies the command, but its reply never arrives (the connection broke)."""
+
+    lose_next = False
+
+    async def apply(self, name: str, args: tuple[Any, ...], command_id: str = "") -> Applied:
+        applied = await super().apply(name, args, command_id)
+        if self.lose_next:
+            self.lose_next = False
+            raise ConnectionError("the reply was lost with the connection")
+        return applied
+
+
+async def test_a_command_whose_reply_was_lost_is_applied_once_when_sent_again(
+        redis_url: str, prefix: str, other_node: RedisDispatchState) -> None:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    shared = LosesAReply(client, prefix, node_id="node-a")
+    node = WriteThroughDispatchState(shared, retry_seconds=0.0)
+    try:
+        await node.start()
+        node.connect_agent(AgentProfile("a1", "Lisa", max_concurrent=1), T)
+        node.set_presence("a1", Presence.AVAILABLE, T)
+        node.enqueue(QueueEntry("c1", "general", 0, False, T))
+        node.offer(Offer("c1", "a1", T, T + 20))
+        await node.flush()
+        shared.lose_next = True
+        node.accept("c1", "a1", T + 1)
+        await node.flush()
+        assert (node.pending, node.available) == (1, False)  # kept: the node cannot know
+        applied_at = await other_node.redis.get(other_node.prefix + "rev")
+        await node.flush()  # sent again under the same id: answered, not applied twice
+        assert (node.pending, node.available, node.conflicts) == (0, True, 0)
+        assert await other_node.redis.get(other_node.prefix + "rev") == applied_at
+        status = await other_node.agent("a1")
+        assert status is not None and status.cases == frozenset({"c1"})
+        assert node.agent("a1") == status
+    finally:
+        await node.close()
+
+
+async def test_redis_keeps_a_command_id_for_applied_ttl_seconds(
+        redis_url: str, prefix: str) -> None:
+    client = Redis.from_url(redis_url, decode_responses=True)
+    state = RedisDispatchState(client, prefix, node_id="node-a", applied_ttl_seconds=42)
+    try:
+        await state.apply("dequeue", ("c1",), "node-a:run:1")
+        assert 41 <= await client.ttl(state.prefix + "done:node-a:run:1") <= 42
+    finally:
+        await client.aclose()
+
+
+async def test_the_journal_keeps_max_journal_commands_and_one_more_makes_the_view_the_record(
+        redis_url: str, prefix: str, other_node: RedisDispatchState) -> None:
+    target = urlparse(redis_url)
+    async with TcpProxy(target.hostname or "127.0.0.1", target.port or 6379) as proxy:
+        client = Redis(host="127.0.0.1", port=proxy.port, decode_responses=True,
+                       socket_timeout=1, socket_connect_timeout=1, retry=Retry(NoBackoff(), 0))
+        clock = [0.0]
+        node = WriteThroughDispatchState(RedisDispatchState(client, prefix, node_id="node-a"),
+                                         retry_seconds=1.0, max_journal=3,
+                                         monotonic=lambda: clock[0])
+        try:
+            await node.start()
+            node.connect_agent(AgentProfile("a1", "Lisa"), T)
+            node.enqueue(QueueEntry("gone", "general", 0, False, T))
+            await node.flush()
+            await proxy.cut()
+            node.set_presence("a1", Presence.AVAILABLE, T)
+            await node.flush()
+            assert not node.available
+            node.dequeue("gone")
+            node.enqueue(QueueEntry("c1", "general", 0, False, T))
+            assert (node.pending, node.refusal(), node.whole.is_set()) == (3, None, True)
+            node.offer(Offer("c1", "a1", T, T + 20))  # one past: dropped, the view is the record
+            assert (node.pending, node.refusal(), node.whole.is_set()) == (
+                0, "cluster_unavailable", False)
+            node.enqueue(QueueEntry("c2", "general", 0, False, T + 1))  # still served locally
+            assert node.pending == 0
+            await proxy.restore()
+            clock[0] = 1.0
+            await node.flush()
+            assert (node.refusal(), node.available, node.whole.is_set()) == (None, True, True)
+            # the shared state holds the view: what was dequeued meanwhile is gone too
+            assert [e.case_id for e in await other_node.waiting("general")] == ["c1", "c2"]
+            assert await other_node.offer_for_case("c1") == Offer("c1", "a1", T, T + 20)
+            assert await other_node.agent("a1") == node.agent("a1")
+        finally:
+            await node.close()

@@ -325,6 +325,7 @@ export const catalogue = {
     "error.not_your_case": "ärendet är inte ditt",
     "error.invalid_transition": "ärendet är inte längre i rätt läge",
     "error.unknown_label": "okänd etikett",
+    "error.cluster_unavailable": "servrarnas gemensamma läge nås inte just nu; försök igen om en stund",
 
     "media.title": "Röst och video",
     "media.status.chat": "Kanal: chatt",
@@ -695,6 +696,7 @@ export const catalogue = {
     "error.not_your_case": "the case is not yours",
     "error.invalid_transition": "the case is no longer in the right state",
     "error.unknown_label": "unknown label",
+    "error.cluster_unavailable": "the servers' shared state cannot be reached right now; try again shortly",
 
     "media.title": "Voice and video",
     "media.status.chat": "Channel: chat",

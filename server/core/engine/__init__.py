@@ -16,6 +16,7 @@ from .conversation import Conversation
 from .dispatch import Dispatch
 from .erasure import Erasure
 from .live import LiveChanges
+from .overruling import Overruling
 from .participants import Participants
 from .promise import PromiseKeeping
 from .queueing import Queueing
@@ -26,7 +27,7 @@ __all__ = ["CaseEngine", "EngineConfig", "Outcome"]
 
 
 class CaseEngine(Queueing, Dispatch, PromiseKeeping, Participants, Conversation, Transfer,
-                 Restoring, Erasure, LiveChanges, EngineBase):
+                 Restoring, Erasure, LiveChanges, Overruling, EngineBase):
     def tick(self) -> list[Outcome]:
         """Apply every timer that has run out: offers, grace periods, the 60-second promise."""
         now = self.clock.now()

@@ -18,7 +18,7 @@ from ..case import Case, CaseState
 from ..chat import ChatHistory
 from ..clock import Clock
 from ..effects import ForgetCase, ForgetNotes, KeepNote, SaveCase, Stored
-from ..errors import AgentNotFound, CaseNotFound, NotYourCase
+from ..errors import AgentNotFound, CaseNotFound, HelpwireError, NotYourCase
 from ..eta import EwmaEstimator
 from ..events import DomainEvent
 from ..history import NoteAdded, Overflowed, Queued, Transferred
@@ -98,6 +98,16 @@ class EngineBase(ABC):
         self.eta = EwmaEstimator(config.eta_prior_seconds, config.eta_alpha)
         self._announced: dict[str, Announced] = {}
         self._memo: dict[str, Waiting] = {}
+        #: agents connected to this node: the only ones it can tell of an offer. With a shared
+        #: dispatch state the view also holds other nodes' agents and cases; this node acts
+        #: only on the cases it hosts (``self.cases``) and rings only the agents it reaches
+        self.agents_here: set[str] = set()
+        #: what the engine took back after the shared state overruled it, not yet sent: the
+        #: batch that carries it drops it (``Overruling.unsaid``; the commands of several
+        #: batches may be written through together): offers by (agent, case), and accepted
+        #: cases with the error for the agent whose accept lost
+        self._unsaid_offers: set[tuple[str, str]] = set()
+        self._unsaid_joins: dict[str, HelpwireError] = {}
         self._overview: object = None
         self._out: list[Outcome] = []
 
@@ -220,8 +230,8 @@ class EngineBase(ABC):
     # ------------------------------------------------------------------ hooks: each part implements its own
 
     @abstractmethod
-    def _dispatch(self) -> None:
-        """Offer waiting cases to free agents (dispatch.py)."""
+    def _dispatch(self, not_now: frozenset[str] | set[str] = frozenset()) -> None:
+        """Offer waiting cases to free agents, except ``not_now`` (dispatch.py)."""
 
     @abstractmethod
     def _withdraw(self, offer: Offer, reason: str) -> None:

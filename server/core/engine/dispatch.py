@@ -26,7 +26,7 @@ class Dispatch(EngineBase):
     def _expire_offers(self, now: float) -> None:
         """Offers that ran out go to the next agent; an agent who let one lapse is set away."""
         for offer in list(self.state.offers()):
-            if offer.expires_at <= now:
+            if offer.expires_at <= now and offer.case_id in self.cases:  # its host expires it
                 expiry = self.state.expire(offer.case_id, now)
                 if expiry is None:
                     continue
@@ -37,23 +37,27 @@ class Dispatch(EngineBase):
 
     def _expire_agents(self, now: float) -> None:
         for status in list(self.state.agents()):
-            if status.lost_at is not None and now >= status.grace_until(self.config.agent_grace_seconds):
+            if status.lost_at is not None and now >= status.grace_until(self.config.agent_grace_seconds) \
+                    and any(c in self.cases for c in status.cases):  # their cases' host settles
                 self._agent_lost(status)
 
     def agent_connected(self, profile: AgentProfile) -> list[Outcome]:
         """Sign-in or reconnect. A reconnect within the grace period keeps presence and cases."""
         status = self.state.connect_agent(profile, self.clock.now())
+        self.agents_here.add(profile.id)
         self._emit(PresenceChanged(profile.id, status.presence.value))
         for case_id in sorted(status.cases):
-            self._emit(CaseAssigned(profile.id, self.agent_view(case_id)))
+            if case_id in self.cases:
+                self._emit(CaseAssigned(profile.id, self.agent_view(case_id)))
         offer = self.state.offer_for_agent(profile.id)
-        if offer is not None:
+        if offer is not None and offer.case_id in self.cases:
             self._emit(self._offer_made(offer))
         self._overview = None
         self._dispatch()
         return self._flush()
 
     def agent_disconnected(self, agent_id: str) -> list[Outcome]:
+        self.agents_here.discard(agent_id)
         if self.state.disconnect_agent(agent_id, self.clock.now()) is None:
             return []
         offer = self.state.offer_for_agent(agent_id)
@@ -108,6 +112,8 @@ class Dispatch(EngineBase):
         return self._flush()
 
     def _withdraw(self, offer: Offer, reason: str) -> None:
+        if offer.case_id not in self.cases:
+            return  # another node's case: its host withdraws it when it sees the agent change
         taken = self.state.withdraw(offer.case_id)
         if taken is not None:
             self._requeue_withdrawn(taken, reason)
@@ -139,8 +145,9 @@ class Dispatch(EngineBase):
             transfer=self.transfer_of(case),
         )
 
-    def _dispatch(self) -> None:
-        """Offer every waiting case, best first, to the longest-idle agent who can take it."""
+    def _dispatch(self, not_now: frozenset[str] | set[str] = frozenset()) -> None:
+        """Offer every waiting case, best first, to the longest-idle agent who can take it
+        (except ``not_now``: agents the shared state just refused an offer or accept for)."""
         now = self.clock.now()
         def reserved_first(entry: QueueEntry) -> tuple[bool, tuple[int, int, float]]:
             # a case transferred to a named colleague goes to them before anything else does
@@ -151,7 +158,7 @@ class Dispatch(EngineBase):
             (e for q in list(self.state.queue_names()) for e in self.state.waiting(q)),
             key=reserved_first,
         )
-        busy = {o.agent_id for o in self.state.offers()}
+        busy = {o.agent_id for o in self.state.offers()} | set(not_now)
         for entry in entries:
             case = self.cases.get(entry.case_id)
             if case is None or case.state is not S.QUEUED:
@@ -161,7 +168,7 @@ class Dispatch(EngineBase):
                 continue  # do not ring an agent for a customer who may be gone
             ready = [
                 a for a in self.state.agents()
-                if a.ready_for_offer()
+                if a.ready_for_offer() and a.profile.id in self.agents_here
                 and a.profile.id not in busy
                 and a.profile.can_serve(case.skills, case.language)
             ]
@@ -190,12 +197,13 @@ class Dispatch(EngineBase):
 
     def _agent_lost(self, status: AgentStatus) -> None:
         now = self.clock.now()
-        for case_id in sorted(status.cases):
-            case = self.case(case_id)
+        hosted = [self.cases[c] for c in sorted(status.cases) if c in self.cases]
+        for case in hosted:
             if case.state is S.ACTIVE:
                 self._requeue_lost_agent_case(case, status.profile.id, now)
             # a case already in wrap-up stays with the agent's record; it is closed later
-        drop = frozenset(c for c in status.cases if self.case(c).state is not S.WRAP_UP)
+        # another node's cases are its own to requeue
+        drop = frozenset(c.id for c in hosted if c.state is not S.WRAP_UP)
         self.state.settle_lost_agent(status.profile.id, drop)
         self._overview = None
 

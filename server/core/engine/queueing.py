@@ -137,7 +137,9 @@ class Queueing(EngineBase):
             waiting = self._present(name)
             cases = []
             for entry in waiting:
-                case = self.cases[entry.case_id]
+                case = self.cases.get(entry.case_id)
+                if case is None:
+                    continue  # another node's case: counted in ``waiting``, described by its host
                 queued = case.first_entered(S.QUEUED) or case.created_at
                 cases.append({"case_id": case.id, "waited_seconds": round(now - queued, 1),
                               "state": case.state.value, **summary(case)})

@@ -1525,7 +1525,9 @@ import M from "./messages.js";
     const ack = await emit("help_request", { context });
     if (!ack.ok) {
       S.phase = "error";
-      S.errorText = ack.error && ack.error.code === "queue_full" ? t("queueFull") : t("unreachable");
+      const code = ack.error && ack.error.code;
+      S.errorText = code === "queue_full" ? t("queueFull")
+        : code === "cluster_unavailable" ? t("clusterUnavailable") : t("unreachable");
       render();
       return;
     }

@@ -58,6 +58,7 @@ const sv = {
   restarting: "Servern startar om – vi återansluter dig…",
   unreachable: "Vi når inte supporten just nu. Kontrollera uppkopplingen och försök igen.",
   queueFull: "Kön är full just nu. Försök igen om en liten stund.",
+  clusterUnavailable: "Supporten kan inte ta emot nya ärenden just nu. Försök igen om en liten stund.",
   retry: "Försök igen",
 
   // callbacks
@@ -185,6 +186,7 @@ const en = {
   restarting: "The server is restarting – reconnecting you…",
   unreachable: "We cannot reach support right now. Check your connection and try again.",
   queueFull: "The queue is full right now. Please try again in a little while.",
+  clusterUnavailable: "Support cannot take new requests right now. Please try again in a little while.",
   retry: "Try again",
 
   technicalError: "Technical error – we will call you back. Your cart is kept for {minutes} min.",
