@@ -18,11 +18,12 @@ from server.cluster.replica import WriteThroughDispatchState
 from server.core.agents import AgentProfile, Presence
 from server.core.clock import ManualClock
 from server.core.context import CaseContext
-from server.core.engine import CaseEngine, EngineConfig
+from server.core.engine import CaseEngine
 from server.core.errors import OfferNotFound
 from server.core.events import AgentJoined, CaseAssigned, OfferMade
 from server.core.routing import load_rules
 from server.settings import DEFAULT_RULES
+from tests.support.engine import default_engine_config
 from tests.support.redis import delete_prefix, unique_prefix
 
 pytestmark = pytest.mark.redis
@@ -36,7 +37,7 @@ class Node:
     def __init__(self, name: str, view: WriteThroughDispatchState) -> None:
         ids = itertools.count(1)
         self.view = view
-        self.engine = CaseEngine(EngineConfig(), load_rules(DEFAULT_RULES), ManualClock(T0),
+        self.engine = CaseEngine(default_engine_config(), load_rules(DEFAULT_RULES), ManualClock(T0),
                                  state=view, new_id=lambda: f"{name}-{next(ids)}")
 
     def agent(self, agent_id: str, capacity: int = 1) -> None:
