@@ -149,7 +149,7 @@ async def _ensure_demo_agents(settings: Settings) -> None:
     from .security.passwords import hash_password
     from .store import AgentRepository, Database
 
-    database = Database(settings.storage.resolved_database_url)
+    database = Database.of(settings.storage)
     await database.start()
     try:
         agents = AgentRepository(database)
@@ -184,7 +184,7 @@ async def _create_agent(args: argparse.Namespace) -> int:
     if len(password) < 8:
         print("helpwire: the password must have at least 8 characters", file=sys.stderr)
         return 2
-    database = Database(settings.storage.resolved_database_url)
+    database = Database.of(settings.storage)
     await database.start()
     try:
         agent = await AgentRepository(database).create(
@@ -221,7 +221,7 @@ async def _reset_password(args: argparse.Namespace) -> int:
     if len(password) < 8:
         print("helpwire: the password must have at least 8 characters", file=sys.stderr)
         return 2
-    database = Database(settings.storage.resolved_database_url)
+    database = Database.of(settings.storage)
     await database.start()
     try:
         repository = AgentRepository(database)

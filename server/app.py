@@ -125,7 +125,7 @@ def create_app(
 
     async def storage_and_wiring(app: web.Application) -> AsyncIterator[None]:
         """The database first (migrated), then every component wired to it; nothing runs yet."""
-        database = Database(settings.storage.resolved_database_url)
+        database = Database.of(settings.storage)
         await database.start()
         try:
             app[SERVICES] = _wire(app, settings, key, rules, clock, sio, pings, database)

@@ -353,6 +353,11 @@ def test_restart_and_http_database_timeout_defaults_and_limits() -> None:
         ("outbox__stop_seconds", 5.0, 60, 60.01),
         ("network__preflight_max_age_seconds", 600, 86_400, 86_401),
         ("limits__max_access_log_rows", 500, 10_000, 10_001),
+        # were RETRY_AFTER_SECONDS in web/errors.py, PING_TIMEOUT_SECONDS and the SQLite
+        # busy_timeout pragma in store/database.py
+        ("storage__retry_after_seconds", 2, 3600, 3601),
+        ("storage__ping_timeout_seconds", 5.0, 60, 60.01),
+        ("storage__sqlite_busy_timeout_ms", 5000, 600_000, 600_001),
     ],
 )
 def test_a_former_literal_is_a_setting_with_its_default_its_limit_and_one_past_it(

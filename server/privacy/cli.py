@@ -43,7 +43,7 @@ async def _erase(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as error:
         print(f"helpwire: {error}", file=sys.stderr)
         return 2
-    database = Database(settings.storage.resolved_database_url)
+    database = Database.of(settings.storage)
     await database.start()
     try:
         operations = PrivacyOperations(database, SystemClock())
@@ -75,7 +75,7 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as error:
         print(f"helpwire: {error}", file=sys.stderr)
         return 2
-    database = Database(settings.storage.resolved_database_url)
+    database = Database.of(settings.storage)
     await database.start()
     try:
         document = await PrivacyOperations(database, SystemClock()).export(
@@ -97,7 +97,7 @@ async def _purge(args: argparse.Namespace, settings: Settings) -> int:
     from ..store import Database
     from .purge import RetentionPurge, pseudonym_key
 
-    database = Database(settings.storage.resolved_database_url)
+    database = Database.of(settings.storage)
     await database.start()
     try:
         key = pseudonym_key(secret_key(settings.security, settings.storage.data_dir))

@@ -37,7 +37,7 @@ async def _report(args: argparse.Namespace, settings: Settings) -> int:
     except ValueError as error:
         print(f"helpwire: {error}", file=sys.stderr)
         return 2
-    database = Database(settings.storage.resolved_database_url)
+    database = Database.of(settings.storage)
     await database.start()
     try:
         produced = await produce(database, settings, period, time.time(), args.out)
@@ -59,7 +59,7 @@ async def _demo_data(args: argparse.Namespace, settings: Settings) -> int:
     end = date.fromisoformat(args.end) if args.end else datetime.now(ZoneInfo(zone)).date()
     data = generate(end, args.days, zone, seed=args.seed, ab_salt=settings.ab_test.salt,
                     split_b=settings.ab_test.split_b)
-    database = Database(settings.storage.resolved_database_url)
+    database = Database.of(settings.storage)
     await database.start()
     try:
         added = await insert_missing(database, data.cases, data.purchases, data.exposures,

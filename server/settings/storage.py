@@ -21,6 +21,15 @@ class StorageSettings(BaseModel):
     transcript_retention: bool = False
     #: longest an HTTP request waits for the database; past it the answer is 503 storage_timeout
     http_database_timeout_seconds: float = Field(3.0, gt=0, le=60)
+    #: the Retry-After (seconds) of a 503 storage_timeout or storage_unavailable: how soon a
+    #: caller may try again while the database cannot be used
+    retry_after_seconds: int = Field(2, ge=1, le=3600)
+    #: longest the health check's database ping waits (/healthz stays quick when the
+    #: database server does not answer)
+    ping_timeout_seconds: float = Field(5.0, gt=0, le=60)
+    #: SQLite only: how long a connection waits for another process's write lock (a backup,
+    #: the command line) before it fails with "database is locked"
+    sqlite_busy_timeout_ms: int = Field(5000, ge=0, le=600_000)
 
     @property
     def resolved_database_url(self) -> str:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
@@ -23,8 +24,8 @@ from sqlalchemy.pool import StaticPool
 
 from .migrate import upgrade
 
-#: a health check must answer quickly, even when the database server does not
-PING_TIMEOUT_SECONDS = 5.0
+if TYPE_CHECKING:
+    from ..settings.storage import StorageSettings
 
 
 class DatabaseClosed(RuntimeError):
@@ -34,8 +35,10 @@ class DatabaseClosed(RuntimeError):
 class Database:
     """Owns the async engine; repositories borrow short transactions from it."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, ping_timeout_seconds: float = 5.0,
+                 sqlite_busy_timeout_ms: int = 5000) -> None:
         self._url: URL = make_url(url)
+        self._ping_timeout = ping_timeout_seconds
         self._is_sqlite = self._url.get_backend_name() == "sqlite"
         options: dict[str, Any] = {"pool_pre_ping": True}
         if self._is_sqlite and self._url.database in (None, "", ":memory:"):
@@ -43,9 +46,17 @@ class Database:
             options["poolclass"] = StaticPool
         self._engine = create_async_engine(self._url, **options)
         if self._is_sqlite:
-            event.listen(self._engine.sync_engine, "connect", _on_sqlite_connect)
+            event.listen(self._engine.sync_engine, "connect",
+                         functools.partial(_on_sqlite_connect, busy_ms=sqlite_busy_timeout_ms))
         self._write_lock = asyncio.Lock()
         self._closed = False
+
+    @classmethod
+    def of(cls, storage: StorageSettings) -> Database:
+        """The database of the ``[storage]`` section, with its timeouts."""
+        return cls(storage.resolved_database_url,
+                   ping_timeout_seconds=storage.ping_timeout_seconds,
+                   sqlite_busy_timeout_ms=storage.sqlite_busy_timeout_ms)
 
     @property
     def engine(self) -> AsyncEngine:
@@ -69,7 +80,7 @@ class Database:
         if self._closed:
             return False
         try:
-            async with asyncio.timeout(PING_TIMEOUT_SECONDS):
+            async with asyncio.timeout(self._ping_timeout):
                 async with self._engine.connect() as conn:
                     await conn.execute(sa.text("SELECT 1"))
         except (SQLAlchemyError, OSError, TimeoutError):
@@ -111,13 +122,13 @@ class Database:
         return Path(database)
 
 
-def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
+def _on_sqlite_connect(dbapi_connection: Any, connection_record: Any, *, busy_ms: int) -> None:
     """Per-connection SQLite settings; SQLite forgets them when a connection closes."""
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     finally:
         cursor.close()

@@ -27,8 +27,6 @@ ENGINE_IO_PATH = "/socket.io/"
 #: photo upload lasts as long as the customer's network needs (its writes are bounded by the
 #: persister's own timeouts)
 UNBOUNDED_PATHS = frozenset({"/healthz", "/api/photos"})
-#: how soon a caller may try again after a 503 from the database (the Retry-After header)
-RETRY_AFTER_SECONDS = 2
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -45,6 +43,11 @@ _HTTP_MESSAGES = {
 }
 #: headers of an aiohttp HTTPException worth keeping on the JSON answer (e.g. Allow on a 405)
 _KEPT_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate", "Location")
+
+
+def retry_after(request: web.Request) -> dict[str, str]:
+    """The Retry-After header of a 503 because of the database (``storage.retry_after_seconds``)."""
+    return {"Retry-After": str(request.app[SETTINGS].storage.retry_after_seconds)}
 
 
 def error_response(status: int, code: str, message: str,
@@ -96,7 +99,7 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
         return error_response(
             503, "storage_timeout",
             f"the database did not answer within {limit:g} s; try again in a moment",
-            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+            retry_after(request),
         )
     except Exception as error:
         if storage_fault(error):
@@ -105,7 +108,7 @@ async def json_errors(request: web.Request, handler: Any) -> web.StreamResponse:
             return error_response(
                 503, "storage_unavailable",
                 "the database cannot be reached right now; try again in a moment",
-                {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                retry_after(request),
             )
         log.exception("http_handler_failed", path=request.path)
         return error_response(500, "internal_error",

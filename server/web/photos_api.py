@@ -16,7 +16,7 @@ from ..security.ratelimit import RateLimited
 from ..security.tokens import InvalidToken
 from . import throttle
 from .api import _bearer_agent
-from .errors import RETRY_AFTER_SECONDS, error_response
+from .errors import error_response, retry_after
 from .keys import SERVICES
 
 routes = web.RouteTableDef()
@@ -38,11 +38,11 @@ STATUS = {
 _CHUNK = 64 * 1024
 
 
-def _refused(error: HelpwireError) -> web.Response:
+def _refused(request: web.Request, error: HelpwireError) -> web.Response:
     if isinstance(error, RateLimited):
         return throttle.too_many(error)
     status = STATUS.get(error.code, 400)
-    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)} if status == 503 else None
+    headers = retry_after(request) if status == 503 else None
     return error_response(status, error.code, error.message, headers)
 
 
@@ -81,7 +81,7 @@ async def send_photo(request: web.Request) -> web.Response:
     except InvalidToken as error:
         return error_response(401, error.code, error.message)
     except HelpwireError as error:
-        return _refused(error)
+        return _refused(request, error)
     return web.json_response({"photo": shared.as_payload()}, status=201,
                              headers={"Cache-Control": "no-store"})
 
@@ -96,7 +96,7 @@ async def fetch_photo(request: web.Request) -> web.Response:
     try:
         held = services.photos.for_agent(request.match_info["photo_id"], agent.id)
     except HelpwireError as error:
-        return _refused(error)
+        return _refused(request, error)
     return web.Response(body=held.photo.data, content_type=held.photo.media_type, headers={
         "Cache-Control": "no-store", "Content-Disposition": "inline",
         "X-Content-Type-Options": "nosniff"})

@@ -217,3 +217,17 @@ async def test_http_errors_of_every_endpoint_are_json_with_a_stable_code(
 ) -> None:
     status, content_type, body, _ = await request(server, method, path)
     assert_error(status, content_type, body, expected)
+
+
+async def test_a_503_for_the_database_says_when_to_try_again_by_the_setting(
+    tmp_path: Path,
+) -> None:
+    async with live_server(tmp_path, storage__retry_after_seconds=7) as running:
+        await running.create_agent("lisa", "Lisa")
+        await running.close_database()
+        async with aiohttp.ClientSession() as http, http.post(
+            f"{running.url}/api/agent/login", **login()
+        ) as answer:
+            body = await answer.json()
+            assert (answer.status, body["error"]["code"]) == (503, "storage_unavailable")
+            assert answer.headers["Retry-After"] == "7"

@@ -7,7 +7,9 @@ import threading
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+from server.settings.storage import StorageSettings
 from server.store import Database, DatabaseClosed
 
 
@@ -57,3 +59,34 @@ async def test_a_closed_database_refuses_transactions(database_url: str) -> None
             pass
     with pytest.raises(DatabaseClosed):
         await db.start()
+
+
+async def test_sqlite_waits_for_another_writer_as_long_as_the_setting_says(tmp_path: Path) -> None:
+    db = Database.of(StorageSettings(data_dir=tmp_path, sqlite_busy_timeout_ms=1234))
+    await db.start()
+    try:
+        async with db.connect() as conn:
+            assert (await conn.execute(sa.text("PRAGMA busy_timeout"))).scalar() == 1234
+    finally:
+        await db.close()
+
+
+async def test_the_health_ping_gives_up_after_its_setting_when_the_server_never_answers() -> None:
+    silent: list[asyncio.StreamWriter] = []
+
+    async def accept_and_say_nothing(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        silent.append(writer)
+
+    listener = await asyncio.start_server(accept_and_say_nothing, "127.0.0.1", 0)
+    port = listener.sockets[0].getsockname()[1]
+    db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{port}/test", ping_timeout_seconds=0.3)
+    try:
+        started = asyncio.get_running_loop().time()
+        assert await db.ping() is False
+        assert asyncio.get_running_loop().time() - started < 3  # not asyncpg's own 60 s
+    finally:
+        await db.close()
+        for writer in silent:
+            writer.close()
+        listener.close()
+        await listener.wait_closed()
