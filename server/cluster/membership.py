@@ -72,6 +72,7 @@ class Membership:
         self._steady_since: float | None = None
         self._reachable = True
         self._began = False
+        self._said_steady = False
         self._task: asyncio.Task[None] | None = None
         #: figures for /metrics
         self.nodes_adopted = 0
@@ -124,9 +125,14 @@ class Membership:
         """Renew the lease; once steady, adopt the cases of nodes whose lease is gone. Returns
         the nodes adopted."""
         if not await self._renew():
+            self._said_steady = False
             return []
         if not self.steady:
+            self._said_steady = False
             return []
+        if not self._said_steady:
+            self._said_steady = True
+            log.info("node_steady", node_id=self.node_id)  # from now on it may adopt
         return await self._adopt_stopped()
 
     async def _renew(self) -> bool:
