@@ -130,10 +130,12 @@ class Membership:
         if not self.steady:
             self._said_steady = False
             return []
+        adopted = await self._adopt_stopped()
         if not self._said_steady:
+            # from now on it adopts; logged after its first look for stopped nodes
             self._said_steady = True
-            log.info("node_steady", node_id=self.node_id)  # from now on it may adopt
-        return await self._adopt_stopped()
+            log.info("node_steady", node_id=self.node_id, adopted=len(adopted))
+        return adopted
 
     async def _renew(self) -> bool:
         try:
