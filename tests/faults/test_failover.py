@@ -20,6 +20,7 @@ import pytest
 from redis.asyncio import Redis
 
 from server.cluster.redis_dispatch import RedisDispatchState
+from server.store import CaseRepository, Database
 from tests.support.chat_load import (
     AGENT_NS,
     CUSTOMER_NS,
@@ -102,7 +103,7 @@ async def test_after_kill_9_of_a_node_a_survivor_adopts_its_chat_and_its_queued_
     verdict = Verdict("failover kill -9")
     redis_url = await require_redis()
     prefix = unique_prefix("failover")
-    specs = await create_agents(postgres_url, [AgentSpec("lisa", 1)])
+    await create_agents(postgres_url, [AgentSpec("lisa", 1)])
     node_a = node(tmp_path, "node-a", postgres_url, redis_url, prefix)
     node_b = node(tmp_path, "node-b", postgres_url, redis_url, prefix)
     ledger = Ledger()
@@ -217,3 +218,84 @@ async def test_after_kill_9_of_a_node_a_survivor_adopts_its_chat_and_its_queued_
         await redis.aclose()
         await delete_prefix(redis_url, prefix)
     verdict.conclude()
+
+
+async def test_when_every_lease_vanishes_at_once_no_node_adopts_a_live_peers_cases(
+    tmp_path: Path, postgres_url: str,
+) -> None:
+    """Redis emptied under two running nodes (what a Redis restart without persistence does):
+    every lease and the dispatch state are gone at once. Each node notices its lease was lost,
+    re-registers, and adopts nothing until it has renewed its lease for a whole lease again —
+    by then the other has too. Both keep their chats; their agents are written back."""
+    verdict = Verdict("every lease gone at once")
+    redis_url = await require_redis()
+    prefix = unique_prefix("leases-gone")
+    node_a = node(tmp_path, "node-a", postgres_url, redis_url, prefix)
+    node_b = node(tmp_path, "node-b", postgres_url, redis_url, prefix)
+    ledger = Ledger()
+    clients: list[TimedClient] = []
+    redis = Redis.from_url(redis_url, decode_responses=True)
+    shared = RedisDispatchState(redis, prefix)
+    database = Database(postgres_url)
+    try:
+        await asyncio.gather(node_a.start(), node_b.start())
+        specs = await create_agents(postgres_url, [AgentSpec("lisa", 1), AgentSpec("karl", 1)])
+        case_of: dict[str, tuple[str, str]] = {}  # node → (case, its agent)
+        for index, (server, spec) in enumerate(zip((node_a, node_b), specs, strict=True)):
+            agent = TimedClient(AGENT_NS)
+            customer = TimedClient(CUSTOMER_NS)
+            clients += [agent, customer]
+            await agent.connect(server.url, {"token": await login(server.url, spec.username)})
+            assert (await ledger.call(agent, "agent_hello", {}, case_id=None)).outcome == "ok"
+            assert (await ledger.call(agent, "presence_set", {"presence": "available"},
+                                      case_id=None)).outcome == "ok"
+            await customer.connect(server.url)
+            helped = await ledger.call(customer, "help_request", {"context": context(index)},
+                                       case_id=None)
+            assert helped.outcome == "ok", helped
+            case_id = str(helped.ref)
+            await agent.wait_for("offer", lambda o, c=case_id: o["case_id"] == c,
+                                 timeout=EVENT_TIMEOUT)
+            assert (await ledger.call(agent, "offer_accept", {"case_id": case_id},
+                                      case_id=case_id)).outcome == "ok"
+            case_of[server.config_path.parent.name] = (case_id, spec.id)
+        await asyncio.gather(logged(node_a, "node_steady", STEADY_TIMEOUT),
+                             logged(node_b, "node_steady", STEADY_TIMEOUT))
+
+        await delete_prefix(redis_url, prefix)  # every lease, and the dispatch state, gone
+
+        for server in (node_a, node_b):
+            await logged(server, "node_lease_lost", STEADY_TIMEOUT)
+            await logged_times(server, "node_steady", 2, STEADY_TIMEOUT)
+        adoptions = [r for s in (node_a, node_b) for r in s.log_records()
+                     if r.get("event") == "node_adopted"]
+        verdict.check(not adoptions, f"a node adopted a live peer's cases: {adoptions}")
+        await database.start()
+        repository = CaseRepository(database)
+        for name, (case_id, agent_id) in case_of.items():
+            others = await repository.hosted_elsewhere([case_id], name)
+            verdict.check(not others, f"{case_id} of {name} is hosted elsewhere now")
+            status = await shared.agent(agent_id)
+            verdict.check(status is not None and status.cases == frozenset({case_id}),
+                          f"{name} did not write its agent back with the case: {status}")
+        verdict.check(await repository.live_hosts() == {"node-a", "node-b"},
+                      f"hosts of live cases: {await repository.live_hosts()}")
+    finally:
+        for made in clients:
+            await made.close()
+        await node_a.stop()
+        await node_b.stop()
+        await database.close()
+        await redis.aclose()
+        await delete_prefix(redis_url, prefix)
+    verdict.conclude()
+
+
+async def logged_times(server: ServerProcess, event: str, times: int, timeout: float) -> None:
+    """Until ``event`` was logged ``times`` times in the server's current run (bounded)."""
+    deadline = time.monotonic() + timeout
+    while sum(1 for r in server.log_records() if r.get("event") == event) < times:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{event} was not logged {times} times within {timeout} s\n"
+                                 + server.log_tail())
+        await asyncio.sleep(0.05)  # polling a log file: there is no event to await across it
