@@ -162,6 +162,11 @@ async def test_after_kill_9_of_a_node_a_survivor_adopts_its_chat_and_its_queued_
         await second_b.connect(node_b.url)
         await lisa_b.connect(node_b.url, {"token": token})
         assert (await ledger.call(lisa_b, "agent_hello", {}, case_id=None)).outcome == "ok"
+        # her console sends a line before the case is here: retryable, never "not found"
+        (early,) = await chat(ledger, lisa_b, chat_id, "agent", 1, "early")
+        verdict.figure(f"the agent's line on B before the adoption: {early.outcome} {early.code}")
+        verdict.check(early.outcome == "ok" or early.code == "case_moving",
+                      f"an agent's line on B before the adoption was answered {early.code}")
         deadline = killed_at + ADOPTION_TARGET + 5
         resumed, codes = await resume_until_adopted(first_b, ledger, chat_id, chat_token,
                                                     deadline)
@@ -237,9 +242,10 @@ async def test_when_every_lease_vanishes_at_once_no_node_adopts_a_live_peers_cas
     redis = Redis.from_url(redis_url, decode_responses=True)
     shared = RedisDispatchState(redis, prefix)
     database = Database(postgres_url)
+    # the accounts first: the database is migrated before the two nodes start side by side
+    specs = await create_agents(postgres_url, [AgentSpec("lisa", 1), AgentSpec("karl", 1)])
     try:
         await asyncio.gather(node_a.start(), node_b.start())
-        specs = await create_agents(postgres_url, [AgentSpec("lisa", 1), AgentSpec("karl", 1)])
         case_of: dict[str, tuple[str, str]] = {}  # node → (case, its agent)
         for index, (server, spec) in enumerate(zip((node_a, node_b), specs, strict=True)):
             agent = TimedClient(AGENT_NS)
