@@ -72,6 +72,8 @@ class Membership:
         self._steady_since: float | None = None
         self._reachable = True
         self._began = False
+        #: set when the lease was lost until the store was asked which cases are still ours
+        self._must_check = False
         self._said_steady = False
         self._task: asyncio.Task[None] | None = None
         #: figures for /metrics
@@ -100,12 +102,18 @@ class Membership:
             self._task = None
 
     async def _beat_forever(self) -> None:
+        failing: str | None = None
         while True:
             started = self._monotonic()
             try:
                 await self.beat()
-            except Exception:
-                log.exception("membership_failed")
+                if failing is not None:
+                    log.info("membership_recovered")
+                failing = None
+            except Exception as error:  # e.g. the store away: the next heartbeat tries again
+                if failing != type(error).__name__:
+                    log.exception("membership_failed", error=type(error).__name__)
+                failing = type(error).__name__
             await asyncio.sleep(max(0.0, self.heartbeat_seconds - (self._monotonic() - started)))
 
     # ------------------------------------------------------------------ one heartbeat
@@ -127,6 +135,9 @@ class Membership:
         if not await self._renew():
             self._said_steady = False
             return []
+        if self._must_check:  # the lease was lost: which of our cases are another's now?
+            await self.check_hosted()
+            self._must_check = False
         if not self.steady:
             self._said_steady = False
             return []
@@ -162,7 +173,7 @@ class Membership:
                          restarted=previous is not None)
             self._began = True
             self._steady_since = self._monotonic()
-            await self.check_hosted()
+            self._must_check = True
         elif self._steady_since is None:
             self._steady_since = self._monotonic()
         return True
