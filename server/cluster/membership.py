@@ -213,6 +213,7 @@ class Membership:
 
     async def adopt(self, host: str) -> int:
         """Take over every live case the store says ``host`` hosts (its lease is gone)."""
+        started = time.monotonic()
         ids = await self.cases.claim(self.node_id, host)
         if not ids:
             return 0
@@ -220,5 +221,6 @@ class Membership:
         await self._take_over(ids)
         self.nodes_adopted += 1
         self.cases_adopted += len(ids)
-        log.warning("node_adopted", node_id=host, cases=len(ids), shared_values_cleared=cleared)
+        log.warning("node_adopted", node_id=host, cases=len(ids), shared_values_cleared=cleared,
+                    seconds=round(time.monotonic() - started, 3))
         return len(ids)
