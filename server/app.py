@@ -13,7 +13,9 @@ from aiohttp import WSCloseCode, web
 from .admin.live import LiveConfig
 from .admin.service import AdminService
 from .admin.watch import AdminWatcher
-from .cluster.wiring import feed_follower, shared_dispatch_state
+from .cluster.membership import Membership
+from .cluster.replica import WriteThroughDispatchState
+from .cluster.wiring import feed_follower, membership, shared_dispatch_state
 from .core.clock import Clock, SystemClock
 from .core.engine import CaseEngine
 from .core.routing import RuleSet, load_rules
@@ -43,7 +45,7 @@ from .signalling.emitter import SocketEmitter
 from .signalling.heartbeat import HeartbeatMonitor
 from .signalling.manager import IndexedManager
 from .signalling.pings import PingSchedule
-from .signalling.rooms import AGENT_NS, CUSTOMER_NS, KIOSK_NS
+from .signalling.rooms import AGENT_NS, CUSTOMER_NS, KIOSK_NS, case_room
 from .signalling.transport import closing_without_cycles
 from .store import AgentRepository, AnalyticsRepository, CaseRepository, Database
 from .web import (
@@ -165,10 +167,29 @@ def create_app(
             await shared.close()
 
     async def resumed(app: web.Application) -> AsyncIterator[None]:
+        """The live cases back: every one with one process; in a cluster those this node
+        hosts (and, once, the cases stored without a host by one process before)."""
         services = app[SERVICES]
+        host = services.cases.host
+        if host is not None:
+            claimed = await services.cases.claim(host, None)
+            if claimed:
+                log.info("cases_claimed_unhosted", cases=len(claimed))
         await resume_live_cases(services.cases, services.agents, services.engine, services.hub,
-                                settings.durability.restart_grace_seconds)
+                                settings.durability.restart_grace_seconds, host=host)
         yield
+
+    async def node_membership(app: web.Application) -> AsyncIterator[None]:
+        """The node's lease in Redis and the adoption of stopped nodes' cases (a cluster)."""
+        member = app[SERVICES].membership
+        if member is None:
+            yield
+            return
+        member.start()
+        try:
+            yield
+        finally:
+            await member.stop()
 
     async def announced(app: web.Application) -> AsyncIterator[None]:
         log.info("server_started", database=app[SERVICES].database.dialect_name)
@@ -184,6 +205,7 @@ def create_app(
         running(lambda a: a[SERVICES].outbox),  # stopped after the persister's last commits
         running(lambda a: a[SERVICES].persister),
         resumed,  # before any timer or socket: live cases are back first
+        node_membership,
         running(lambda a: a[ADMIN_WATCHER]),
         running(lambda a: a[SERVICES].hub),
         running(lambda a: a[SERVICES].media),
@@ -256,6 +278,8 @@ def _wire(
     """Build every component on one database and hand each what it needs (no I/O here)."""
     cases = CaseRepository(database)
     shared = shared_dispatch_state(settings.cluster)
+    if shared is not None:
+        cases.host = shared.node_id  # written as each new case's host; fences this node's writes
     engine = CaseEngine(engine_config(settings), rules, clock or SystemClock(), state=shared)
     persister = Persister(cases, engine.cases.get, settings.durability)
     emitter = SocketEmitter(sio, lambda case_id: _channel(engine, case_id))
@@ -297,11 +321,44 @@ def _wire(
         live=live,
         admin=AdminService(settings, database, agents, engine, hub, sio, live),
     )
+    if shared is not None:
+        services.membership = _membership(settings, services, shared)
     sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
     sio.register_namespace(KioskNamespace(KIOSK_NS, services))
     sio.register_namespace(AgentNamespace(AGENT_NS, services))
     Insights(app, sio, services)  # registers itself as app[INSIGHTS]
     return services
+
+
+def _membership(settings: Settings, services: Services,
+                shared: WriteThroughDispatchState) -> Membership:
+    """The lease and adoptions, with what taking cases over and letting them go means here."""
+    engine, sio = services.engine, services.sio
+
+    async def take_over(case_ids: list[str]) -> None:
+        await resume_live_cases(services.cases, services.agents, engine, services.hub,
+                                settings.durability.restart_grace_seconds, only=case_ids)
+
+    async def let_go(case_ids: set[str]) -> None:
+        gone = engine.evict(case_ids)
+        shared.disown(gone)
+        # the customers reconnect (and are told case_moving until they reach the new host)
+        for case_id in gone:
+            for namespace in (CUSTOMER_NS, KIOSK_NS):
+                for sid, _ in list(sio.manager.get_participants(namespace, case_room(case_id))):
+                    await sio.disconnect(sid, namespace=namespace)
+
+    member = membership(settings.cluster, shared, services.cases, take_over, let_go,
+                        lambda: [c.id for c in engine.live_cases()])
+    tasks: set[asyncio.Task[None]] = set()
+
+    def fenced(case_ids: set[str]) -> None:  # a write of cases another node adopted
+        task = asyncio.get_running_loop().create_task(member.let_go(case_ids))
+        tasks.add(task)
+        task.add_done_callback(tasks.discard)
+
+    services.persister.moved_listeners.append(fenced)
+    return member
 
 
 def _channel(engine: CaseEngine, case_id: str) -> str | None:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import socketio
 
 from .cluster.feed import FeedFollower
+from .cluster.membership import Membership
 from .cluster.replica import WriteThroughDispatchState
 from .core.engine import CaseEngine
 from .runtime.hub import Hub
@@ -65,5 +66,7 @@ class Services:
     shared_dispatch: WriteThroughDispatchState | None = None
     #: the task that feeds the other nodes' changes into that view
     feed: FeedFollower | None = None
+    #: the node's lease and the adoption of stopped nodes' cases (with [cluster] redis_url)
+    membership: Membership | None = None
     #: told the code of every error answered to a Socket.IO client (the metrics count them)
     error_observers: list[Callable[[str], None]] = field(default_factory=list)

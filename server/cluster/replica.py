@@ -350,6 +350,32 @@ class WriteThroughDispatchState:
     async def close(self) -> None:
         await self.shared.close()
 
+    async def forget_node(self, node_id: str) -> int:
+        """Another node stopped and this one adopts its cases: every value it wrote last (its
+        queue entries and offers, its agents with their ``online``) goes from the shared
+        state, and the view takes that at once. Returns how many values went."""
+        async with self._lock:
+            applied = await self.shared.apply("forget_node", (node_id,))
+            if applied.effect is not None:
+                self._take(applied.effect, applied.revision)
+        return int(applied.result)
+
+    def disown(self, case_ids: Iterable[str]) -> None:
+        """Another node adopted these cases: they are no longer this node's own (a re-seed
+        leaves them out) and its journalled commands of their entries and offers are dropped,
+        so nothing this node decided while cut off undoes the adopter's state."""
+        gone = set(case_ids)
+        self._own_cases -= gone
+        kept: deque[Command] = deque()
+        for index, command in enumerate(self._journal):
+            if index == 0 and self._lock.locked():
+                kept.append(command)  # being applied now: flush pops it when it answers
+            elif any(kind in ("e", "o") and name in gone for kind, name in command.keys):
+                self._settle(command)
+            else:
+                kept.append(command)
+        self._journal = kept
+
     async def flush(self) -> list[Overruled]:
         """Apply every journalled command to the shared state, in order (the hub awaits this),
         and return those whose shared result differed from the local one."""

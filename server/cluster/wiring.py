@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection
+
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
 from ..settings.cluster import ClusterSettings
+from ..store import CaseRepository
 from .feed import FeedFollower
+from .membership import LetGo, Membership, TakeOver
 from .redis_dispatch import RedisDispatchState
 from .replica import WriteThroughDispatchState
 
@@ -33,3 +37,11 @@ def feed_follower(settings: ClusterSettings, node: WriteThroughDispatchState) ->
     """The task that keeps the node's view up to date with every other node's changes."""
     block = min(settings.feed_block_seconds, settings.redis_timeout_seconds / 2)
     return FeedFollower(node, block, settings.retry_seconds)
+
+
+def membership(settings: ClusterSettings, node: WriteThroughDispatchState, cases: CaseRepository,
+               take_over: TakeOver, let_go: LetGo,
+               hosted: Callable[[], Collection[str]]) -> Membership:
+    """The node's lease, and the adoption of the cases of nodes whose lease ran out."""
+    return Membership(node, cases, take_over, let_go, hosted,
+                      settings.lease_seconds, settings.heartbeat_seconds)

@@ -90,6 +90,34 @@ class ClusterUnavailable(HelpwireError):
         )
 
 
+class CaseMoving(HelpwireError):
+    """The case is open but hosted by another node, or being taken over by this one after its
+    node stopped: nothing was changed; ask again in a moment (the widget and console do)."""
+
+    code = "case_moving"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            "this conversation is moving to another server after its own stopped; nothing was"
+            " lost, try again in a moment"
+        )
+        #: seconds, at most one lease of the node membership
+        self.retry_after = retry_after
+
+
+class CaseMoved(HelpwireError):
+    """A node's write of a case another node adopted meanwhile (this one lost its lease): it
+    was not stored, and this node no longer hosts the case; reconnect to carry on."""
+
+    code = "case_moving"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this conversation is now served by another server; reconnect to carry on"
+        )
+        self.retry_after = 1
+
+
 class TransferTargetUnavailable(HelpwireError):
     """The colleague named is not available to take the case now (signed out, busy, away, at
     capacity, already ringing, lacking the skill or language), or nobody else serves the queue."""

@@ -118,6 +118,24 @@ class LiveCollector(Collector):
             yield CounterMetricFamily("helpwire_dispatch_state_conflicts",
                                       "Commands Redis answered otherwise than this node's view"
                                       " (another node was first)", value=shared.conflicts)
+        membership = self._services.membership
+        if membership is not None:  # node membership: leases and adoptions
+            yield GaugeMetricFamily("helpwire_node_steady",
+                                    "1 while this node's lease has been renewed without a break"
+                                    " for a whole lease (it may adopt), 0 while not",
+                                    value=1 if membership.steady else 0)
+            yield CounterMetricFamily("helpwire_nodes_adopted",
+                                      "Stopped nodes whose live cases this node adopted",
+                                      value=membership.nodes_adopted)
+            yield CounterMetricFamily("helpwire_cases_adopted",
+                                      "Live cases this node adopted from stopped nodes",
+                                      value=membership.cases_adopted)
+            yield CounterMetricFamily("helpwire_cases_let_go",
+                                      "Cases this node dropped because another adopted them",
+                                      value=membership.cases_let_go)
+            yield CounterMetricFamily("helpwire_node_leases_lost",
+                                      "Times this node found its lease had run out",
+                                      value=membership.leases_lost)
 
 
 class Metrics:

@@ -32,7 +32,7 @@ from ..core.effects import (
     SaveCase,
     Stored,
 )
-from ..core.errors import HelpwireError
+from ..core.errors import CaseMoved, HelpwireError
 from ..core.notes import Note
 from ..logs import get_logger
 from ..settings.durability import DurabilitySettings
@@ -81,6 +81,9 @@ class Persister:
         #: what is queued or being written, oldest first (for the health figures)
         self._in_flight: dict[int, _Pending] = {}
         self._task: asyncio.Task[None] | None = None
+        #: called with the cases another node adopted, found when a write of theirs was fenced
+        #: (``CaseBatch.fence``): the node drops them (server/cluster/membership.py)
+        self.moved_listeners: list[Callable[[set[str]], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -171,7 +174,7 @@ class Persister:
         remaining = batch
         while remaining:
             try:
-                await self._write_timed([p.job for p in remaining])
+                moved = await self._write_timed([p.job for p in remaining])
             except Exception as error:
                 attempt += 1
                 if is_transient(error):
@@ -185,6 +188,8 @@ class Persister:
                     continue
                 remaining = await self._separate_rejected(remaining)
                 continue
+            if moved:
+                remaining = self._refuse_moved(remaining, moved)
             self._commit(remaining)
             if attempt:
                 log.info("persist_recovered", jobs=len(remaining), attempts=attempt + 1)
@@ -195,7 +200,7 @@ class Persister:
         keep: list[_Pending] = []
         for pending in batch:
             try:
-                await self._write_timed([pending.job])
+                moved = await self._write_timed([pending.job])
             except Exception as error:
                 if is_transient(error):
                     keep.append(pending)  # an outage began meanwhile: retried with the rest
@@ -209,7 +214,25 @@ class Persister:
                         "the database refused to store this; it has been logged for the operator"
                     ))
                 continue
-            self._commit([pending])
+            self._commit(self._refuse_moved([pending], moved))
+        return keep
+
+    def _refuse_moved(self, batch: list[_Pending], moved: set[str]) -> list[_Pending]:
+        """The jobs of cases another node adopted were not written: their submitters hear
+        ``case_moving``, the listeners drop the cases; the rest is committed."""
+        if not moved:
+            return batch
+        log.warning("persist_fenced", cases=len(moved))
+        keep: list[_Pending] = []
+        for pending in batch:
+            if getattr(pending.job, "case_id", None) in moved:
+                self._in_flight.pop(id(pending), None)
+                if not pending.future.done():
+                    pending.future.set_exception(CaseMoved())
+            else:
+                keep.append(pending)
+        for listener in self.moved_listeners:
+            listener(moved)
         return keep
 
     def _commit(self, batch: Sequence[_Pending]) -> None:
@@ -223,19 +246,24 @@ class Persister:
         first = self.settings.retry_initial_seconds
         return float(min(self.settings.retry_max_seconds, first * 2.0 ** (attempt - 1)))
 
-    async def _write_timed(self, jobs: Sequence[Job]) -> None:
+    async def _write_timed(self, jobs: Sequence[Job]) -> set[str]:
         async with asyncio.timeout(self.settings.write_timeout_seconds):
-            await self._write(jobs)
+            return await self._write(jobs)
 
-    async def _write(self, jobs: Sequence[Job]) -> None:
+    async def _write(self, jobs: Sequence[Job]) -> set[str]:
         """Write the jobs in one transaction, a few statements per kind rather than per job.
 
         Case rows and events go first: a save writes the case's newest state, so it may go ahead
         of the jobs submitted after it, and every other row may need its case row. Then each
         other kind in submission order; the end of a case's open conversation (its chat text
-        deleted) last, after any line of it in the same batch.
+        deleted) last, after any line of it in the same batch. First the fence: the jobs of a
+        case another node hosts now are not written (returned: the cases they belong to).
         """
         async with self.cases.batch() as batch:
+            moved = await batch.fence(
+                {c for j in jobs if (c := getattr(j, "case_id", None)) is not None})
+            if moved:
+                jobs = [j for j in jobs if getattr(j, "case_id", None) not in moved]
             saved: dict[str, Case] = {}
             for job in jobs:
                 if isinstance(job, SaveCase) and job.case_id not in saved:
@@ -260,3 +288,4 @@ class Persister:
                  for j in jobs if isinstance(j, KeepNote)])
             await batch.forget_notes([j.case_id for j in jobs if isinstance(j, ForgetNotes)])
             await batch.forget_chat_texts([j.case_id for j in jobs if isinstance(j, ForgetCase)])
+        return moved

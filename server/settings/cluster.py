@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import socket
+from typing import Self
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 
 class ClusterSettings(BaseModel):
@@ -43,6 +44,23 @@ class ClusterSettings(BaseModel):
     #: refuses what needs the shared state (a new Help press, a transfer) with
     #: cluster_unavailable until then; the cases it hosts go on being served
     max_journal: int = Field(10_000, ge=1, le=1_000_000)
+
+    #: how long a node's lease in Redis lasts without being renewed: a node whose lease ran
+    #: out (it died, or cannot reach Redis) has its live cases adopted by a surviving node,
+    #: which happens within about lease_seconds + heartbeat_seconds of its last renewal
+    lease_seconds: float = Field(5.0, ge=1, le=300)
+    #: how often a node renews its lease and looks for nodes whose lease ran out; at most a
+    #: third of lease_seconds, so one late renewal never costs a live node its cases
+    heartbeat_seconds: float = Field(1.0, gt=0, le=100)
+
+    @model_validator(mode="after")
+    def _heartbeat_well_below_lease(self) -> Self:
+        if self.heartbeat_seconds * 3 > self.lease_seconds:
+            raise ValueError(
+                f"[cluster] heartbeat_seconds ({self.heartbeat_seconds}) must be at most a third"
+                f" of lease_seconds ({self.lease_seconds}), so a late renewal never lets a live"
+                " node's lease run out")
+        return self
 
     @property
     def resolved_node_id(self) -> str:

@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 import socketio
 from pydantic import ValidationError
 
-from ..core.errors import ClusterUnavailable, HelpwireError, StorageUnavailable
+from ..core.errors import (
+    CaseMoving,
+    CaseNotFound,
+    ClusterUnavailable,
+    HelpwireError,
+    StorageUnavailable,
+)
 from ..logs import get_logger
 from .errors import InvalidPayload, PayloadTooDeep, UnknownEvent, error_payload
 from .limits import check_limits, field_name
@@ -76,6 +82,7 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
                     self.refusals.forget(self.namespace, args[0])
         sid = args[0]
         route = self.routes.get(event)
+        payload: Event | None = None
         try:
             if event.startswith(UNROUTABLE_PREFIX):
                 named = event.removeprefix(UNROUTABLE_PREFIX)
@@ -118,7 +125,8 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             handler: Handler = getattr(self, route.handler)
             result = await handler(sid, payload)
             return {"ok": True, **(result or {})}
-        except HelpwireError as error:
+        except HelpwireError as caught:
+            error = await self._moving(caught, getattr(payload, "case_id", None))
             # every refusal names the event the client sent (cut to 64 characters)
             body = error_payload(error, _event_name(event))
             self.refusals.refused(self.namespace, sid,
@@ -138,6 +146,27 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             }
             await self.emit("error", body, to=sid)
             return {"ok": False, "error": body}
+
+
+    async def _moving(self, error: HelpwireError, case_id: object) -> HelpwireError:
+        """An event naming a case this node does not hold that is live on another node, or
+        being adopted by this one: ``case_moving`` (retryable), not ``case_not_found``."""
+        if not isinstance(error, CaseNotFound) or not isinstance(case_id, str):
+            return error
+        return await moving_or(error, self.services, case_id)
+
+
+async def moving_or(error: HelpwireError, services: Services, case_id: str) -> HelpwireError:
+    """``case_moving`` if the store says the case is live and hosted by some node (it is not
+    here yet: adopted meanwhile, or hosted elsewhere), else the error as it was."""
+    membership = services.membership
+    if membership is None or case_id in services.engine.cases:
+        return error
+    try:
+        host = await services.cases.live_host_of(case_id)
+    except Exception:  # the store is away: the first answer stands
+        return error
+    return error if host is None else CaseMoving(membership.retry_after)
 
 
 def _event_name(event: str) -> str:

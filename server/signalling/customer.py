@@ -9,7 +9,7 @@ from socketio.exceptions import ConnectionRefusedError as Refused
 from ..core.errors import CaseNotFound
 from ..security.addresses import environ_address
 from ..security.ratelimit import RateLimited
-from .base import RoleNamespace, Route
+from .base import RoleNamespace, Route, moving_or
 from .errors import CaseAlreadyOpen, InvalidPayload, NoOpenCase, error_payload
 from .media import CUSTOMER_MEDIA_ROUTES, CustomerMediaMixin
 from .rooms import case_room
@@ -151,7 +151,9 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
         engine = self.services.engine
         case_id = self.services.signer.case_id(event.case_token)
         if case_id not in engine.cases:
-            raise CaseNotFound("that case is no longer open; press Help to start a new one")
+            raise await moving_or(
+                CaseNotFound("that case is no longer open; press Help to start a new one"),
+                self.services, case_id)
         await self._bind(sid, case_id)
         await self.services.hub.run(engine.customer_reconnected(case_id))
         return {"case_id": case_id, "case": engine.customer_view(case_id),

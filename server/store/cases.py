@@ -57,8 +57,9 @@ class CaseBatch:
     """Writes that share one transaction, carried out in call order; see ``CaseRepository.batch``."""
 
     def __init__(self, conn: AsyncConnection, remembered: dict[str, int],
-                 rows: dict[str, tuple[Any, ...]]) -> None:
+                 rows: dict[str, tuple[Any, ...]], host: str | None = None) -> None:
         self._conn = conn
+        self._host = host
         self._remembered = remembered
         self._rows = rows
         #: the row of each case as this transaction leaves it (``_row_key``), once it commits
@@ -69,6 +70,24 @@ class CaseBatch:
         self.touched: set[str] = set()
         #: outbox rows this batch inserted (the outbox worker is woken once they are committed)
         self.queued = 0
+
+    async def fence(self, case_ids: Iterable[str]) -> set[str]:
+        """The cases of this batch that another node hosts now (adopted after this node's
+        lease ran out): nothing of theirs may be written. The rows of the others stay locked
+        until the commit, so an adoption (``CaseRepository.adopt``) waits for this batch and
+        a batch after it sees the new host. Without a host (one process) nothing is fenced."""
+        if self._host is None:
+            return set()
+        ids = sorted(set(case_ids))
+        moved: set[str] = set()
+        for start in range(0, len(ids), COUNT_CHUNK):
+            result = await self._conn.execute(
+                sa.select(cases.c.id, cases.c.host_node)
+                .where(cases.c.id.in_(ids[start:start + COUNT_CHUNK]))
+                .order_by(cases.c.id).with_for_update())
+            moved.update(row[0] for row in result
+                         if row[1] is not None and row[1] != self._host)
+        return moved
 
     async def save_cases(self, case_list: Iterable[Case]) -> None:
         """Upsert the rows of the cases and append their events not stored yet (seq = index)."""
@@ -87,6 +106,8 @@ class CaseBatch:
         self.touched.update(snapshots)
         stored = await self._stored_counts(list(snapshots))
         rows = [{"id": cid, **row} for cid, (row, _, _, _) in snapshots.items() if row is not None]
+        for row in rows:  # written on insert only: an update never changes the host
+            row["host_node"] = self._host
         if rows:
             await _upsert_cases(self._conn, rows)
         new: list[dict[str, Any]] = []
@@ -204,6 +225,9 @@ class CaseRepository:
         self._rows: dict[str, tuple[Any, ...]] = {}
         #: called after a commit that queued outbox rows (the outbox worker's wake-up)
         self.delivery_listeners: list[Callable[[], None]] = []
+        #: the node id written as the host of the cases this process creates, and the fence
+        #: of its writes (``CaseBatch.fence``); None with one process (no ``[cluster] redis_url``)
+        self.host: str | None = None
 
     async def save(self, case: Case) -> None:
         """Upsert the case row and append the events not stored yet (seq = list index)."""
@@ -224,7 +248,7 @@ class CaseRepository:
             batch: CaseBatch | None = None
             try:
                 async with self._db.transaction() as conn:
-                    batch = CaseBatch(conn, self._stored, self._rows)
+                    batch = CaseBatch(conn, self._stored, self._rows, self.host)
                     yield batch
             except BaseException:
                 if batch is not None:
@@ -290,13 +314,18 @@ class CaseRepository:
             result = await conn.execute(query)
             return [dict(row) for row in result.mappings()]
 
-    async def live_cases(self) -> tuple[list[Case], dict[str, list[ChatMessage]]]:
-        """Every stored case that was not finished, rebuilt, with its open conversation."""
+    async def live_cases(self, host: str | None = None, only: Sequence[str] | None = None
+                         ) -> tuple[list[Case], dict[str, list[ChatMessage]]]:
+        """Every stored case that was not finished, rebuilt, with its open conversation; with
+        ``host``, only those that node hosts; with ``only``, only those of these ids."""
         finished = [state.value for state in FINISHED]
+        query = sa.select(cases).where(cases.c.state.not_in(finished))
+        if host is not None:
+            query = query.where(cases.c.host_node == host)
+        if only is not None:
+            query = query.where(cases.c.id.in_(list(only)))
         async with self._db.connect() as conn:
-            rows = (await conn.execute(
-                sa.select(cases).where(cases.c.state.not_in(finished)).order_by(cases.c.created_at)
-            )).mappings().all()
+            rows = (await conn.execute(query.order_by(cases.c.created_at))).mappings().all()
             ids = [row["id"] for row in rows]
             stored: dict[str, list[Any]] = {case_id: [] for case_id in ids}
             texts: dict[tuple[str, str], str] = {}
@@ -318,6 +347,59 @@ class CaseRepository:
         for case in live:
             self._remember({case.id: len(case.events)})
         return live, {case.id: _messages_of(case, texts) for case in live}
+
+    # ------------------------------------------------------------------ hosting (cluster)
+
+    async def live_hosts(self) -> set[str]:
+        """The nodes that host at least one live case."""
+        finished = [state.value for state in FINISHED]
+        async with self._db.connect() as conn:
+            result = await conn.execute(
+                sa.select(cases.c.host_node).distinct()
+                .where(cases.c.state.not_in(finished), cases.c.host_node.is_not(None)))
+            return {row[0] for row in result}
+
+    async def claim(self, host: str, previous: str | None) -> list[str]:
+        """Make ``host`` the host of every live case ``previous`` hosts (None: cases stored
+        without a host, by one process before), in one transaction; returns their ids. Two
+        nodes claiming the same cases: the second finds none left (its update waits for the
+        first's row locks and then matches nothing). This update is the fence: from its
+        commit on, the previous host's writes of these cases are refused (``CaseBatch.fence``)."""
+        finished = [state.value for state in FINISHED]
+        held = (cases.c.host_node.is_(None) if previous is None
+                else cases.c.host_node == previous)
+        async with self._db.transaction() as conn:
+            ids = [row[0] for row in await conn.execute(
+                sa.select(cases.c.id).where(held, cases.c.state.not_in(finished))
+                .order_by(cases.c.id).with_for_update())]  # the fence's lock order
+            if ids:
+                for start in range(0, len(ids), COUNT_CHUNK):
+                    await conn.execute(
+                        sa.update(cases).where(cases.c.id.in_(ids[start:start + COUNT_CHUNK]),
+                                               held).values(host_node=host))
+        return ids
+
+    async def hosted_elsewhere(self, case_ids: Sequence[str], host: str) -> set[str]:
+        """Which of these cases the store says another node hosts now."""
+        moved: set[str] = set()
+        async with self._db.connect() as conn:
+            for start in range(0, len(case_ids), COUNT_CHUNK):
+                result = await conn.execute(
+                    sa.select(cases.c.id, cases.c.host_node)
+                    .where(cases.c.id.in_(list(case_ids[start:start + COUNT_CHUNK]))))
+                moved.update(row[0] for row in result
+                             if row[1] is not None and row[1] != host)
+        return moved
+
+    async def live_host_of(self, case_id: str) -> str | None:
+        """The node hosting this case if it is live and hosted by some node, else None."""
+        finished = [state.value for state in FINISHED]
+        async with self._db.connect() as conn:
+            result = await conn.execute(
+                sa.select(cases.c.host_node)
+                .where(cases.c.id == case_id, cases.c.state.not_in(finished)))
+            row = result.first()
+        return None if row is None else row[0]
 
     async def notes_of(self, case_ids: Sequence[str]) -> dict[str, list[Note]]:
         """The stored notes of these cases, oldest first (a restart, an earlier case's notes)."""
@@ -417,9 +499,10 @@ _INSERT: dict[str, Callable[[sa.Table], sqlite.Insert | postgresql.Insert]] = {
 def _make_upsert(insert: sqlite.Insert | postgresql.Insert) -> sa.Executable:
     return insert.on_conflict_do_update(
         index_elements=[cases.c.id],
-        # anonymised_at is the privacy purge's alone (server/store/privacy.py)
+        # anonymised_at is the privacy purge's alone (server/store/privacy.py); host_node is
+        # written on insert and changed only by an adoption (CaseRepository.claim)
         set_={column.name: insert.excluded[column.name] for column in cases.c
-              if column.name not in ("id", "anonymised_at")},
+              if column.name not in ("id", "anonymised_at", "host_node")},
     )
 
 
@@ -437,7 +520,7 @@ async def _upsert_cases(conn: AsyncConnection, rows: list[dict[str, Any]]) -> No
         await conn.execute(upsert, rows)
         return
     for row in rows:
-        values = {key: value for key, value in row.items() if key != "id"}
+        values = {key: value for key, value in row.items() if key not in ("id", "host_node")}
         updated = await conn.execute(
             sa.update(cases).where(cases.c.id == row["id"]).values(**values)
         )

@@ -7,13 +7,19 @@ value wins (docs/operations.md "Admin").
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
 from .audit import AuditEntry, append
 from .database import Database
 from .tables import admin_settings
+
+_INSERT: dict[str, Callable[[sa.Table], sqlite.Insert | postgresql.Insert]] = {
+    "sqlite": sqlite.insert, "postgresql": postgresql.insert,
+}
 
 
 class LiveSettingsRepository:
@@ -26,15 +32,13 @@ class LiveSettingsRepository:
             return {row.section: row.value for row in result}
 
     async def seed(self, section: str, value: Any, at: float) -> bool:
-        """Store ``value`` unless the section has one already; True when it was stored."""
+        """Store ``value`` unless the section has one already; True when it was stored. Two
+        nodes starting at once on a fresh database both try: the second finds it there."""
         async with self._db.transaction() as conn:
-            exists = (await conn.execute(sa.select(admin_settings.c.section)
-                                         .where(admin_settings.c.section == section))).first()
-            if exists is not None:
-                return False
-            await conn.execute(sa.insert(admin_settings).values(section=section, value=value,
-                                                                updated_at=at))
-        return True
+            insert = _INSERT[conn.dialect.name](admin_settings).values(
+                section=section, value=value, updated_at=at).on_conflict_do_nothing()
+            result = await conn.execute(insert)
+        return bool(result.rowcount)
 
     async def put(self, section: str, value: Any, at: float,
                   audit: AuditEntry | None = None) -> None:

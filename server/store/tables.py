@@ -58,6 +58,9 @@ cases = sa.Table(
     # when what identifies the customer was replaced by pseudonyms (retention purge or erasure,
     # server/store/privacy.py); migration 0006
     sa.Column("anonymised_at", sa.Float(), nullable=True),
+    # the node that hosts the case while it is live ([cluster] node_id), written when it is
+    # created and when a surviving node adopts it; NULL with one process (migration 0011)
+    sa.Column("host_node", sa.String(64), nullable=True, index=True),
 )
 
 #: The append-only history of a case; ``seq`` is the event's index in ``Case.events``. Each row is

@@ -76,3 +76,15 @@ def test_a_node_id_of_64_characters_is_accepted_and_65_or_a_colon_refused() -> N
     for refused in ("n" * 65, "node:1"):
         with pytest.raises(ValidationError, match="node_id"):
             load_settings(cluster={"node_id": refused})
+
+
+def test_a_lease_of_five_seconds_renewed_every_second_is_the_default() -> None:
+    cluster = load_settings().cluster
+    assert (cluster.lease_seconds, cluster.heartbeat_seconds) == (5.0, 1.0)
+
+
+def test_a_heartbeat_of_a_third_of_the_lease_is_accepted_and_more_refused() -> None:
+    cluster = load_settings(cluster={"lease_seconds": 3, "heartbeat_seconds": 1}).cluster
+    assert (cluster.lease_seconds, cluster.heartbeat_seconds) == (3, 1)
+    with pytest.raises(ValidationError, match="heartbeat_seconds"):
+        load_settings(cluster={"lease_seconds": 3, "heartbeat_seconds": 1.001})

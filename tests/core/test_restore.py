@@ -126,3 +126,39 @@ def test_finished_cases_are_not_taken_back(desk: Desk, make_desk: DeskFactory) -
     after.engine.restore([copy.deepcopy(case)], {}, {}, grace_seconds=30)
 
     assert case.id not in after.engine.cases
+
+
+def test_an_adopted_active_case_is_assigned_at_once_to_its_agent_already_connected_here(
+    desk: Desk, make_desk: DeskFactory
+) -> None:
+    """Adoption from a stopped node: the agent reconnected to the survivor before the cases
+    arrived; the restore tells their console of the case straight away."""
+    desk.agent("lisa")
+    case = desk.answered("lisa")
+    cases, messages = stored(desk)
+
+    survivor = make_desk()
+    survivor.agent("lisa")  # she is back, on this node, before the adoption
+    effects = survivor.engine.restore(cases, messages, {"lisa": LISA}, grace_seconds=30)
+
+    (assigned,) = to_agent(effects, "case_assigned", "lisa")
+    assert assigned.payload["case_id"] == case.id
+    status = survivor.engine.state.agent("lisa")
+    assert status is not None and status.online and status.cases == frozenset({case.id})
+
+
+def test_evicted_cases_go_without_a_write_an_event_or_a_dispatch_command(
+    desk: Desk,
+) -> None:
+    """Another node adopted them: the engine forgets them as they are."""
+    desk.agent("lisa", presence=None)
+    waiting, _ = desk.press()
+    before = (list(desk.engine.state.waiting("general")), list(desk.engine.state.agents()))
+
+    assert desk.engine.evict([waiting.id, "unknown"]) == [waiting.id]
+
+    assert waiting.id not in desk.engine.cases
+    assert desk.engine.chats.of(waiting.id) == []
+    assert (list(desk.engine.state.waiting("general")), list(desk.engine.state.agents())) == before
+    desk.clock.advance(120)  # past every timer the case had (promise, grace)
+    assert [e for e in desk.engine.tick() if getattr(e, "case_id", None) == waiting.id] == []

@@ -9,17 +9,19 @@ import sqlite3
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from structlog.testing import capture_logs
 
 from server.core.case import Case, CaseState
 from server.core.effects import KeepTranscript, SaveCallback, SaveCase
+from server.core.errors import CaseMoved
 from server.core.history import ChatLineSent, Marked
 from server.runtime.persister import Persister, StorageRejected
 from server.settings import DurabilitySettings
 from server.store import CaseRepository, Database
 from server.store.cases import CaseBatch
-from server.store.tables import callback_requests, case_events, transcript_messages
+from server.store.tables import callback_requests, case_events, cases, transcript_messages
 
 MakeCase = Callable[..., Case]
 MAX_BATCH_JOBS = DurabilitySettings().max_batch_jobs
@@ -288,3 +290,38 @@ async def test_writes_submitted_within_the_linger_share_one_commit(
         await asyncio.gather(*futures)
     assert len(begins) == 1
     assert len(await repo.list_cases()) == 5
+
+
+
+async def test_a_write_of_a_case_another_node_adopted_is_not_stored_and_the_case_is_let_go(
+    db: Database, make_case: MakeCase
+) -> None:
+    """The fence: once the store says another node hosts a case, this node's writes of it are
+    refused (``case_moving``) and its listeners hear which cases went; the rest of the batch is
+    committed."""
+    repo = CaseRepository(db)
+    repo.host = "node-a"
+    kept, adopted = make_case("kept"), make_case("adopted")
+    live = {"kept": kept, "adopted": adopted}
+    heard: list[set[str]] = []
+    persister = Persister(repo, live.get)
+    persister.moved_listeners.append(heard.append)
+    async with running(persister):
+        for case in (kept, adopted):
+            case.transition(CaseState.QUEUED, at=1001.0)
+            await persister.submit(SaveCase(case.id))
+        # node-b adopts one of them (what CaseRepository.claim leaves in the row)
+        async with db.transaction() as conn:
+            await conn.execute(sa.update(cases).where(cases.c.id == "adopted")
+                               .values(host_node="node-b"))
+        for case in (kept, adopted):
+            case.transition(CaseState.OFFERED, at=1002.0, agent_id="agent-1")
+        moved = persister.submit(SaveCase("adopted"))
+        saved = persister.submit(SaveCase("kept"))
+        await saved
+        with pytest.raises(CaseMoved) as refused:
+            await moved
+    assert refused.value.code == "case_moving"
+    assert heard == [{"adopted"}]
+    assert (await repo.get("kept") or {})["state"] == "offered"
+    assert (await repo.get("adopted") or {})["state"] == "queued"  # nothing of it written

@@ -95,6 +95,7 @@ async def test_the_stored_row_matches_the_case_after_a_full_lifecycle(
         "updated_at": 1120.0,
         "closed_at": 1120.0,
         "anonymised_at": None,
+        "host_node": None,  # one process: no host recorded
     }
     states = [e["to_state"] for e in await repo.events("life-1") if e["kind"] == "transition"]
     assert states == ["created", "queued", "offered", "active", "wrap_up", "closed"]
@@ -361,3 +362,27 @@ async def test_a_case_forgotten_by_the_bounded_memory_is_counted_again(
     for case in (first, second):
         assert [e["seq"] for e in await repo.events(case.id)] == [0, 1]
     assert [e["seq"] for e in await repo.events(third.id)] == [0, 1, 2]
+
+
+async def test_a_case_s_host_is_written_when_it_is_created_and_changed_only_by_a_claim(
+    db: Database, make_case: MakeCase
+) -> None:
+    node_a, node_b = CaseRepository(db), CaseRepository(db)
+    node_a.host, node_b.host = "node-a", "node-b"
+    case = make_case("hosted-1")
+    case.transition(CaseState.QUEUED, at=1001.0)
+    await node_a.save(case)
+    case.transition(CaseState.OFFERED, at=1002.0, agent_id="agent-1")
+    await node_a.save(case)  # an update of the row keeps its host
+    assert (await node_a.get("hosted-1") or {})["host_node"] == "node-a"
+    assert [c.id for c in (await node_b.live_cases(host="node-b"))[0]] == []
+    assert [c.id for c in (await node_a.live_cases(host="node-a"))[0]] == ["hosted-1"]
+
+    assert await node_b.claim("node-b", "node-a") == ["hosted-1"]
+    assert await node_b.claim("node-b", "node-a") == []  # claimed once
+    assert (await node_b.get("hosted-1") or {})["host_node"] == "node-b"
+    assert await node_a.hosted_elsewhere(["hosted-1"], "node-a") == {"hosted-1"}
+    async with node_a.batch() as batch:  # the old host's writes of it are fenced
+        assert await batch.fence(["hosted-1"]) == {"hosted-1"}
+    async with node_b.batch() as batch:
+        assert await batch.fence(["hosted-1"]) == set()

@@ -38,7 +38,7 @@ async def test_migrations_create_every_table_on_a_fresh_database(database_url: s
         async with db.connect() as conn:
             names = await conn.run_sync(_table_names)
         assert names == TABLES | {"alembic_version"}
-        assert await _versions(db) == ["0010"]
+        assert await _versions(db) == ["0011"]
     finally:
         await db.close()
 
@@ -59,7 +59,7 @@ async def test_migrations_are_idempotent_on_restart(
         await second.start()
         async with second.connect() as conn:
             assert await conn.run_sync(_table_names) == TABLES | {"alembic_version"}
-        assert await _versions(second) == ["0010"]
+        assert await _versions(second) == ["0011"]
         stored = await CaseRepository(second).get("kept")
         assert stored is not None and stored["state"] == "created"
     finally:

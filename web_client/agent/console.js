@@ -226,7 +226,15 @@ const handlers = {
   offer: onOffer,
   offer_withdrawn: onOfferWithdrawn,
   queues: setQueues,
-  case_assigned: upsertCase,
+  case_assigned: (data) => {
+    const view = upsertCase(data);
+    // a case adopted from a stopped node arrives after agent_hello: what waited for it goes now
+    if (view && view.state === "active") {
+      for (const [clientId, pending] of [...state.outbox]) {
+        if (pending.caseId === view.id) view.chat.deliver(clientId, pending.body);
+      }
+    }
+  },
   chat_message: (message) => {
     const view = caseOf(message);
     if (!view) return;

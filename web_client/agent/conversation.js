@@ -12,7 +12,8 @@ const TYPING_IDLE_MS = 3000;
 const REMOTE_TYPING_MS = 8000;
 // a message whose acknowledgement did not come, or came back with one of these, is sent again
 // after the next agent_hello, with the same client_id (the server keeps one per client_id)
-const RETRY_CODES = ["timeout", "offline", "storage_unavailable", "agent_not_found"];
+// case_moving: the case's node stopped and this one is taking it over (case_assigned follows)
+const RETRY_CODES = ["timeout", "offline", "storage_unavailable", "agent_not_found", "case_moving"];
 
 function newClientId() {
   if (window.crypto?.randomUUID) return window.crypto.randomUUID();

@@ -1,4 +1,5 @@
-"""After a restart: taking back the live cases a previous process stored."""
+"""After a restart or an adoption: taking back live cases a stopped process stored; and
+letting go of cases another node adopted."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Iterable
 from ..agents import AgentProfile
 from ..case import Case
 from ..chat import ChatMessage
+from ..events import CaseAssigned
 from ..notes import Note
 from ..state import QueueEntry
 from .base import EngineBase, Outcome, S, promise_start
@@ -64,5 +66,27 @@ class Restoring(EngineBase):
                     self._finish(case)
                 continue
             self.state.restore_agent(profile, case.id, now, until)
+            if profile.id in self.agents_here:
+                # adopted from a stopped node while the agent is already connected here
+                self._emit(CaseAssigned(profile.id, self.agent_view(case.id)))
+        self._overview = None
         self._dispatch()
         return self._flush()
+
+    def evict(self, case_ids: Iterable[str]) -> list[str]:
+        """Another node adopted these cases (this node's lease ran out): forget them here
+        without a write, an event or a dispatch command (the adopter holds their state now).
+        Returns those that were here."""
+        gone: list[str] = []
+        for case_id in case_ids:
+            case = self.cases.pop(case_id, None)
+            if case is None:
+                continue
+            gone.append(case_id)
+            self._announced.pop(case_id, None)
+            self._memo.pop(case_id, None)
+            self.chats.forget(case_id)
+            if self.notes.has(case_id):
+                self.notes.forget(case_id)
+        self._overview = None
+        return gone

@@ -1293,7 +1293,9 @@ import M from "./messages.js";
     }
   }
 
-  // what resume may answer when the case cannot come back: the widget starts over
+  // what resume may answer when the case cannot come back: the widget starts over. Anything
+  // else is asked again shortly: storage_unavailable, or case_moving while a surviving server
+  // adopts the case of one that stopped (docs/protocol.md)
   const GONE_CODES = ["case_not_found", "invalid_token", "token_expired"];
 
   /** Re-attach to the case after a reload or a lost connection, then send what is pending. */
