@@ -1,0 +1,156 @@
+"""Draining: a node of a cluster that is about to stop moves its idle sockets off and lets its cases end.
+
+On SIGTERM (``[cluster] redis_url`` set) the node enters *draining* before the normal shutdown:
+
+* ``/healthz`` answers 503 ``{status: draining}``, so the load balancer and the operator see it;
+* new Engine.IO handshakes are answered 503 ``node_draining`` (server/web/draining.py), which
+  nginx's ``proxy_next_upstream http_503`` hands to the next node;
+* every socket that no live case hosted here needs (an idle kiosk or shop page, an agent with no
+  case here while no case waits here, a supervisor) is told ``server_restarting`` with reason
+  ``draining`` and closed: it reconnects through the load balancer to another node. The sweep
+  runs at the start and after every batch of the hub, so a socket that becomes idle later (its
+  agent closed her last case) moves then;
+* a Help press still reaching this node is refused with ``node_draining`` (the widget reconnects
+  and presses once more);
+* then the node waits until the live cases it hosts have ended, at most ``drain_seconds``.
+
+What is still open at the end is what :meth:`Drain.hosted_cases` returns: the other nodes'
+adoption takes those over once this node is gone (the seam between the two halves).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Protocol, runtime_checkable
+
+import socketio
+
+from ..core.engine import CaseEngine
+from ..core.errors import NodeDraining
+from ..logs import get_logger
+from ..settings.cluster import ClusterSettings
+from .hub import Hub
+
+log = get_logger("helpwire.drain")
+
+#: what every socket moved off a draining node is told before it is closed
+SERVER_RESTARTING = "server_restarting"
+DRAINING_REASON = "draining"
+
+
+@runtime_checkable
+class DrainAware(Protocol):
+    """A Socket.IO namespace that knows which of its sockets a live case on this node needs;
+    the sockets of a namespace that does not say are all idle (moved at once)."""
+
+    def needed_while_draining(self, sid: str) -> bool: ...
+
+
+class Drain:
+    """The draining of one node: its state (asked by /healthz, the handshake gate and the Help
+    press) and the procedure run on SIGTERM before the shutdown."""
+
+    def __init__(self, engine: CaseEngine, hub: Hub, sio: socketio.AsyncServer,
+                 settings: ClusterSettings) -> None:
+        self._engine = engine
+        self._hub = hub
+        self._sio = sio
+        self.seconds = settings.drain_seconds
+        self._retry_after_ms = settings.drain_retry_after_ms
+        #: True from the start of the drain until the process exits
+        self.draining = False
+        #: sockets closed because they were idle (the figure the drain ends with)
+        self.sockets_moved = 0
+        self._no_cases = asyncio.Event()
+        self._sweep_again = False
+        self._sweeper: asyncio.Task[None] | None = None
+
+    # ------------------------------------------------------------------ asked while serving
+
+    def hosted_cases(self) -> list[str]:
+        """The live (not finished) cases this node hosts, sorted: what a drain waits for, and
+        what is left for adoption by the other nodes when it ends before they did."""
+        return sorted(case.id for case in self._engine.live_cases())
+
+    def check_new_case(self) -> None:
+        """Raise node_draining while draining: a new case belongs on a node that stays."""
+        if self.draining:
+            raise NodeDraining()
+
+    # ------------------------------------------------------------------ the procedure
+
+    async def run(self, interrupted: asyncio.Event | None = None) -> list[str]:
+        """Drain: refuse what is new, move the idle sockets off, then wait until the hosted
+        cases have ended, at most ``drain_seconds`` (or until ``interrupted`` is set: a second
+        SIGTERM). Returns the cases still hosted at the end (left to adoption)."""
+        started = time.monotonic()
+        self.draining = True
+        log.info("drain_started", live_cases=len(self.hosted_cases()),
+                 drain_seconds=self.seconds)
+        self._hub.observers.append(self._after_batch)
+        try:
+            self._sweep_soon()
+            if not self.hosted_cases():
+                self._no_cases.set()
+            waits = [asyncio.ensure_future(self._no_cases.wait())]
+            if interrupted is not None:
+                waits.append(asyncio.ensure_future(interrupted.wait()))
+            try:
+                await asyncio.wait(waits, timeout=self.seconds,
+                                   return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiting in waits:
+                    waiting.cancel()
+            if self._sweeper is not None:
+                await self._sweeper  # the sockets of the cases that just ended move too
+        finally:
+            self._hub.observers.remove(self._after_batch)
+            if self._sweeper is not None and not self._sweeper.done():
+                self._sweeper.cancel()
+        left = self.hosted_cases()
+        outcome = ("cases_ended" if not left
+                   else "interrupted" if interrupted is not None and interrupted.is_set()
+                   else "time_limit")
+        log.info("drain_ended", outcome=outcome, cases_left=len(left),
+                 sockets_moved=self.sockets_moved,
+                 seconds=round(time.monotonic() - started, 3))
+        return left
+
+    async def _after_batch(self, batch: list[Any]) -> None:
+        """A hub observer while draining: a case may have ended, a socket become idle."""
+        if not self.hosted_cases():
+            self._no_cases.set()
+        self._sweep_soon()
+
+    def _sweep_soon(self) -> None:
+        """One sweep at a time, in a task of its own: closing a socket runs its namespace's
+        disconnect handler, which runs the hub (and this observer) again."""
+        self._sweep_again = True
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = asyncio.create_task(self._sweeps(), name="helpwire-drain-sweep")
+
+    async def _sweeps(self) -> None:
+        while self._sweep_again:
+            self._sweep_again = False
+            await self._move_idle_sockets()
+
+    async def _move_idle_sockets(self) -> None:
+        manager = self._sio.manager
+        idle = [(namespace, sid)
+                for namespace in list(manager.get_namespaces())
+                for sid, _ in list(manager.get_participants(namespace, None))
+                if not self._needed(namespace, sid)]
+        if not idle:
+            return
+        notice = {"reason": DRAINING_REASON, "retry_after_ms": self._retry_after_ms}
+        for namespace, sid in idle:
+            await self._sio.emit(SERVER_RESTARTING, notice, to=sid, namespace=namespace)
+        for namespace, sid in idle:
+            await self._sio.disconnect(sid, namespace=namespace)
+        self.sockets_moved += len(idle)
+        log.info("drain_sockets_closed", sockets=len(idle), live_cases=len(self.hosted_cases()))
+
+    def _needed(self, namespace: str, sid: str) -> bool:
+        handler = self._sio.namespace_handlers.get(namespace)
+        return isinstance(handler, DrainAware) and handler.needed_while_draining(sid)
