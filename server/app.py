@@ -299,7 +299,8 @@ def _wire(
         photos=photos,
         live=live,
         admin=AdminService(settings, database, agents, engine, hub, sio, live),
-        drain=Drain(engine, hub, sio, settings.cluster),
+        drain=Drain(engine, hub, sio, settings.cluster,
+                    settle_seconds=settings.network.shutdown_seconds),
     )
     sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
     sio.register_namespace(KioskNamespace(KIOSK_NS, services))

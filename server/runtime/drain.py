@@ -22,6 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, Protocol, runtime_checkable
 
 import socketio
@@ -52,7 +55,7 @@ class Drain:
     press) and the procedure run on SIGTERM before the shutdown."""
 
     def __init__(self, engine: CaseEngine, hub: Hub, sio: socketio.AsyncServer,
-                 settings: ClusterSettings) -> None:
+                 settings: ClusterSettings, settle_seconds: float) -> None:
         self._engine = engine
         self._hub = hub
         self._sio = sio
@@ -65,6 +68,13 @@ class Drain:
         self._no_cases = asyncio.Event()
         self._sweep_again = False
         self._sweeper: asyncio.Task[None] | None = None
+        #: sockets with a client event being handled now: the event that ends the last case
+        #: still owes its acknowledgement when the drain ends, so the drain waits for them (at
+        #: most settle_seconds), and a socket is not closed while it waits for an answer
+        self._in_flight: Counter[str] = Counter()
+        self._settled = asyncio.Event()
+        self._settled.set()
+        self._settle_seconds = settle_seconds
 
     # ------------------------------------------------------------------ asked while serving
 
@@ -77,6 +87,23 @@ class Drain:
         """Raise node_draining while draining: a new case belongs on a node that stays."""
         if self.draining:
             raise NodeDraining()
+
+    @contextmanager
+    def handling(self, sid: str) -> Iterator[None]:
+        """Around the handling of one client event (server/signalling/base.py): its socket is
+        not closed by the drain before the event is answered."""
+        self._in_flight[sid] += 1
+        self._settled.clear()
+        try:
+            yield
+        finally:
+            self._in_flight[sid] -= 1
+            if not self._in_flight[sid]:
+                del self._in_flight[sid]
+                if self.draining:
+                    self._sweep_soon()  # after its acknowledgement, queued as the handler returns
+            if not self._in_flight:
+                self._settled.set()
 
     # ------------------------------------------------------------------ the procedure
 
@@ -102,6 +129,12 @@ class Drain:
             finally:
                 for waiting in waits:
                     waiting.cancel()
+            # the event that ended the last case answers before the shutdown closes its socket
+            # (its acknowledgement is queued as its handler returns, before this task resumes)
+            try:
+                await asyncio.wait_for(self._settled.wait(), self._settle_seconds)
+            except TimeoutError:
+                log.warning("drain_events_unanswered", events=sum(self._in_flight.values()))
             if self._sweeper is not None:
                 await self._sweeper  # the sockets of the cases that just ended move too
         finally:
@@ -152,5 +185,7 @@ class Drain:
         log.info("drain_sockets_closed", sockets=len(idle), live_cases=len(self.hosted_cases()))
 
     def _needed(self, namespace: str, sid: str) -> bool:
+        if sid in self._in_flight:
+            return True  # for now: swept again once its event is answered
         handler = self._sio.namespace_handlers.get(namespace)
         return isinstance(handler, DrainAware) and handler.needed_while_draining(sid)

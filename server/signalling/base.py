@@ -116,7 +116,8 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if route.shared and shared is not None and shared.refusal() is not None:
                 raise ClusterUnavailable()
             handler: Handler = getattr(self, route.handler)
-            result = await handler(sid, payload)
+            with self.services.drain.handling(sid):
+                result = await handler(sid, payload)
             return {"ok": True, **(result or {})}
         except HelpwireError as error:
             # every refusal names the event the client sent (cut to 64 characters)
