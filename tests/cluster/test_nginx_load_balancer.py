@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import socketio
 
 from tests.integration.helpers import AGENT_NS, CUSTOMER_NS, context, ok
 from tests.support.live import Client, connect
@@ -116,10 +117,28 @@ async def test_sockets_land_on_both_nodes_and_a_case_is_served_end_to_end_throug
         ok(await lisa.call("case_close", {"case_id": case_id, "label": "betalningsfråga",
                                           "resolved": True}))
         await shopper.wait_for("case_closed", lambda e: e["case_id"] == case_id, timeout=WAIT)
-        # the forwarded client address is nginx's view (trusted proxy), and the log names nodes
-        served_by = set(await cluster.nginx.wait_logged(r"upstream=(127\.0\.0\.1:\d+)", 2))
-        assert served_by <= {f"127.0.0.1:{n.port}" for n in cluster.nodes}
         await close_all([c for c, _ in customers] + [lisa])
+
+
+async def test_a_long_polling_client_is_pinned_to_one_node_by_its_address(tmp_path: Path) -> None:
+    """Helpwire's own clients never poll; another Socket.IO client may. Its session is many
+    requests, and round robin would send the second to the node that does not know it: the
+    reference configuration pins polling to a node by the client's address."""
+    async with cluster_behind_nginx(tmp_path) as cluster:
+        polling = socketio.AsyncClient(reconnection=False, ssl_verify=False)
+        await polling.connect(cluster.url, namespaces=[CUSTOMER_NS], transports=["polling"],
+                              wait_timeout=10)
+        try:
+            for _ in range(4):  # each a poll and a post of the same session: one node answers
+                answer = await polling.call("chat_send", {"text": "hej"}, namespace=CUSTOMER_NS,
+                                            timeout=WAIT)
+                assert answer["error"]["code"] == "no_open_case", answer
+        finally:
+            await polling.disconnect()
+        served = await cluster.nginx.wait_logged(
+            r'"(?:GET|POST) /socket\.io/\?[^"]*transport=polling[^"]*" 200 \S+ '
+            r"upstream=(127\.0\.0\.1:\d+)", 4)
+        assert len(served) >= 4 and len(set(served)) == 1, served
 
 
 async def test_after_kill_9_of_one_node_new_connections_through_nginx_reach_the_survivor(
