@@ -31,7 +31,7 @@ from tests.support.nginx_lb import Cluster, cluster_behind_nginx, https_session
 from tests.support.server_process import PASSWORD, AgentSpec, ServerProcess
 from tests.support.verdict import Verdict
 
-pytestmark = [pytest.mark.redis, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.timeout(180)]
 
 #: the bound of every wait on the cluster (a busy two-core machine), never a sleep
 WAIT = 15.0
