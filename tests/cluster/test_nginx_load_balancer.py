@@ -227,6 +227,10 @@ async def test_sigterm_drains_a_node_its_idle_clients_move_and_it_exits_when_its
         ended = [r for r in draining.log_records() if r.get("event") == "drain_ended"]
         assert [(r["outcome"], r["cases_left"]) for r in ended] == [("cases_ended", 0)]
         await close_all(again + idle_elsewhere)
+        # nginx asked the draining node, got 503 node_draining, and upgraded on the other node
+        # (a websocket is logged when it closes)
+        moved_on = await cluster.nginx.wait_logged(r"upstream_status=503, 101", 1)
+        assert moved_on, cluster.nginx.access_log
 
 
 async def test_sigterm_with_a_case_still_open_exits_at_drain_seconds_leaving_it_for_adoption(
