@@ -57,12 +57,13 @@ class Drain:
     def __init__(self, engine: CaseEngine, hub: Hub, sio: socketio.AsyncServer,
                  settings: ClusterSettings, settle_seconds: float) -> None:
         self._engine = engine
-        self._hub = hub
         self._sio = sio
         self.seconds = settings.drain_seconds
         self._retry_after_ms = settings.drain_retry_after_ms
         #: True from the start of the drain until the process exits
         self.draining = False
+        #: True while the drain runs: idle sockets are moved (not during the shutdown after it)
+        self._moving = False
         #: sockets closed because they were idle (the figure the drain ends with)
         self.sockets_moved = 0
         self._no_cases = asyncio.Event()
@@ -75,6 +76,7 @@ class Drain:
         self._settled = asyncio.Event()
         self._settled.set()
         self._settle_seconds = settle_seconds
+        hub.observers.append(self._after_batch)  # does nothing unless the drain runs
 
     # ------------------------------------------------------------------ asked while serving
 
@@ -100,7 +102,7 @@ class Drain:
             self._in_flight[sid] -= 1
             if not self._in_flight[sid]:
                 del self._in_flight[sid]
-                if self.draining:
+                if self._moving:
                     self._sweep_soon()  # after its acknowledgement, queued as the handler returns
             if not self._in_flight:
                 self._settled.set()
@@ -112,10 +114,9 @@ class Drain:
         cases have ended, at most ``drain_seconds`` (or until ``interrupted`` is set: a second
         SIGTERM). Returns the cases still hosted at the end (left to adoption)."""
         started = time.monotonic()
-        self.draining = True
+        self.draining = self._moving = True
         log.info("drain_started", live_cases=len(self.hosted_cases()),
                  drain_seconds=self.seconds)
-        self._hub.observers.append(self._after_batch)
         try:
             self._sweep_soon()
             if not self.hosted_cases():
@@ -138,7 +139,7 @@ class Drain:
             if self._sweeper is not None:
                 await self._sweeper  # the sockets of the cases that just ended move too
         finally:
-            self._hub.observers.remove(self._after_batch)
+            self._moving = False
             if self._sweeper is not None and not self._sweeper.done():
                 self._sweeper.cancel()
         left = self.hosted_cases()
@@ -152,6 +153,8 @@ class Drain:
 
     async def _after_batch(self, batch: list[Any]) -> None:
         """A hub observer while draining: a case may have ended, a socket become idle."""
+        if not self._moving:
+            return
         if not self.hosted_cases():
             self._no_cases.set()
         self._sweep_soon()
@@ -166,7 +169,10 @@ class Drain:
     async def _sweeps(self) -> None:
         while self._sweep_again:
             self._sweep_again = False
-            await self._move_idle_sockets()
+            try:
+                await self._move_idle_sockets()
+            except Exception:  # a socket that went at that moment must not stop the drain
+                log.exception("drain_sweep_failed")
 
     async def _move_idle_sockets(self) -> None:
         manager = self._sio.manager

@@ -102,3 +102,26 @@ async def test_a_second_signal_cuts_the_drain_short(tmp_path: Path) -> None:
         assert await asyncio.wait_for(draining, 5) == [case_id]
         for client in (shopper, lisa.client):
             await client.close()
+
+
+async def test_agents_stay_while_a_case_waits_here_and_an_idle_kiosk_moves_at_once(
+        tmp_path: Path) -> None:
+    async with live_server(tmp_path, cluster={"drain_seconds": 30}) as server:
+        # only agents connected to this node can be rung for a case waiting on it
+        lisa = await agent(server, "lisa", "Lisa", available=False)
+        waiting = await customer(server)
+        case_id = ok(await waiting.call("help_request", {"context": {"store": "ica-maxi-lund"}}
+                                        ))["case_id"]
+        kiosk = await customer(server, "/kiosk", {"kiosk_id": "kassa-3"})
+        draining = asyncio.create_task(server.services.drain.run())
+        await asyncio.wait_for(kiosk.disconnected.wait(), 5)
+        assert kiosk.received["server_restarting"][0]["reason"] == "draining"
+        assert not lisa.client.disconnected.is_set() and not waiting.disconnected.is_set()
+
+        # the waiting customer gives up: nothing waits here any more, so Lisa moves too
+        ok(await waiting.call("cancel"))
+        assert await asyncio.wait_for(draining, 5) == []
+        await asyncio.wait_for(lisa.client.disconnected.wait(), 5)
+        assert server.services.drain.hosted_cases() == []
+        assert case_id not in {c.id for c in server.services.engine.live_cases()}
+        await waiting.close()
