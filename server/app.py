@@ -300,7 +300,8 @@ def _wire(
         live=live,
         admin=AdminService(settings, database, agents, engine, hub, sio, live),
         drain=Drain(engine, hub, sio, settings.cluster,
-                    settle_seconds=settings.network.shutdown_seconds),
+                    settle_seconds=settings.network.shutdown_seconds,
+                    disconnect_seconds=settings.network.disconnect_seconds),
     )
     sio.register_namespace(CustomerNamespace(CUSTOMER_NS, services))
     sio.register_namespace(KioskNamespace(KIOSK_NS, services))

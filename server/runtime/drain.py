@@ -55,7 +55,8 @@ class Drain:
     press) and the procedure run on SIGTERM before the shutdown."""
 
     def __init__(self, engine: CaseEngine, hub: Hub, sio: socketio.AsyncServer,
-                 settings: ClusterSettings, settle_seconds: float) -> None:
+                 settings: ClusterSettings, settle_seconds: float,
+                 disconnect_seconds: float) -> None:
         self._engine = engine
         self._sio = sio
         self.seconds = settings.drain_seconds
@@ -76,6 +77,8 @@ class Drain:
         self._settled = asyncio.Event()
         self._settled.set()
         self._settle_seconds = settle_seconds
+        #: how long closing one sweep's connections may take (network.disconnect_seconds)
+        self._disconnect_seconds = disconnect_seconds
         hub.observers.append(self._after_batch)  # does nothing unless the drain runs
 
     # ------------------------------------------------------------------ asked while serving
@@ -175,20 +178,37 @@ class Drain:
                 log.exception("drain_sweep_failed")
 
     async def _move_idle_sockets(self) -> None:
+        """Tell and close every connection none of whose Socket.IO sockets a live case here
+        needs. The Engine.IO connection is closed (as at shutdown), not the namespace: clients
+        take a closed transport for a lost line and reconnect by themselves, with the delay
+        they were just told; a namespace closed by the server is not retried by socket.io."""
         manager = self._sio.manager
-        idle = [(namespace, sid)
-                for namespace in list(manager.get_namespaces())
-                for sid, _ in list(manager.get_participants(namespace, None))
-                if not self._needed(namespace, sid)]
+        connections: dict[str, list[tuple[str, str]]] = {}  # Engine.IO sid → its sockets
+        for namespace in list(manager.get_namespaces()):
+            for sid, eio_sid in list(manager.get_participants(namespace, None)):
+                connections.setdefault(eio_sid, []).append((namespace, sid))
+        idle = {eio_sid: sockets for eio_sid, sockets in connections.items()
+                if not any(self._needed(namespace, sid) for namespace, sid in sockets)}
         if not idle:
             return
         notice = {"reason": DRAINING_REASON, "retry_after_ms": self._retry_after_ms}
-        for namespace, sid in idle:
-            await self._sio.emit(SERVER_RESTARTING, notice, to=sid, namespace=namespace)
-        for namespace, sid in idle:
-            await self._sio.disconnect(sid, namespace=namespace)
-        self.sockets_moved += len(idle)
-        log.info("drain_sockets_closed", sockets=len(idle), live_cases=len(self.hosted_cases()))
+        for sockets in idle.values():
+            for namespace, sid in sockets:
+                await self._sio.emit(SERVER_RESTARTING, notice, to=sid, namespace=namespace)
+        # the notice is queued ahead of Engine.IO's close packet on each connection
+        engine = self._sio.eio
+        closing = [asyncio.ensure_future(connection.close(
+                       wait=False, reason=engine.reason.SERVER_DISCONNECT))
+                   for eio_sid in idle
+                   if (connection := engine.sockets.get(eio_sid)) is not None
+                   and not connection.closed]
+        if closing:
+            _, pending = await asyncio.wait(closing, timeout=self._disconnect_seconds)
+            if pending:  # a client that left at this very moment: not waited for
+                log.warning("drain_disconnect_timeout", sockets=len(pending))
+        moved = sum(len(sockets) for sockets in idle.values())
+        self.sockets_moved += moved
+        log.info("drain_sockets_closed", sockets=moved, live_cases=len(self.hosted_cases()))
 
     def _needed(self, namespace: str, sid: str) -> bool:
         if sid in self._in_flight:
