@@ -71,7 +71,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _serve_until_stopped(settings: Settings, rules: RuleSet, *, demo: bool) -> int:
-    """Serve until SIGTERM or SIGINT, then shut down in order (clients told, database last).
+    """Serve until SIGTERM or SIGINT, then shut down in order (clients told, database last);
+    a node of a cluster (``[cluster] redis_url``) drains first (server/runtime/drain.py).
 
     A signal only sets an event: start-up (migrations, demo agents) is never cancelled halfway,
     which left a half-used database behind and printed the driver's CancelledError. A signal
@@ -90,7 +91,8 @@ async def _serve_until_stopped(settings: Settings, rules: RuleSet, *, demo: bool
             settings = settings.model_copy(update={"demo": True})
             print("demo mode: the demo shop reports purchases with a per-process key"
                   " (GET /api/demo/ingest-key); never use --demo on a public server", flush=True)
-        runner = web.AppRunner(create_app(settings, rules=rules), handle_signals=False,
+        app = create_app(settings, rules=rules)
+        runner = web.AppRunner(app, handle_signals=False,
                                shutdown_timeout=settings.network.shutdown_seconds)
         try:
             # inside the try: when a component fails to start, those already running are stopped
@@ -101,12 +103,26 @@ async def _serve_until_stopped(settings: Settings, rules: RuleSet, *, demo: bool
             print(f"Helpwire is serving on http://{settings.network.host}:{port}/", flush=True)
             print("  shop: /   kiosk: /kiosk   agent console: /agent", flush=True)
             await stop.wait()
+            if settings.cluster.redis_url:
+                # a node of a cluster drains first (server/runtime/drain.py); a second signal
+                # cuts the drain short
+                stop.clear()
+                await _drain(app, stop)
         finally:
             await runner.cleanup()
     finally:
         for signum in stopping:
             loop.remove_signal_handler(signum)
     return 0
+
+
+async def _drain(app: web.Application, interrupted: asyncio.Event) -> None:
+    """Drain this node (still listening: /healthz says draining, handshakes are refused)."""
+    from .web.keys import SERVICES
+
+    services = app.get(SERVICES)
+    if services is not None:  # None: the signal came before start-up had wired anything
+        await services.drain.run(interrupted)
 
 
 def _bound_port(site: web.TCPSite, configured: int) -> int:

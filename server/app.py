@@ -26,6 +26,7 @@ from .media.sessions import MediaSessions
 from .photos.service import PhotoService
 from .privacy.operations import PrivacyOperations
 from .privacy.purge import RetentionPurge, pseudonym_key
+from .runtime.drain import Drain
 from .runtime.hub import Hub
 from .runtime.loop_monitor import LoopMonitor
 from .runtime.outbox import build_outbox
@@ -52,6 +53,7 @@ from .web import (
     admin_api,
     api,
     cors,
+    draining,
     errors,
     headers,
     ingest,
@@ -82,7 +84,8 @@ def create_app(
     rules = rules if rules is not None else load_rules(Path(settings.rules_file))
     network = settings.network
     app = web.Application(client_max_size=network.max_request_bytes,
-                          middlewares=[cors.widget_cors, errors.json_errors])
+                          middlewares=[cors.widget_cors, errors.json_errors,
+                                       draining.refuse_new_connections])
     app[SETTINGS] = settings
     # the server's own origin always, and the listed shop domains (server/web/origins.py)
     origin_policy = app[cors.ORIGIN_POLICY] = OriginPolicy(network.cors_allowed_origins)
@@ -320,6 +323,9 @@ def _wire(
         photos=photos,
         live=live,
         admin=AdminService(settings, database, agents, engine, hub, sio, live),
+        drain=Drain(engine, hub, sio, settings.cluster,
+                    settle_seconds=settings.network.shutdown_seconds,
+                    disconnect_seconds=settings.network.disconnect_seconds),
     )
     if shared is not None:
         services.membership = _membership(settings, services, shared)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from .media.sessions import MediaSessions
     from .photos.service import PhotoService
     from .privacy.operations import PrivacyOperations
+    from .runtime.drain import Drain
     from .runtime.outbox import OutboxWorker
 
 
@@ -62,6 +63,8 @@ class Services:
     live: LiveConfig
     #: the admin changes themselves: validated, stored, audited, made live (server/admin)
     admin: AdminService
+    #: whether this node is draining, and the drain itself (server/runtime/drain.py)
+    drain: Drain
     #: the node's view of the dispatch state shared through Redis ([cluster] redis_url), if any
     shared_dispatch: WriteThroughDispatchState | None = None
     #: the task that feeds the other nodes' changes into that view

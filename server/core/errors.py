@@ -178,3 +178,16 @@ class PhotoNotFound(HelpwireError):
     """No such photo for this agent: never sent, its case is over, or not their case."""
 
     code = "photo_not_found"
+
+
+class NodeDraining(HelpwireError):
+    """This node is about to stop (it is draining): it takes no new case; connect again, through
+    the load balancer, to another node and press Help there."""
+
+    code = "node_draining"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this server is about to stop and takes no new requests; connect again (another"
+            " server will answer) and try once more"
+        )

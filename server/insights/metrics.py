@@ -82,6 +82,16 @@ class LiveCollector(Collector):
         yield GaugeMetricFamily("helpwire_store_writable",
                                 "1 when case changes can be stored, 0 while they are refused",
                                 value=0 if persister.writable() else 1)
+        sockets = GaugeMetricFamily("helpwire_sockets", "Connected Socket.IO sockets by namespace",
+                                    labels=["namespace"])
+        manager = self._services.sio.manager
+        for namespace in sorted(manager.get_namespaces()):
+            sockets.add_metric([namespace],
+                               sum(1 for _ in manager.get_participants(namespace, None)))
+        yield sockets
+        yield GaugeMetricFamily("helpwire_draining",
+                                "1 while this node drains before it stops, 0 otherwise",
+                                value=1 if self._services.drain.draining else 0)
         yield GaugeMetricFamily("helpwire_media_sessions_active",
                                 "Cases with voice or video under way",
                                 value=len(self._services.media.cases))

@@ -62,6 +62,16 @@ class ClusterSettings(BaseModel):
                 " node's lease run out")
         return self
 
+    #: on SIGTERM a node of a cluster drains before it shuts down: /healthz answers 503
+    #: draining, new connections and Help presses are refused with node_draining, sockets with
+    #: no live case here are closed (they reconnect through the load balancer to another node);
+    #: then it waits at most this long for the live cases it hosts to end (what is still open
+    #: then is left to the other nodes' adoption). 0: no wait; a second SIGTERM ends it at once
+    drain_seconds: float = Field(30.0, ge=0, le=3600)
+    #: the server_restarting.retry_after_ms that a draining node tells the sockets it closes:
+    #: another node is up already, so they come back soon (plus the clients' 0-100 % jitter)
+    drain_retry_after_ms: int = Field(250, ge=0, le=60_000)
+
     @property
     def resolved_node_id(self) -> str:
         return self.node_id or socket.gethostname()

@@ -95,6 +95,15 @@ class AgentNamespace(AgentTransferMixin, AgentMediaMixin, RoleNamespace):
             self._sockets.pop(profile.id, None)
             await self.services.hub.run(self.services.engine.agent_disconnected(profile.id))
 
+    def needed_while_draining(self, sid: str) -> bool:
+        """While this node drains, a console stays while a live case here needs it: one of
+        hers, or one waiting here (only agents connected to this node can be rung for it)."""
+        profile = self._agent_of.get(sid)
+        if profile is None:
+            return False
+        return any(case.agent_id == profile.id or case.is_waiting
+                   for case in self.services.engine.live_cases())
+
     def _signed_in(self, sid: str) -> AgentProfile:
         profile = self._agent_of.get(sid)
         if profile is None:

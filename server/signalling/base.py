@@ -123,7 +123,8 @@ class RoleNamespace(socketio.AsyncNamespace):  # type: ignore[misc]
             if route.shared and shared is not None and shared.refusal() is not None:
                 raise ClusterUnavailable()
             handler: Handler = getattr(self, route.handler)
-            result = await handler(sid, payload)
+            with self.services.drain.handling(sid):
+                result = await handler(sid, payload)
             return {"ok": True, **(result or {})}
         except HelpwireError as caught:
             error = await self._moving(caught, getattr(payload, "case_id", None))

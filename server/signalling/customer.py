@@ -102,6 +102,11 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
     def kiosk_id(self, sid: str) -> str | None:
         return None
 
+    def needed_while_draining(self, sid: str) -> bool:
+        """While this node drains, a socket stays only for its case still held here (a live
+        one, or one that just finished and may still get feedback); others move off."""
+        return self._case_of.get(sid) in self.services.engine.cases
+
     # ------------------------------------------------------------------ events
 
     async def help_request(self, sid: str, event: HelpRequest) -> dict[str, Any]:
@@ -111,6 +116,7 @@ class CustomerNamespace(CustomerMediaMixin, RoleNamespace):
             raise CaseAlreadyOpen(
                 "this connection already has an open case; resume it or cancel it first"
             )
+        self.services.drain.check_new_case()  # node_draining: a new case goes to another node
         self._take_help_press(sid)
         context = event.context
         if self.channel_override is not None:

@@ -34,6 +34,9 @@ class LoginRequest(BaseModel):
 async def healthz(request: web.Request) -> web.Response:
     """ok (200) only when the database answers AND the server's own writes are being committed."""
     services = request.app[SERVICES]
+    if services.drain.draining:  # about to stop: the load balancer sends nobody new here
+        return web.json_response({"status": "draining",
+                                  "live_cases": len(services.drain.hosted_cases())}, status=503)
     persister = services.persister
     reasons: list[str] = []
     if not await services.database.ping():

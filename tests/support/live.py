@@ -174,8 +174,9 @@ class Client:
 
 
 async def connect(url: str, namespace: str, auth: Any = None,
-                  headers: dict[str, str] | None = None) -> Client:
-    sio = socketio.AsyncClient(reconnection=False)
+                  headers: dict[str, str] | None = None, *, ssl_verify: bool = True) -> Client:
+    """``ssl_verify=False`` for nginx's https address in tests (a certificate made for the test)."""
+    sio = socketio.AsyncClient(reconnection=False, ssl_verify=ssl_verify)
     client = Client(sio, namespace)
     sio.on("*", client._on_any, namespace=namespace)
     sio.on("disconnect", client._on_disconnect, namespace=namespace)

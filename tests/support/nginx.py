@@ -1,8 +1,10 @@
-"""Debian's nginx, run as the test user from a temporary prefix, with deploy/nginx/helpwire.conf.
+"""Debian's nginx, run as the test user from a temporary prefix, with a reference configuration:
+deploy/nginx/helpwire.conf (one server) or deploy/nginx/helpwire-cluster.conf (several nodes).
 
 The reference configuration is used as written except for what must differ on a test machine:
 the listening ports (free loopback ports), the certificate (made for the test), the upstream
-(the test's server) and the cache folder (under the prefix).
+(the test's server, or its nodes) and the cache folder (under the prefix). The access log also
+names the node that answered each request (``upstream=``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import pwd
 import re
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,9 @@ from cryptography.x509.oid import NameOID
 
 REPO = Path(__file__).resolve().parents[2]
 CONF = REPO / "deploy" / "nginx" / "helpwire.conf"
+CLUSTER_CONF = REPO / "deploy" / "nginx" / "helpwire-cluster.conf"
+#: the nodes of the cluster configuration's upstreams, as written there (each with its options)
+_EXAMPLE_NODES = re.compile(r"(?:\n(\s*)server 10\.0\.0\.1\d:8080( [^;]*)?;[^\n]*)+")
 NGINX = Path("/usr/sbin/nginx")
 INSTALL_HINT = ("nginx is not installed at /usr/sbin/nginx: `apt-get install -y nginx` "
                 "(.ci/run installs it)")
@@ -62,12 +67,9 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return cert_path, key_path
 
 
-def site_config(upstream: str, https_port: int, http_port: int, cert: Path, key: Path,
-                cache: Path) -> str:
-    """deploy/nginx/helpwire.conf with the test machine's ports, certificate and upstream."""
-    text = CONF.read_text()
+def _listening_and_tls(text: str, name: str, https_port: int, http_port: int, cert: Path,
+                       key: Path, cache: Path) -> str:
     replacements = {
-        "server 127.0.0.1:8080;": f"server {upstream};",
         "listen 80;": f"listen 127.0.0.1:{http_port};",
         "listen [::]:80;": "",
         "listen 443 ssl http2;": f"listen 127.0.0.1:{https_port} ssl http2;",
@@ -77,9 +79,35 @@ def site_config(upstream: str, https_port: int, http_port: int, cert: Path, key:
         "/var/cache/nginx/helpwire": str(cache),
     }
     for old, new in replacements.items():
-        assert old in text, f"deploy/nginx/helpwire.conf no longer has {old!r}"
+        assert old in text, f"{name} no longer has {old!r}"
         text = text.replace(old, new)
     return text
+
+
+def site_config(upstream: str, https_port: int, http_port: int, cert: Path, key: Path,
+                cache: Path) -> str:
+    """deploy/nginx/helpwire.conf with the test machine's ports, certificate and upstream."""
+    text = CONF.read_text()
+    assert "server 127.0.0.1:8080;" in text, "deploy/nginx/helpwire.conf has no upstream server"
+    text = text.replace("server 127.0.0.1:8080;", f"server {upstream};")
+    return _listening_and_tls(text, "deploy/nginx/helpwire.conf", https_port, http_port, cert,
+                              key, cache)
+
+
+def cluster_config(nodes: Sequence[str], https_port: int, http_port: int, cert: Path, key: Path,
+                   cache: Path) -> str:
+    """deploy/nginx/helpwire-cluster.conf with the test's nodes (host:port) in every upstream,
+    each with the options written there (max_fails, fail_timeout), and the test's ports."""
+    text = CLUSTER_CONF.read_text()
+
+    def test_nodes(match: re.Match[str]) -> str:
+        indent, options = match.group(1), match.group(2) or ""
+        return "".join(f"\n{indent}server {node}{options};" for node in nodes)
+
+    text, upstreams = _EXAMPLE_NODES.subn(test_nodes, text)
+    assert upstreams == 2, f"deploy/nginx/helpwire-cluster.conf: {upstreams} upstreams, not 2"
+    return _listening_and_tls(text, "deploy/nginx/helpwire-cluster.conf", https_port, http_port,
+                              cert, key, cache)
 
 
 @dataclass
@@ -102,14 +130,39 @@ class Nginx:
         return found
 
 
+#: what the fixture's nginx logs: the combined format's request and status, then the node
+LOG_FORMAT = ("'$remote_addr [$time_local] \"$request\" $status $body_bytes_sent "
+              "upstream=$upstream_addr upstream_status=$upstream_status'")
+
+#: renders the site configuration for (https_port, http_port, cert, key, cache folder)
+Site = Callable[[int, int, Path, Path, Path], str]
+
+
 @asynccontextmanager
 async def nginx_in_front_of(upstream: str, prefix: Path) -> AsyncIterator[Nginx]:
     """nginx on a free https port, proxying to ``upstream`` (host:port), stopped afterwards."""
+    async with _nginx(prefix, lambda https, http, cert, key, cache: site_config(
+            upstream, https, http, cert, key, cache)) as running:
+        yield running
+
+
+@asynccontextmanager
+async def nginx_balancing(nodes: Sequence[str], prefix: Path) -> AsyncIterator[Nginx]:
+    """nginx with deploy/nginx/helpwire-cluster.conf on a free https port, in front of
+    ``nodes`` (host:port each), stopped afterwards."""
+    async with _nginx(prefix, lambda https, http, cert, key, cache: cluster_config(
+            nodes, https, http, cert, key, cache)) as running:
+        yield running
+
+
+@asynccontextmanager
+async def _nginx(prefix: Path, site: Site) -> AsyncIterator[Nginx]:
+    if not NGINX.exists():  # a failure that says how, never a skip
+        raise AssertionError(INSTALL_HINT)
     prefix.mkdir(parents=True, exist_ok=True)
     cert, key = make_certificate(prefix)
     https_port, http_port = free_port(), free_port()
-    (prefix / "helpwire.conf").write_text(
-        site_config(upstream, https_port, http_port, cert, key, prefix / "cache"))
+    (prefix / "helpwire.conf").write_text(site(https_port, http_port, cert, key, prefix / "cache"))
     for folder in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (prefix / "tmp" / folder).mkdir(parents=True, exist_ok=True)
     tmp = prefix / "tmp"
@@ -123,7 +176,8 @@ pid {prefix}/nginx.pid;
 error_log {prefix}/error.log warn;
 events {{ worker_connections 256; }}
 http {{
-    access_log {prefix}/access.log;
+    log_format helpwire_test {LOG_FORMAT};
+    access_log {prefix}/access.log helpwire_test;
     client_body_temp_path {tmp}/client_body;
     proxy_temp_path {tmp}/proxy;
     fastcgi_temp_path {tmp}/fastcgi;

@@ -1506,8 +1506,27 @@ import M from "./messages.js";
     startCase("help");
   }
 
+  /**
+   * Connect again, through the load balancer, after this socket's server said node_draining
+   * (it is about to stop): the next handshake lands on a server that stays.
+   */
+  function reconnectElsewhere() {
+    const sock = socket;
+    return new Promise((resolve) => {
+      const done = () => {
+        sock.off("connect", done);
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(done, ACK_TIMEOUT_MS);
+      sock.on("connect", done);
+      sock.disconnect(); // our own close: no "reconnecting" notice
+      sock.connect();
+    });
+  }
+
   /** A Help press (or a callback request when nobody can answer now). */
-  async function startCase(intent) {
+  async function startCase(intent, again = false) {
     S.intent = intent;
     // what the button said at the press: a queue estimate is not a promise, and later texts say so
     S.promised = S.mode === "promise";
@@ -1525,6 +1544,11 @@ import M from "./messages.js";
       return;
     }
     const ack = await emit("help_request", { context });
+    if (!ack.ok && !again && ack.error && ack.error.code === "node_draining") {
+      // that server is about to stop: press once more on the one the load balancer picks now
+      await reconnectElsewhere();
+      return startCase(intent, true);
+    }
     if (!ack.ok) {
       S.phase = "error";
       const code = ack.error && ack.error.code;
