@@ -121,8 +121,12 @@ async def _drain(app: web.Application, interrupted: asyncio.Event) -> None:
     from .web.keys import SERVICES
 
     services = app.get(SERVICES)
-    if services is not None:  # None: the signal came before start-up had wired anything
-        await services.drain.run(interrupted)
+    if services is None:  # the signal came before start-up had wired anything
+        return
+    left = await services.drain.run(interrupted)
+    if left and services.membership is not None:
+        # the cases still open go to a remaining node now, not when the lease runs out
+        await services.membership.hand_over()
 
 
 def _bound_port(site: web.TCPSite, configured: int) -> int:

@@ -32,6 +32,7 @@ import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Collection
+from typing import cast
 
 from redis.exceptions import RedisError
 
@@ -40,6 +41,12 @@ from ..store import CaseRepository
 from .replica import WriteThroughDispatchState
 
 log = get_logger("helpwire.cluster")
+
+#: deletes the lease only if it is still this run's (a compare-and-delete in one step)
+_RELEASE_IF_OURS = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 #: takes over the cases of these ids (the store says this node hosts them now)
 TakeOver = Callable[[list[str]], Awaitable[None]]
@@ -100,6 +107,22 @@ class Membership:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+    async def hand_over(self) -> bool:
+        """At the end of a drain with cases left: stop renewing and give the lease up now, so a
+        surviving node adopts them at its next heartbeat instead of after the lease runs out.
+        Only this run's lease is deleted (a newer run of this node keeps its own). From here
+        the store's fence refuses this node's writes of the cases once they are adopted."""
+        await self.stop()
+        try:
+            released = await cast("Awaitable[int]", self.node.shared.redis.eval(
+                _RELEASE_IF_OURS, 1, self.lease_key(self.node_id), self.run_id))
+        except (RedisError, OSError) as error:
+            # the lease then runs out by itself: adoption within lease_seconds instead
+            log.warning("node_hand_over_failed", error=type(error).__name__)
+            return False
+        log.info("node_handed_over", node_id=self.node_id, released=bool(released))
+        return bool(released)
 
     async def _beat_forever(self) -> None:
         failing: str | None = None

@@ -305,3 +305,88 @@ async def logged_times(server: ServerProcess, event: str, times: int, timeout: f
             raise AssertionError(f"{event} was not logged {times} times within {timeout} s\n"
                                  + server.log_tail())
         await asyncio.sleep(0.05)  # polling a log file: there is no event to await across it
+
+
+async def test_a_drained_node_hands_the_cases_it_still_hosts_to_the_survivor_at_once(
+    tmp_path: Path, postgres_url: str,
+) -> None:
+    """SIGTERM to a node with a chat still open: it drains for drain_seconds, then gives its
+    lease up (only its own run's) instead of letting it run out, so the other node adopts the
+    chat at its next heartbeat. The lease here is 30 s: an adoption within 10 s of the stop can
+    only be the hand-over."""
+    verdict = Verdict("drain hand-over")
+    redis_url = await require_redis()
+    prefix = unique_prefix("hand-over")
+    await create_agents(postgres_url, [AgentSpec("lisa", 1)])
+    cluster = {"redis_url": redis_url, "key_prefix": prefix, "feed_block_seconds": 0.2,
+               "lease_seconds": 30, "heartbeat_seconds": 1, "drain_seconds": 0.5}
+    node_a = ServerProcess(tmp_path / "node-a", postgres_url,
+                           settings={"cluster": {**cluster, "node_id": "node-a"}})
+    node_b = ServerProcess(tmp_path / "node-b", postgres_url,
+                           settings={"cluster": {**cluster, "node_id": "node-b"}})
+    ledger = Ledger()
+    clients: list[TimedClient] = []
+    try:
+        await asyncio.gather(node_a.start(), node_b.start())
+        token = await login(node_a.url, "lisa")
+        lisa, customer = TimedClient(AGENT_NS), TimedClient(CUSTOMER_NS)
+        clients += [lisa, customer]
+        await lisa.connect(node_a.url, {"token": token})
+        assert (await ledger.call(lisa, "agent_hello", {}, case_id=None)).outcome == "ok"
+        assert (await ledger.call(lisa, "presence_set", {"presence": "available"},
+                                  case_id=None)).outcome == "ok"
+        await customer.connect(node_a.url)
+        helped = await ledger.call(customer, "help_request", {"context": context(1)},
+                                   case_id=None)
+        assert helped.outcome == "ok", helped
+        case_id, case_token = str(helped.ref), str(helped.body["case_token"])
+        await lisa.wait_for("offer", lambda o: o["case_id"] == case_id, timeout=EVENT_TIMEOUT)
+        assert (await ledger.call(lisa, "offer_accept", {"case_id": case_id},
+                                  case_id=case_id)).outcome == "ok"
+        before = [*await chat(ledger, customer, case_id, "customer", LINES_BEFORE, "before"),
+                  *await chat(ledger, lisa, case_id, "agent", LINES_BEFORE, "before")]
+        assert all(a.outcome == "ok" for a in before), [a.code for a in before]
+        await logged(node_b, "node_steady", 40.0)  # B may adopt (a steady lease: 30 s)
+
+        stopped_at = time.monotonic()
+        code = await node_a.terminate()
+        verdict.check(code == 0, f"SIGTERM: A exited with {code}")
+        ended = [r for r in node_a.log_records() if r.get("event") == "drain_ended"]
+        handed = [r for r in node_a.log_records() if r.get("event") == "node_handed_over"]
+        verdict.check(bool(ended) and ended[-1].get("cases_left") == 1,
+                      f"drain_ended on A: {ended}")
+        verdict.check(bool(handed) and handed[-1].get("released") is True,
+                      f"node_handed_over on A: {handed}")
+
+        customer_b, lisa_b = TimedClient(CUSTOMER_NS), TimedClient(AGENT_NS)
+        clients += [customer_b, lisa_b]
+        await customer_b.connect(node_b.url)
+        await lisa_b.connect(node_b.url, {"token": token})
+        assert (await ledger.call(lisa_b, "agent_hello", {}, case_id=None)).outcome == "ok"
+        resumed, codes = await resume_until_adopted(customer_b, ledger, case_id, case_token,
+                                                    stopped_at + 20)
+        resumed_after = resumed.answered_at - stopped_at
+        verdict.figure(f"resumed on B {resumed_after:.2f} s after SIGTERM to A"
+                       f" (drain 0.5 s, lease 30 s); answers before: {sorted(set(codes))}")
+        verdict.check(resumed.outcome == "ok", f"resume on B: {resumed.code}")
+        verdict.check(resumed_after <= ADOPTION_TARGET,
+                      f"resumed {resumed_after:.2f} s after the stop: the lease ran out instead"
+                      " of being handed over")
+        def is_ours(view: dict[str, Any]) -> bool:
+            return view.get("case_id") == case_id
+
+        await lisa_b.wait_for("case_assigned", is_ours, timeout=EVENT_TIMEOUT)
+        after = [*await chat(ledger, customer_b, case_id, "customer", LINES_AFTER, "after"),
+                 *await chat(ledger, lisa_b, case_id, "agent", LINES_AFTER, "after")]
+        verdict.check(all(a.outcome == "ok" for a in after), f"chat on B: {[a.code for a in after]}")
+        check = await check_store(postgres_url, ledger)
+        verdict.figure("acked vs stored: " + check.summary())
+        for problem in check.problems():
+            verdict.check(False, problem)
+    finally:
+        for made in clients:
+            await made.close()
+        await node_a.stop()
+        await node_b.stop()
+        await delete_prefix(redis_url, prefix)
+    verdict.conclude()
