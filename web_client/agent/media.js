@@ -186,13 +186,20 @@ export class MediaPanel {
    * it starts. A decline or any end of the proposal closes it (endCall).
    */
   async prepareCall(channel) {
-    if (this.call || !window.HelpwireCall) return;
+    // not when the case already has a connection (it carries a consented track: it is reused)
+    const open = () => this.call || !window.HelpwireCall || window.HelpwireCall.open(this.id);
+    if (open()) return;
     // fresh ICE servers (TURN credentials expire; the console's may be hours old)
     const ack = await emit("media_config", {});
-    if (!ack?.ok || this.call || this.media.channel !== "chat" || !this.media.proposal) return;
+    if (!ack?.ok || open() || this.media.channel !== "chat" || !this.media.proposal) return;
     if (Array.isArray(ack.ice_servers)) this.iceServers = ack.ice_servers;
     this.call = window.HelpwireCall.create(this.callOptions());
     this.call.prepare(channel);
+  }
+
+  /** A proposal ended without a call: close the connection prepared for it (never a used one). */
+  dropPrepared() {
+    if (this.call && !this.callLive && !this.call.offerSent) this.endCall();
   }
 
   callOptions() {
@@ -216,7 +223,7 @@ export class MediaPanel {
     if (ack.media) this.applyView(ack.media);
     if (!accept) {
       setText(this.mediaNotice, "media.youDeclined");
-      if (!this.callLive) this.endCall(); // the prepared connection goes
+      this.dropPrepared();
     }
     this.renderMedia();
     (accept ? this.muteButton : this.proposeVoice).focus();
@@ -251,7 +258,7 @@ export class MediaPanel {
 
   onMediaDeclined(payload) {
     this.media.proposal = null;
-    if (!this.callLive) this.endCall(); // the prepared connection goes
+    this.dropPrepared();
     const args = { channel: { $t: `media.channelName.${payload.channel}` } };
     setText(this.mediaNotice, "media.declined", args);
     this.view.chat.addSystem("media.declined", args);

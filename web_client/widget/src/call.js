@@ -261,22 +261,30 @@ class Call {
     const video = channel === "video";
     const sendVideo = video && !this.cameraOff && (!this.options.sendVideo || this.options.sendVideo());
 
-    // the devices are asked for first (one permission prompt for what is missing), and the
-    // connection is negotiated while they start: their tracks join the m-lines with replaceTrack
+    // the devices are asked for first (one permission prompt for what is missing); a microphone
+    // alone is not waited for: the connection is negotiated while it starts and its track joins
+    // the m-line with replaceTrack. A camera is in the offer (the first frame came no sooner
+    // without it)
     const wantAudio = !this.audioTrack;
     const wantCamera = sendVideo && !this.videoTrack;
     const capturing = wantAudio || wantCamera ? this.capture(wantAudio, wantCamera) : Promise.resolve(true);
+    if (wantCamera && !(await capturing)) return;
     const structural = this.addTransceivers(channel);
     const negotiating = structural || !this.channel ? this.negotiate(!structural) : Promise.resolve();
-    const [live] = await Promise.all([capturing, negotiating]);
+    // each track joins its m-line as soon as it is there, answered or not
+    const attaching = capturing.then(async (live) => {
+      if (!live || this.closed) return false;
+      if (this.audioTransceiver.sender.track !== this.audioTrack) {
+        await this.audioTransceiver.sender.replaceTrack(this.audioTrack);
+      }
+      if (this.videoTransceiver) {
+        const track = video && sendVideo ? this.videoTrack : null;
+        if (this.videoTransceiver.sender.track !== track) await this.videoTransceiver.sender.replaceTrack(track);
+      }
+      return true;
+    });
+    const [live] = await Promise.all([attaching, negotiating]);
     if (!live || this.closed) return;
-    if (this.audioTransceiver.sender.track !== this.audioTrack) {
-      await this.audioTransceiver.sender.replaceTrack(this.audioTrack);
-    }
-    if (this.videoTransceiver) {
-      const track = video && sendVideo ? this.videoTrack : null;
-      if (this.videoTransceiver.sender.track !== track) await this.videoTransceiver.sender.replaceTrack(track);
-    }
     if (!sendVideo) this.stopCamera();
     this.channel = channel;
     this.error = null;

@@ -934,7 +934,8 @@ import M from "./messages.js";
     } catch (error) {
       return; // the call starts (and reports) without preparation
     }
-    if (call || S.media.proposal !== channel || !S.caseId || callLive()) return;
+    // not when the case already has a connection (it carries a consented track: it is reused)
+    if (call || S.media.proposal !== channel || !S.caseId || callLive() || calls.open(S.caseId)) return;
     prepared = calls.create({ caseId: S.caseId, iceServers: S.iceServers, emit, onChange: renderCall, onError: onCallError });
     prepared.prepare(channel);
   }
