@@ -275,6 +275,8 @@ class CaseRelay:
         if self.sources.get((source.role, source.kind)) is not source:
             return  # a replaced source whose receiver is still draining
         source.packets += 1
+        if source.packets == 1:
+            log.info("media_first_packet_in", case_id=self.case_id, role=source.role, kind=source.kind)
         source.codec = codec
         if not self._passes_gate(source):
             return
@@ -282,6 +284,9 @@ class CaseRelay:
             outlet = consumer.outlet
             if outlet is None or outlet.codec is None:
                 consumer.skipped += 1
+                if consumer.skipped == 1:
+                    log.info("media_consumer_not_ready", case_id=self.case_id, role=consumer.role,
+                             kind=consumer.kind)
                 continue
             if consumer.path_source != source.serial:
                 self._choose_path(consumer, source, codec, outlet.codec)
@@ -297,6 +302,9 @@ class CaseRelay:
                                                             packet.timestamp)
             if await outlet.send(packet, sequence, timestamp):
                 consumer.forwarded += 1
+                if consumer.forwarded == 1:
+                    log.info("media_first_packet_out", case_id=self.case_id, role=consumer.role,
+                             kind=consumer.kind)
                 consumer.holds.append(time.monotonic() - arrived)
             else:
                 consumer.skipped += 1

@@ -61,6 +61,7 @@ class MediaSessions:
         ))
         self.cases: dict[str, CaseMedia] = {}
         self._locks: dict[str, asyncio.Lock] = {}
+        self._role_locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._hints: asyncio.Task[None] | None = None
         #: consented tracks (kiosk screen share, age-check camera) and their grants
@@ -126,6 +127,10 @@ class MediaSessions:
 
     def _lock(self, case_id: str) -> asyncio.Lock:
         return self._locks.setdefault(case_id, asyncio.Lock())
+
+    def _role_lock(self, case_id: str, role: str) -> asyncio.Lock:
+        """Orders one participant's offers (taken before the case's lock, never after it)."""
+        return self._role_locks.setdefault((case_id, role), asyncio.Lock())
 
     def _relay_of(self, case_id: str) -> CaseRelay | None:
         media = self.cases.get(case_id)
@@ -210,6 +215,16 @@ class MediaSessions:
         case = self._active_case(case_id)
         if labels:
             self.consent.can_label(case_id, role, labels)
+        # one offer of a participant at a time; the two participants' offers are answered at
+        # once (the case's lock is held only to pick and register the peer, not while aiortc
+        # answers): lock order participant → case, and nothing holding the case's lock waits
+        # for a participant's
+        async with self._role_lock(case_id, role):
+            return await self._offer(case, role, sid, sdp, labels)
+
+    async def _offer(self, case: Case, role: str, sid: str, sdp: str,
+                     labels: Mapping[str, str] | None) -> dict[str, str]:
+        case_id = case.id
         async with self._lock(case_id):
             media = self.cases.get(case_id)
             peer = media.peers.get(role) if media else None
@@ -236,17 +251,20 @@ class MediaSessions:
                             gate=lambda label: self.consent.allows(case_id, label))
                 media.peers[role] = peer
             assert peer is not None
-            try:
-                answer = await peer.answer(sdp, labels)
-            except Exception as error:
-                log.info("media_offer_refused", case_id=case_id, role=role, error=str(error)[:200])
-                if new:
-                    media.peers.pop(role, None)
-                    await peer.close()
-                raise MediaNotAllowed(f"the offer could not be applied: {str(error)[:200]}") from None
-            if not new and peer.pc.connectionState == "connected":
-                # a call started on a connection that is already up (it carried a screen share)
-                effects += self.desk.peer_connected(case, role, self._now())
+        try:
+            answer = await peer.answer(sdp, labels)
+        except Exception as error:
+            log.info("media_offer_refused", case_id=case_id, role=role, error=str(error)[:200])
+            if new:
+                async with self._lock(case_id):
+                    current = self.cases.get(case_id)
+                    if current is not None and current.peers.get(role) is peer:
+                        current.peers.pop(role, None)
+                await peer.close()
+            raise MediaNotAllowed(f"the offer could not be applied: {str(error)[:200]}") from None
+        if not new and peer.pc.connectionState == "connected":
+            # a call started on a connection that is already up (it carried a screen share)
+            effects += self.desk.peer_connected(case, role, self._now())
         await self.run(effects)
         return {"sdp": answer.sdp, "type": answer.type}
 
@@ -362,6 +380,8 @@ class MediaSessions:
                 self._end_consent(case_id, EndReason.CASE_CLOSED)
             if case is None or case.is_finished:
                 self._locks.pop(case_id, None)
+                for key in [k for k in self._role_locks if k[0] == case_id]:
+                    self._role_locks.pop(key, None)
                 self.consent.forget(case_id)
         for case_id in voice_first:
             case = self.engine.cases.get(case_id)

@@ -7,7 +7,10 @@
  *
  * The browser is always the offerer: every change of what is sent (microphone at the start,
  * camera for video, no camera back in voice) is a new offer on the SAME connection, sent with
- * `media_offer` and answered in its acknowledgement. Local candidates are trickled with
+ * `media_offer` and answered in its acknowledgement. The microphone (and camera) are asked for at
+ * the start and the offer goes out meanwhile: their tracks join the m-lines with replaceTrack.
+ * `prepare` builds the connection and its offer while a proposal waits for the tap (nothing is
+ * captured or sent then), so that the call's first offer leaves as soon as the call starts. Local candidates are trickled with
  * `media_candidate`; the server's candidates are all in its answer. Nothing here records.
  *
  *   const call = HelpwireCall.create({
@@ -17,6 +20,7 @@
  *     onChange: (call) => {},                   // redraw: state, tracks, mute…
  *     onError: (call, error) => {},             // the camera/microphone or the offer failed
  *   });
+ *   call.prepare("voice" | "video");           // optional, while a proposal waits: see below
  *   await call.setChannel("voice" | "video");
  *   call.setMuted(true); call.setCameraOff(true); call.close();
  *
@@ -29,6 +33,8 @@
  * `create` for a case that already has an open call returns that call (one connection per case).
  */
 const registry = new Map(); // case id → open call (for the test hook)
+/** A connection prepared (`prepare`) longer ago than this is replaced when the call starts. */
+const PREPARED_MS = 60000;
 
 class Call {
   constructor(options) {
@@ -51,6 +57,8 @@ class Call {
     this.closed = false;
     this.error = null;
     this.offerSent = false;
+    this.prepared = false;      // the local offer is set and not sent yet (prepare)
+    this.preparedAt = 0;
     this.pendingCandidates = [];
     this.queue = Promise.resolve();
     this.consented = new Map(); // consent scope → {transceiver, track, stream}
@@ -161,71 +169,137 @@ class Call {
     return navigator.mediaDevices.getUserMedia(constraints);
   }
 
-  async apply() {
-    if (this.closed) return;
-    const channel = this.wanted;
-    if (!this.pc) this.createPeer();
+  /**
+   * Get the connection ready for `channel` before the call is agreed: the RTCPeerConnection, its
+   * transceivers (no track: nothing is captured or sent) and its local offer, gathering its
+   * candidates. No microphone or camera is opened and nothing reaches the server until the call
+   * starts (`setChannel`), which then sends this offer at once. A failure here is silent: the
+   * call starts from scratch.
+   */
+  prepare(channel) {
+    const step = this.queue.then(async () => {
+      if (this.closed || this.channel || this.offerSent) return;
+      if (!this.pc) this.createPeer();
+      this.preparedAt = Date.now();
+      this.addTransceivers(channel);
+      await this.pc.setLocalDescription(await this.pc.createOffer());
+      this.prepared = true;
+    });
+    this.queue = step.catch((error) => {
+      console.warn("Helpwire: could not prepare the call", error);
+      this.reset();
+    });
+    return this.queue;
+  }
+
+  /** Forget a connection that never carried a call (a failed preparation). */
+  reset() {
+    if (this.pc) {
+      try { this.pc.close(); } catch (e) { /* already closed */ }
+    }
+    this.pc = null;
+    this.audioTransceiver = null;
+    this.videoTransceiver = null;
+    this.prepared = false;
+    this.pendingCandidates = [];
+  }
+
+  /** The m-lines `channel` needs; true when the connection's offer must change for them. */
+  addTransceivers(channel) {
     const pc = this.pc;
     const video = channel === "video";
     const sendVideo = video && !this.cameraOff && (!this.options.sendVideo || this.options.sendVideo());
-    let changed = !this.channel;
-
-    // one permission prompt for what is missing
-    const wantAudio = !this.audioTrack;
-    const wantCamera = sendVideo && !this.videoTrack;
-    if (wantAudio || wantCamera) {
-      const stream = await this.media({
-        audio: wantAudio ? { echoCancellation: true, noiseSuppression: true } : false,
-        video: wantCamera ? { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15 } } : false,
-      });
-      if (this.closed) {
-        for (const track of stream.getTracks()) track.stop();
-        return;
-      }
-      for (const track of stream.getTracks()) {
-        if (track.kind === "audio") {
-          this.audioTrack = track;
-          track.enabled = !this.muted;
-        } else {
-          this.videoTrack = track;
-          this.localStream.addTrack(track);
-        }
-      }
-    }
+    let structural = false;
     if (!this.audioTransceiver) {
-      this.audioTransceiver = pc.addTransceiver(this.audioTrack, { direction: "sendrecv" });
-      changed = true;
+      // the microphone joins with replaceTrack when it is there: no second offer for it
+      this.audioTransceiver = pc.addTransceiver(this.audioTrack || "audio", { direction: "sendrecv" });
+      structural = true;
     }
-
     if (video) {
       const direction = sendVideo ? "sendrecv" : "recvonly";
       if (!this.videoTransceiver) {
-        this.videoTransceiver = pc.addTransceiver(sendVideo ? this.videoTrack : "video", { direction });
-        changed = true;
-      } else {
-        if (this.videoTransceiver.direction !== direction) {
-          this.videoTransceiver.direction = direction;
-          changed = true;
-        }
-        await this.videoTransceiver.sender.replaceTrack(sendVideo ? this.videoTrack : null);
+        this.videoTransceiver = pc.addTransceiver((sendVideo && this.videoTrack) || "video", { direction });
+        structural = true;
+      } else if (this.videoTransceiver.direction !== direction) {
+        this.videoTransceiver.direction = direction;
+        structural = true;
       }
     } else if (this.videoTransceiver && this.videoTransceiver.direction !== "inactive") {
       // back to voice: no camera either way
       this.videoTransceiver.direction = "inactive";
-      await this.videoTransceiver.sender.replaceTrack(null);
-      changed = true;
+      structural = true;
     }
+    return structural;
+  }
+
+  /** Open what is missing of the microphone and camera (one prompt); false if closed meanwhile. */
+  async capture(wantAudio, wantCamera) {
+    const stream = await this.media({
+      audio: wantAudio ? { echoCancellation: true, noiseSuppression: true } : false,
+      video: wantCamera ? { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15 } } : false,
+    });
+    if (this.closed) {
+      for (const track of stream.getTracks()) track.stop();
+      return false;
+    }
+    for (const track of stream.getTracks()) {
+      if (track.kind === "audio") {
+        this.audioTrack = track;
+        track.enabled = !this.muted;
+      } else {
+        this.videoTrack = track;
+        this.localStream.addTrack(track);
+      }
+    }
+    return true;
+  }
+
+  async apply() {
+    if (this.closed) return;
+    const channel = this.wanted;
+    if (!this.pc) this.createPeer();
+    const video = channel === "video";
+    const sendVideo = video && !this.cameraOff && (!this.options.sendVideo || this.options.sendVideo());
+
+    // the devices are asked for first (one permission prompt for what is missing); a microphone
+    // alone is not waited for: the connection is negotiated while it starts and its track joins
+    // the m-line with replaceTrack. A camera is in the offer (the first frame came no sooner
+    // without it)
+    const wantAudio = !this.audioTrack;
+    const wantCamera = sendVideo && !this.videoTrack;
+    const capturing = wantAudio || wantCamera ? this.capture(wantAudio, wantCamera) : Promise.resolve(true);
+    if (wantCamera && !(await capturing)) return;
+    const structural = this.addTransceivers(channel);
+    const negotiating = structural || !this.channel ? this.negotiate(!structural) : Promise.resolve();
+    // each track joins its m-line as soon as it is there, answered or not
+    const attaching = capturing.then(async (live) => {
+      if (!live || this.closed) return false;
+      if (this.audioTransceiver.sender.track !== this.audioTrack) {
+        await this.audioTransceiver.sender.replaceTrack(this.audioTrack);
+      }
+      if (this.videoTransceiver) {
+        const track = video && sendVideo ? this.videoTrack : null;
+        if (this.videoTransceiver.sender.track !== track) await this.videoTransceiver.sender.replaceTrack(track);
+      }
+      return true;
+    });
+    const [live] = await Promise.all([attaching, negotiating]);
+    if (!live || this.closed) return;
     if (!sendVideo) this.stopCamera();
     this.channel = channel;
     this.error = null;
-    if (changed) await this.negotiate();
     this.changed();
   }
 
-  async negotiate() {
+  /** Send an offer (the prepared one when `reuse` and there is one) and apply the answer. */
+  async negotiate(reuse = false) {
     const pc = this.pc;
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
+    const prepared = reuse && this.prepared && pc.signalingState === "have-local-offer";
+    this.prepared = false;
+    if (!prepared) {
+      const offer = await pc.createOffer();
+      await pc.setLocalDescription(offer);
+    }
     if (this.closed) return;
     const payload = { sdp: pc.localDescription.sdp, type: "offer" };
     const labels = {};
@@ -379,7 +453,12 @@ window.addEventListener("pagehide", closeAll);
 
 /** One connection per case: a call that carries a consented track also carries voice/video. */
 function create(options) {
-  const open = registry.get(options.caseId);
+  let open = registry.get(options.caseId);
+  if (open && !open.closed && !open.channel && !open.offerSent && open.preparedAt
+      && Date.now() - open.preparedAt > PREPARED_MS) {
+    open.close(); // prepared long ago (its ICE servers' credentials may have expired): start over
+    open = null;
+  }
   if (open && !open.closed) {
     open.options = { ...open.options, ...options };
     if (Array.isArray(options.iceServers)) open.iceServers = options.iceServers;
