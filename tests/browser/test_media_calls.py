@@ -385,41 +385,6 @@ PREPARED_JS = """(caseId) => {
 }"""
 
 
-async def test_a_waiting_proposal_prepares_both_connections_without_a_microphone_or_the_server(
-    server: LiveServer, browser: Browser, contexts: list[BrowserContext]
-) -> None:
-    call = await open_call(server, browser, contexts, customer_script=COUNT_CAPTURES)
-    customer, agent, case_id = call.customer.page, call.agent.page, call.case_id
-    prompt = call.dialog.locator(".hw-media-prompt")
-
-    # while the customer reads the proposal, both sides have a connection and its offer ready…
-    await call.panel.get_by_role("button", name="Föreslå röst").click()
-    await expect(prompt).to_contain_text("Lisa föreslår att ni pratar i ett röstsamtal")
-    await customer.wait_for_function(PREPARED_JS, arg=case_id, timeout=MEDIA_TIMEOUT_MS)
-    await agent.wait_for_function(PREPARED_JS, arg=case_id, timeout=MEDIA_TIMEOUT_MS)
-    # …but no microphone was opened and nothing reached the server
-    assert await customer.evaluate("window.__captures") == 0
-    assert case_id not in call.server.services.media.cases
-
-    # a decline closes both prepared connections
-    await prompt.get_by_role("button", name="Fortsätt chatta").click()
-    await expect(call.dialog.locator(".hw-media-notice")).to_have_text("Okej, ni fortsätter i chatten.")
-    for page in (customer, agent):
-        await page.wait_for_function("(id) => window.__helpwireMedia.pcOf(id) === null", arg=case_id)
-    assert await customer.evaluate("window.__captures") == 0
-
-    # proposed again and accepted: the call starts on a prepared connection, microphone opened once
-    await expect(call.panel.get_by_role("button", name="Föreslå röst")).to_be_enabled()
-    await call.panel.get_by_role("button", name="Föreslå röst").click()
-    await customer.wait_for_function(PREPARED_JS, arg=case_id, timeout=MEDIA_TIMEOUT_MS)
-    await prompt.get_by_role("button", name="Acceptera").click()
-    await call.both_connected("voice")
-    for side in (call.customer, call.agent):
-        await side.media_flows(case_id, "audio", "totalSamplesReceived")
-    assert await customer.evaluate("window.__captures") == 1
-    assert call.customer.errors == [] and call.agent.errors == []
-
-
 async def test_the_customer_asks_for_voice_the_agent_accepts_and_hangs_up(
     server: LiveServer, browser: Browser, contexts: list[BrowserContext]
 ) -> None:

@@ -177,29 +177,6 @@ export class MediaPanel {
     if (ack.media) this.applyView(ack.media);
     setText(this.mediaNotice, null);
     this.renderMedia();
-    if (this.media.channel === "chat") this.prepareCall(channel);
-  }
-
-  /**
-   * While a proposal waits for the other side: prepare the connection and its offer (no
-   * microphone or camera is opened, nothing is sent), so that the call's offer leaves the moment
-   * it starts. A decline or any end of the proposal closes it (endCall).
-   */
-  async prepareCall(channel) {
-    // not when the case already has a connection (it carries a consented track: it is reused)
-    const open = () => this.call || !window.HelpwireCall || window.HelpwireCall.open(this.id);
-    if (open()) return;
-    // fresh ICE servers (TURN credentials expire; the console's may be hours old)
-    const ack = await emit("media_config", {});
-    if (!ack?.ok || open() || this.media.channel !== "chat" || !this.media.proposal) return;
-    if (Array.isArray(ack.ice_servers)) this.iceServers = ack.ice_servers;
-    this.call = window.HelpwireCall.create(this.callOptions());
-    this.call.prepare(channel);
-  }
-
-  /** A proposal ended without a call: close the connection prepared for it (never a used one). */
-  dropPrepared() {
-    if (this.call && !this.callLive && !this.call.offerSent) this.endCall();
   }
 
   callOptions() {
@@ -221,10 +198,7 @@ export class MediaPanel {
       return;
     }
     if (ack.media) this.applyView(ack.media);
-    if (!accept) {
-      setText(this.mediaNotice, "media.youDeclined");
-      this.dropPrepared();
-    }
+    if (!accept) setText(this.mediaNotice, "media.youDeclined");
     this.renderMedia();
     (accept ? this.muteButton : this.proposeVoice).focus();
   }
@@ -253,12 +227,10 @@ export class MediaPanel {
     setText(this.mediaNotice, null);
     this.renderMedia();
     announce("media.requestAnnounce", { store: literal(this.data.store) }, { assertive: true });
-    if (this.media.channel === "chat") this.prepareCall(payload.channel);
   }
 
   onMediaDeclined(payload) {
     this.media.proposal = null;
-    this.dropPrepared();
     const args = { channel: { $t: `media.channelName.${payload.channel}` } };
     setText(this.mediaNotice, "media.declined", args);
     this.view.chat.addSystem("media.declined", args);

@@ -9,8 +9,7 @@
  * camera for video, no camera back in voice) is a new offer on the SAME connection, sent with
  * `media_offer` and answered in its acknowledgement. The microphone (and camera) are asked for at
  * the start and the offer goes out meanwhile: their tracks join the m-lines with replaceTrack.
- * `prepare` builds the connection and its offer while a proposal waits for the tap (nothing is
- * captured or sent then), so that the call's first offer leaves as soon as the call starts. Local candidates are trickled with
+ * Local candidates are trickled with
  * `media_candidate`; the server's candidates are all in its answer. Nothing here records.
  *
  *   const call = HelpwireCall.create({
@@ -20,7 +19,6 @@
  *     onChange: (call) => {},                   // redraw: state, tracks, mute…
  *     onError: (call, error) => {},             // the camera/microphone or the offer failed
  *   });
- *   call.prepare("voice" | "video");           // optional, while a proposal waits: see below
  *   await call.setChannel("voice" | "video");
  *   call.setMuted(true); call.setCameraOff(true); call.close();
  *
@@ -33,8 +31,6 @@
  * `create` for a case that already has an open call returns that call (one connection per case).
  */
 const registry = new Map(); // case id → open call (for the test hook)
-/** A connection prepared (`prepare`) longer ago than this is replaced when the call starts. */
-const PREPARED_MS = 60000;
 
 class Call {
   constructor(options) {
@@ -57,8 +53,6 @@ class Call {
     this.closed = false;
     this.error = null;
     this.offerSent = false;
-    this.prepared = false;      // the local offer is set and not sent yet (prepare)
-    this.preparedAt = 0;
     this.pendingCandidates = [];
     this.queue = Promise.resolve();
     this.consented = new Map(); // consent scope → {transceiver, track, stream}
@@ -169,41 +163,6 @@ class Call {
     return navigator.mediaDevices.getUserMedia(constraints);
   }
 
-  /**
-   * Get the connection ready for `channel` before the call is agreed: the RTCPeerConnection, its
-   * transceivers (no track: nothing is captured or sent) and its local offer, gathering its
-   * candidates. No microphone or camera is opened and nothing reaches the server until the call
-   * starts (`setChannel`), which then sends this offer at once. A failure here is silent: the
-   * call starts from scratch.
-   */
-  prepare(channel) {
-    const step = this.queue.then(async () => {
-      if (this.closed || this.channel || this.offerSent) return;
-      if (!this.pc) this.createPeer();
-      this.preparedAt = Date.now();
-      this.addTransceivers(channel);
-      await this.pc.setLocalDescription(await this.pc.createOffer());
-      this.prepared = true;
-    });
-    this.queue = step.catch((error) => {
-      console.warn("Helpwire: could not prepare the call", error);
-      this.reset();
-    });
-    return this.queue;
-  }
-
-  /** Forget a connection that never carried a call (a failed preparation). */
-  reset() {
-    if (this.pc) {
-      try { this.pc.close(); } catch (e) { /* already closed */ }
-    }
-    this.pc = null;
-    this.audioTransceiver = null;
-    this.videoTransceiver = null;
-    this.prepared = false;
-    this.pendingCandidates = [];
-  }
-
   /** The m-lines `channel` needs; true when the connection's offer must change for them. */
   addTransceivers(channel) {
     const pc = this.pc;
@@ -270,7 +229,7 @@ class Call {
     const capturing = wantAudio || wantCamera ? this.capture(wantAudio, wantCamera) : Promise.resolve(true);
     if (wantCamera && !(await capturing)) return;
     const structural = this.addTransceivers(channel);
-    const negotiating = structural || !this.channel ? this.negotiate(!structural) : Promise.resolve();
+    const negotiating = structural || !this.channel ? this.negotiate() : Promise.resolve();
     // each track joins its m-line as soon as it is there, answered or not
     const attaching = capturing.then(async (live) => {
       if (!live || this.closed) return false;
@@ -291,15 +250,11 @@ class Call {
     this.changed();
   }
 
-  /** Send an offer (the prepared one when `reuse` and there is one) and apply the answer. */
-  async negotiate(reuse = false) {
+  /** Send an offer and apply the answer. */
+  async negotiate() {
     const pc = this.pc;
-    const prepared = reuse && this.prepared && pc.signalingState === "have-local-offer";
-    this.prepared = false;
-    if (!prepared) {
-      const offer = await pc.createOffer();
-      await pc.setLocalDescription(offer);
-    }
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
     if (this.closed) return;
     const payload = { sdp: pc.localDescription.sdp, type: "offer" };
     const labels = {};
@@ -453,12 +408,7 @@ window.addEventListener("pagehide", closeAll);
 
 /** One connection per case: a call that carries a consented track also carries voice/video. */
 function create(options) {
-  let open = registry.get(options.caseId);
-  if (open && !open.closed && !open.channel && !open.offerSent && open.preparedAt
-      && Date.now() - open.preparedAt > PREPARED_MS) {
-    open.close(); // prepared long ago (its ICE servers' credentials may have expired): start over
-    open = null;
-  }
+  const open = registry.get(options.caseId);
   if (open && !open.closed) {
     open.options = { ...open.options, ...options };
     if (Array.isArray(options.iceServers)) open.iceServers = options.iceServers;

@@ -748,7 +748,6 @@ import M from "./messages.js";
   // ------------------------------------------------------------------ voice and video
 
   let call = null;          // the HelpwireCall of the open case's call, if any
-  let prepared = null;      // a call prepared while a proposal waits (prepareCall)
   let calls = null;         // the call chunk's HelpwireCall, once loaded
 
   const loadCall = () => loadChunk("call").then((chunk) => {
@@ -908,8 +907,6 @@ import M from "./messages.js";
     // the call may have ended (or the case changed) while the script loaded
     if (!callLive() || S.media.channel !== channel || !S.caseId) return;
     if (!call) {
-      // the prepared connection of this case, if any (create returns the case's open call)
-      prepared = null;
       call = calls.create({
         caseId: S.caseId,
         iceServers: S.iceServers,
@@ -923,29 +920,10 @@ import M from "./messages.js";
     renderCall();
   }
 
-  /**
-   * While the customer reads a proposal: load the call code and prepare the connection and its
-   * offer (no microphone or camera is opened, nothing is sent), so that Accept starts the call at
-   * once. Declining or any end of the proposal closes it (endCall).
-   */
-  async function prepareCall(channel) {
-    try {
-      await loadCall();
-    } catch (error) {
-      return; // the call starts (and reports) without preparation
-    }
-    // not when the case already has a connection (it carries a consented track: it is reused)
-    if (call || S.media.proposal !== channel || !S.caseId || callLive() || calls.open(S.caseId)) return;
-    prepared = calls.create({ caseId: S.caseId, iceServers: S.iceServers, emit, onChange: renderCall, onError: onCallError });
-    prepared.prepare(channel);
-  }
-
   function endCall() {
     const ending = call;
     call = null;
     if (ending) ending.close();
-    if (prepared && prepared !== ending) prepared.close();
-    prepared = null;
     if (el.call) renderCall();
   }
 
@@ -979,7 +957,6 @@ import M from "./messages.js";
 
   async function declineMedia() {
     S.media.proposal = null;
-    if (!call) endCall(); // the prepared connection goes
     S.media.notice = t("mediaKeptChat");
     render();
     await emit("media_decline", {});
@@ -1479,7 +1456,6 @@ import M from "./messages.js";
       S.media.requested = false;
       S.media.notice = null;
       announce(`${proposalText(d.channel)} ${t("privacy")}`);
-      prepareCall(d.channel);
     },
     media_declined() {
       S.media.requested = false;
