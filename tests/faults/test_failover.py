@@ -83,6 +83,14 @@ async def resume_until_adopted(client: TimedClient, ledger: Ledger, case_id: str
         await asyncio.sleep(min(float(retry), 1.0))  # the retry_after the server asked for
 
 
+async def acked_are_stored(verdict: Verdict, postgres_url: str, ledger: Ledger) -> None:
+    """Every event acknowledged ok is in the store (the count and each problem in the verdict)."""
+    check = await check_store(postgres_url, ledger)
+    verdict.figure("acked vs stored: " + check.summary())
+    for problem in check.problems():
+        verdict.check(False, problem)
+
+
 async def chat(ledger: Ledger, client: TimedClient, case_id: str, sender: str, n: int,
                tag: str) -> list[Ack]:
     acks = []
@@ -211,10 +219,7 @@ async def test_after_kill_9_of_a_node_a_survivor_adopts_its_chat_and_its_queued_
                       f"position on B {view.get('position')}, on A {status['position']}")
 
         # --- acknowledged vs stored
-        check = await check_store(postgres_url, ledger)
-        verdict.figure("acked vs stored: " + check.summary())
-        for problem in check.problems():
-            verdict.check(False, problem)
+        await acked_are_stored(verdict, postgres_url, ledger)
     finally:
         for made in clients:
             await made.close()
@@ -379,10 +384,7 @@ async def test_a_drained_node_hands_the_cases_it_still_hosts_to_the_survivor_at_
         after = [*await chat(ledger, customer_b, case_id, "customer", LINES_AFTER, "after"),
                  *await chat(ledger, lisa_b, case_id, "agent", LINES_AFTER, "after")]
         verdict.check(all(a.outcome == "ok" for a in after), f"chat on B: {[a.code for a in after]}")
-        check = await check_store(postgres_url, ledger)
-        verdict.figure("acked vs stored: " + check.summary())
-        for problem in check.problems():
-            verdict.check(False, problem)
+        await acked_are_stored(verdict, postgres_url, ledger)
     finally:
         for made in clients:
             await made.close()
