@@ -14,8 +14,9 @@ On SIGTERM (``[cluster] redis_url`` set) the node enters *draining* before the n
   and presses once more);
 * then the node waits until the live cases it hosts have ended, at most ``drain_seconds``.
 
-What is still open at the end is what :meth:`Drain.hosted_cases` returns: the other nodes'
-adoption takes those over once this node is gone (the seam between the two halves).
+What is still open at the end is what :meth:`Drain.hosted_cases` returns: the node then gives its
+lease up (``Membership.hand_over``, called by ``python -m server serve``), and another node adopts
+those cases at its next heartbeat (server/cluster/membership.py).
 """
 
 from __future__ import annotations
