@@ -56,8 +56,9 @@ class SessionDeadlines:
         left = max(0.0, expires_at - time.time())
         # coroutines are made only when a timer fires: a cancelled one leaves nothing unawaited
         timers = [loop.call_later(left, self._spawn, lambda: self._expire(sid, "token_expired"))]
-        if self.notice_seconds > 0 and left > self.notice_seconds:
-            timers.append(loop.call_later(left - self.notice_seconds, self._spawn,
+        if self.notice_seconds > 0 and left > 0:
+            # a token with less than the notice left (a console reconnecting late) is told at once
+            timers.append(loop.call_later(max(0.0, left - self.notice_seconds), self._spawn,
                                           lambda: self._notify(sid, expires_at)))
         self._timers[sid] = timers
 

@@ -49,6 +49,19 @@ async def test_an_agent_socket_is_warned_then_closed_when_its_token_expires(
         await asyncio.wait_for(console.disconnected.wait(), 5)
 
 
+async def test_a_console_connecting_with_less_than_the_notice_left_is_told_at_once(
+    server_factory: Any,
+) -> None:
+    async with server_factory(security={"token_refresh_notice_seconds": 60}) as server:
+        agent_id = await server.create_agent("lisa", "Lisa")
+        console = await connect(server.url, AGENT_NS,
+                                {"token": token_expiring_in(server, agent_id, 30)})
+        ok(await console.call("agent_hello", {}))
+        expiring = await console.wait_for("token_expiring", timeout=5)
+        assert 20 <= expiring["expires_in"] <= 30
+        assert "token_expired" not in console.received
+
+
 async def test_a_renewed_token_keeps_the_socket_open_past_the_old_expiry(
     server_factory: Any,
 ) -> None:
