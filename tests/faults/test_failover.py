@@ -317,14 +317,15 @@ async def test_a_drained_node_hands_the_cases_it_still_hosts_to_the_survivor_at_
 ) -> None:
     """SIGTERM to a node with a chat still open: it drains for drain_seconds, then gives its
     lease up (only its own run's) instead of letting it run out, so the other node adopts the
-    chat at its next heartbeat. The lease here is 30 s: an adoption within 10 s of the stop can
-    only be the hand-over."""
+    chat at its next heartbeat. The lease here is 12 s: a lease left to run out would have A's
+    cases adopted at least 11 s after the stop, so a resume within 10 s can only be the
+    hand-over."""
     verdict = Verdict("drain hand-over")
     redis_url = await require_redis()
     prefix = unique_prefix("hand-over")
     await create_agents(postgres_url, [AgentSpec("lisa", 1)])
     cluster = {"redis_url": redis_url, "key_prefix": prefix, "feed_block_seconds": 0.2,
-               "lease_seconds": 30, "heartbeat_seconds": 1, "drain_seconds": 0.5}
+               "lease_seconds": 12, "heartbeat_seconds": 1, "drain_seconds": 0.5}
     node_a = ServerProcess(tmp_path / "node-a", postgres_url,
                            settings={"cluster": {**cluster, "node_id": "node-a"}})
     node_b = ServerProcess(tmp_path / "node-b", postgres_url,
@@ -351,7 +352,7 @@ async def test_a_drained_node_hands_the_cases_it_still_hosts_to_the_survivor_at_
         before = [*await chat(ledger, customer, case_id, "customer", LINES_BEFORE, "before"),
                   *await chat(ledger, lisa, case_id, "agent", LINES_BEFORE, "before")]
         assert all(a.outcome == "ok" for a in before), [a.code for a in before]
-        await logged(node_b, "node_steady", 40.0)  # B may adopt (a steady lease: 30 s)
+        await logged(node_b, "node_steady", 25.0)  # B may adopt (a steady lease: 12 s)
 
         stopped_at = time.monotonic()
         code = await node_a.terminate()
@@ -372,7 +373,7 @@ async def test_a_drained_node_hands_the_cases_it_still_hosts_to_the_survivor_at_
                                                     stopped_at + 20)
         resumed_after = resumed.answered_at - stopped_at
         verdict.figure(f"resumed on B {resumed_after:.2f} s after SIGTERM to A"
-                       f" (drain 0.5 s, lease 30 s); answers before: {sorted(set(codes))}")
+                       f" (drain 0.5 s, lease 12 s); answers before: {sorted(set(codes))}")
         verdict.check(resumed.outcome == "ok", f"resume on B: {resumed.code}")
         verdict.check(resumed_after <= ADOPTION_TARGET,
                       f"resumed {resumed_after:.2f} s after the stop: the lease ran out instead"
